@@ -19,3 +19,11 @@ def pulse_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("AGENCY_PULSE_HOME", str(home))
     return config.Paths(home)
+
+# Outside `make`, use the project's Airflow home (the Makefile migrates it).
+os.environ.setdefault(
+    "AIRFLOW_HOME", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".airflow"))
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER",
+                      os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dags"))
+os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER",
+                      os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins"))

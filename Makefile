@@ -1,0 +1,75 @@
+# Agency Pulse: `make run` and `make test` do all the set-up themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+
+export AGENCY_PULSE_HOME ?= $(CURDIR)/data
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
+export GX_ANALYTICS_ENABLED := false
+export AGENCY_PULSE_DEFAULT_SOURCE ?= sandbox
+export PYTHONDONTWRITEBYTECODE := 1
+
+SANDBOX_PORT ?= 8099
+
+.PHONY: help setup venv airflow-home run test test-fast airflow lint bench bench-quick lock clean
+
+help:
+	@echo "make run      run the whole pipeline once on the sandbox and print a leaderboard"
+	@echo "make test     the full test suite"
+	@echo "make airflow  Airflow standalone with the DAGs on the sandbox (UI on localhost:8080)"
+	@echo "make lint     ruff (incl. AIR3 rules)"
+	@echo "make bench    benchmarks (make bench-quick: a short version)"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+airflow-home: $(AIRFLOW_HOME)/.ready
+$(AIRFLOW_HOME)/.ready: $(VENV)/.installed
+	mkdir -p $(AIRFLOW_HOME) $(AGENCY_PULSE_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
+	$(BIN)/python -m agency_pulse.airflow_setup
+	touch $@
+
+setup: venv airflow-home
+
+run: setup
+	$(BIN)/agency-pulse run
+	@$(BIN)/agency-pulse report | sed 's/^/Report:             /'
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not browser"
+
+airflow: setup
+	$(BIN)/python -m agency_pulse.airflow_setup --standalone --sandbox-port $(SANDBOX_PORT)
+
+lint: venv
+	$(BIN)/ruff check dags plugins tests
+
+bench: setup
+	$(BIN)/python -m bench.run --full
+
+bench-quick: setup
+	$(BIN)/python -m bench.run --quick
+
+lock: venv
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.txt
+
+clean:
+	rm -rf $(AIRFLOW_HOME) $(AGENCY_PULSE_HOME)

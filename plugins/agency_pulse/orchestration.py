@@ -1,0 +1,70 @@
+"""What the DAG files share: assets, default arguments, the failure callback, the run day.
+
+Imported at DAG-parse time, so it imports nothing heavy (no pandas, duckdb, GX, requests).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date, timedelta
+
+from agency_pulse.config import WAREHOUSE_POOL
+
+log = logging.getLogger("agency_pulse")
+
+OWNER = "agency-pulse"
+TAGS = ["agency-pulse"]
+
+# Asset URIs: what each DAG produces; the marts DAG is scheduled on the first two.
+LAKE_ASSET_URI = "agency-pulse://lake/platform-extracts"
+OBSERVATIONS_ASSET_URI = "agency-pulse://lake/observations"
+WAREHOUSE_ASSET_URI = "agency-pulse://warehouse/marts"
+REPORT_ASSET_URI = "agency-pulse://reports/latest"
+
+# Airflow pools created at set-up: name -> (slots, description).
+POOLS = {
+    WAREHOUSE_POOL: (1, "DuckDB allows one writer process: every warehouse writer runs here"),
+}
+
+# Tasks that write the warehouse run on this queue (served by the worker owning the volume).
+WAREHOUSE_QUEUE = os.environ.get("AGENCY_PULSE_WAREHOUSE_QUEUE", "default")
+
+
+def default_args() -> dict:
+    """Retries with exponential backoff; AGENCY_PULSE_TASK_RETRIES overrides (0 in tests)."""
+    return {
+        "owner": OWNER,
+        "retries": int(os.environ.get("AGENCY_PULSE_TASK_RETRIES", "3")),
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=30),
+        "on_failure_callback": log_failure_summary,
+    }
+
+
+def log_failure_summary(context) -> None:
+    """Log one readable line: which task, which day, which try, and why."""
+    ti = context.get("ti") or context.get("task_instance")
+    exc = context.get("exception")
+    map_index = getattr(ti, "map_index", -1)
+    where = f"{getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')}"
+    if map_index is not None and map_index >= 0:
+        where += f"[{map_index}]"
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0] if exc else "unknown error"
+    log.error("Agency Pulse task failed: %s for %s (try %s): %s", where,
+              run_day(context).isoformat(), getattr(ti, "try_number", "?"), reason)
+
+
+def run_day(context) -> date:
+    """The day a run is for: its logical date, or for a manual run (no logical date) run_after."""
+    logical = context.get("logical_date")
+    if logical is not None:
+        return logical.date()
+    dag_run = context.get("dag_run")
+    run_after = getattr(dag_run, "run_after", None)
+    if run_after is not None:
+        return run_after.date()
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).date()
