@@ -1,0 +1,68 @@
+-- Every known post once (latest fetch), with its engagement; deleted posts stay: they were
+-- published, so they count for the period they were published in.
+create or replace table core.int_account_posts as
+
+with
+
+posts as (
+
+    select * from staging.stg_lake__posts
+
+),
+
+deletions as (
+
+    select * from staging.stg_lake__post_deletions
+
+),
+
+latest_posts as (
+
+    select *
+    from posts
+    where account_id is not null
+        and published_at is not null
+    qualify row_number() over (
+        partition by platform, post_id
+        order by fetched_at desc nulls last
+    ) = 1
+
+),
+
+deleted_posts as (
+
+    select
+        platform,
+        post_id,
+        max(deletion_detected_on) as deletion_detected_on,
+    from deletions
+    group by all
+
+),
+
+final as (
+
+    select
+        latest_posts.account_id,
+        latest_posts.platform,
+        latest_posts.post_id,
+        latest_posts.published_at,
+        latest_posts.published_on,
+        coalesce(latest_posts.is_video, false) as is_video,
+        coalesce(latest_posts.is_live, false) as is_live,
+        latest_posts.reactions,
+        latest_posts.comments,
+        latest_posts.shares,
+        coalesce(latest_posts.reactions, 0)
+        + coalesce(latest_posts.comments, 0)
+        + coalesce(latest_posts.shares, 0) as engagement,
+        deleted_posts.post_id is not null as is_deleted,
+        deleted_posts.deletion_detected_on,
+    from latest_posts
+    left join deleted_posts
+        on latest_posts.platform = deleted_posts.platform
+        and latest_posts.post_id = deleted_posts.post_id
+
+)
+
+select * from final

@@ -1,0 +1,33 @@
+-- Manual observations (contract section 4), the latest import of an account and day.
+create or replace view staging.stg_lake__observations as
+
+with
+
+source as (
+
+    select * from staging.lake_observations
+
+),
+
+renamed as (
+
+    select
+        account_id,
+        agency_id,
+        platform,
+        handle,
+        observed_on,
+        followers,
+        posts_total,
+        last_post_on,
+        note,
+        source_file,
+        file_sha256,
+        row_number as source_row_number,
+        imported_at,
+
+    from source
+
+)
+
+select * from renamed

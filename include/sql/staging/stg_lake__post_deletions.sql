@@ -1,0 +1,25 @@
+-- Posts seen before and no longer returned by the platform.
+create or replace view staging.stg_lake__post_deletions as
+
+with
+
+source as (
+
+    select * from staging.lake_post_deletions
+
+),
+
+renamed as (
+
+    select
+        account_id,
+        platform,
+        post_id,
+        last_seen_on,
+        detected_on as deletion_detected_on,
+
+    from source
+
+)
+
+select * from renamed

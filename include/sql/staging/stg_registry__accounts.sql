@@ -1,0 +1,29 @@
+-- Accounts of the registry; one account may pass between agencies over time.
+create or replace view staging.stg_registry__accounts as
+
+with
+
+source as (
+
+    select * from core.accounts
+
+),
+
+renamed as (
+
+    select
+        account_id,
+        agency_id,
+        platform,
+        handle,
+        platform_id,
+        label,
+        active_from as owned_from,
+        active_to as owned_to,
+        verified,
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,28 @@
+-- Agencies of the registry (contract section 5).
+create or replace view staging.stg_registry__agencies as
+
+with
+
+source as (
+
+    select * from core.agencies
+
+),
+
+renamed as (
+
+    select
+        agency_id,
+        name as agency_name,
+        name_en as agency_name_en,
+        kind as agency_kind,
+        jurisdiction,
+        active_from as agency_active_from,
+        active_to as agency_active_to,
+        successor_of,
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,359 @@
+"""The DuckDB warehouse: load the accepted lake and the registry, then build the SQL models.
+
+``build()`` is the one warehouse writer. In a single transaction on
+``$AGENCY_PULSE_HOME/warehouse.duckdb`` it
+
+1. creates the schemas ``staging``, ``core``, ``marts`` and ``quality``;
+2. loads every accepted lake dataset into ``staging.lake_<dataset>`` with the dataset's exact
+   schema (``lake.SCHEMAS``), keeping one row per ``lake.KEYS`` key (the latest wins). Only the
+   accepted zone is read: ``lake/landing``, ``lake/quarantine`` and ``lake/raw`` never match
+   ``lake.dataset_glob``;
+3. loads the registry into ``core.agencies`` and ``core.accounts``, and the validation results
+   and extract log into ``quality.validation_runs`` and ``quality.extract_log``;
+4. runs the SQL models of ``include/sql`` (``run_models``).
+
+A failure rolls the whole transaction back, so readers keep the previous complete build.
+
+Model order: the layers run in the order of ``LAYERS`` (staging, intermediate, marts, quality).
+Each ``.sql`` file is one model that creates ``<schema>.<file name>`` (the schema of its layer,
+see ``LAYERS``); inside a layer a model runs after every model of the same layer it names, so
+the order follows the SQL itself and a new file needs no registration anywhere.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from agency_pulse import config, lake
+from agency_pulse.registry import Registry, load_registry
+
+log = logging.getLogger(__name__)
+
+SCHEMAS = ("staging", "core", "marts", "quality")
+
+# SQL folder -> the schema its models are created in, in run order.
+LAYERS: tuple[tuple[str, str], ...] = (
+    ("staging", "staging"),
+    ("intermediate", "core"),
+    ("marts", "marts"),
+    ("quality", "quality"),
+)
+
+MARTS = ("account_monthly", "account_annual", "agency_monthly", "agency_annual")
+
+AGENCIES_SCHEMA = pa.schema([
+    ("agency_id", pa.string()),
+    ("name", pa.string()),
+    ("name_en", pa.string()),
+    ("kind", pa.string()),
+    ("jurisdiction", pa.string()),
+    ("active_from", pa.date32()),
+    ("active_to", pa.date32()),
+    ("successor_of", pa.list_(pa.string())),
+])
+
+ACCOUNTS_SCHEMA = pa.schema([
+    ("account_id", pa.string()),
+    ("agency_id", pa.string()),
+    ("platform", pa.string()),
+    ("handle", pa.string()),
+    ("platform_id", pa.string()),
+    ("label", pa.string()),
+    ("active_from", pa.date32()),
+    ("active_to", pa.date32()),
+    ("verified", pa.bool_()),
+])
+
+# Columns of quality.validation_runs when no validation result exists yet (validation.py
+# writes the files; whatever columns they hold are loaded as they are).
+EMPTY_VALIDATION_RUNS_SCHEMA = pa.schema([
+    ("run_id", pa.string()),
+    ("validated_at", lake.UTC_TS),
+    ("dataset", pa.string()),
+    ("platform", pa.string()),
+    ("partition_date", pa.date32()),
+    ("file", pa.string()),
+    ("rows", pa.int64()),
+    ("success", pa.bool_()),
+    ("evaluated_expectations", pa.int64()),
+    ("failed_expectations", pa.int64()),
+    ("warnings", pa.string()),
+    ("quarantined_to", pa.string()),
+])
+
+_CREATES = re.compile(
+    r"^\s*create\s+or\s+replace\s+(table|view)\s+([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\s+as\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+_QUALIFIED_NAME = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_SQL_COMMENT = re.compile(r"--[^\n]*")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse could not be built (a model, a lake file or the lock)."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL file of ``include/sql``: it creates ``schema.name``."""
+
+    layer: str
+    schema: str
+    name: str
+    kind: str  # "table" | "view"
+    path: Path
+    sql: str
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def connect_read_only(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse (CLI query, reports), session time zone UTC."""
+    con = duckdb.connect(str(path or config.paths().warehouse), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def build(*, registry: Registry | None = None, home_paths: config.Paths | None = None,
+          lock_timeout: float = 30.0) -> dict:
+    """Load the accepted lake, the registry and the quality results, and rebuild every model.
+
+    Returns a JSON-serialisable summary: the warehouse path, the rows loaded per source
+    table, the models run in order, and the rows of each mart. All or nothing: on any error
+    the transaction is rolled back and ``WarehouseError`` names what failed.
+    """
+    home_paths = home_paths or config.paths()
+    registry = registry if registry is not None else load_registry()
+    home_paths.home.mkdir(parents=True, exist_ok=True)
+    con = _connect_writer(home_paths.warehouse, lock_timeout)
+    try:
+        con.execute("begin transaction")
+        try:
+            create_source_tables(con)
+            loaded = {}
+            for dataset in lake.SCHEMAS:
+                loaded[f"staging.lake_{dataset}"] = _load_lake_dataset(con, dataset, home_paths.lake)
+            loaded["core.agencies"], loaded["core.accounts"] = _load_registry(con, registry)
+            loaded["quality.validation_runs"] = _load_validation_runs(con, home_paths.quality)
+            con.execute("create or replace table quality.extract_log as "
+                        "select * from staging.lake_extract_log")
+            loaded["quality.extract_log"] = loaded["staging.lake_extract_log"]
+            models = run_models(con)
+            marts = {name: _count(con, f"marts.{name}") for name in MARTS
+                     if any(m.qualified_name == f"marts.{name}" for m in models)}
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.close()
+    summary = {
+        "warehouse": str(home_paths.warehouse),
+        "loaded": loaded,
+        "models": [m.qualified_name for m in models],
+        "marts": marts,
+    }
+    log.info("warehouse built: %s", summary)
+    return summary
+
+
+def create_source_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schemas and empty source tables (``staging.lake_*``, ``core.agencies``,
+    ``core.accounts``, ``quality.validation_runs``, ``quality.extract_log``), replacing any.
+
+    Tests use it to start from empty tables, insert hand-written rows and call ``run_models``.
+    """
+    con.execute("set TimeZone = 'UTC'")
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    for dataset, schema in lake.SCHEMAS.items():
+        _create_from_arrow(con, f"staging.lake_{dataset}", schema.empty_table())
+    _create_from_arrow(con, "core.agencies", AGENCIES_SCHEMA.empty_table())
+    _create_from_arrow(con, "core.accounts", ACCOUNTS_SCHEMA.empty_table())
+    _create_from_arrow(con, "quality.validation_runs", EMPTY_VALIDATION_RUNS_SCHEMA.empty_table())
+    _create_from_arrow(con, "quality.extract_log", lake.SCHEMAS["extract_log"].empty_table())
+
+
+def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> list[Model]:
+    """Run every model of ``include/sql`` in order on an open connection; return them in run order.
+
+    The source tables must exist (``build`` or ``create_source_tables``). Sets the session
+    time zone to UTC: periods and days are UTC.
+    """
+    con.execute("set TimeZone = 'UTC'")
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    models = discover_models(sql_dir)
+    for model in models:
+        try:
+            con.execute(model.sql)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"model {model.qualified_name} ({model.path.name}) failed: "
+                                 f"{exc}") from exc
+    return models
+
+
+def discover_models(sql_dir: Path | None = None) -> list[Model]:
+    """Every model of ``include/sql`` in run order: by layer, then after the models it names."""
+    sql_dir = sql_dir or config.SQL_DIR
+    ordered: list[Model] = []
+    for layer, schema in LAYERS:
+        layer_models = [_read_model(path, layer, schema)
+                        for path in sorted((sql_dir / layer).glob("*.sql"))]
+        ordered.extend(_dependency_order(layer_models))
+    return ordered
+
+
+def _read_model(path: Path, layer: str, schema: str) -> Model:
+    sql = path.read_text(encoding="utf-8")
+    creates = _CREATES.findall(_SQL_COMMENT.sub("", sql))
+    if len(creates) != 1:
+        raise WarehouseError(f"{path}: a model file must hold exactly one "
+                             f"'create or replace table|view {schema}.{path.stem} as ...'")
+    kind, target_schema, name = (part.lower() for part in creates[0])
+    if (target_schema, name) != (schema, path.stem.lower()):
+        raise WarehouseError(f"{path}: creates {target_schema}.{name}, expected "
+                             f"{schema}.{path.stem} (layer {layer})")
+    return Model(layer=layer, schema=schema, name=name, kind=kind, path=path, sql=sql)
+
+
+def _dependency_order(models: list[Model]) -> list[Model]:
+    """Order one layer's models so each runs after the models of the layer it references."""
+    by_name = {m.qualified_name: m for m in models}
+    needs = {
+        m.qualified_name: {
+            f"{s}.{n}".lower() for s, n in _QUALIFIED_NAME.findall(_SQL_COMMENT.sub("", m.sql))
+        } & set(by_name) - {m.qualified_name}
+        for m in models
+    }
+    ordered: list[Model] = []
+    done: set[str] = set()
+    while len(ordered) < len(models):
+        ready = sorted(name for name in by_name if name not in done and needs[name] <= done)
+        if not ready:
+            cycle = sorted(set(by_name) - done)
+            raise WarehouseError(f"models reference each other in a cycle: {', '.join(cycle)}")
+        for name in ready:
+            ordered.append(by_name[name])
+            done.add(name)
+    return ordered
+
+
+def _connect_writer(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+    # A reader (CLI query, report) may hold the file for a moment: wait for it, then give up.
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(str(path))
+            con.execute("set TimeZone = 'UTC'")
+            return con
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise WarehouseError(f"cannot open {path} for writing: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _create_from_arrow(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    view = "_arrow_source"
+    con.register(view, data)
+    try:
+        con.execute(f"create or replace table {table} as select * from {view}")
+    finally:
+        con.unregister(view)
+
+
+def _parquet_files(pattern: str) -> list[str]:
+    return sorted(glob.glob(pattern))
+
+
+def _load_lake_dataset(con: duckdb.DuckDBPyConnection, dataset: str, lake_root: Path) -> int:
+    """Load one accepted dataset into ``staging.lake_<dataset>``, one row per key (latest wins)."""
+    table = f"staging.lake_{dataset}"
+    schema = lake.SCHEMAS[dataset]
+    _create_from_arrow(con, table, schema.empty_table())
+    files = _parquet_files(lake.dataset_glob(dataset, root=lake_root))
+    if not files:
+        return 0
+    present = _parquet_columns(con, files)
+    columns = [name for name in schema.names if name in present]
+    keys, latest = lake.KEYS[dataset]
+    if latest not in present or not set(keys) <= present:
+        raise WarehouseError(f"lake dataset {dataset}: files lack the key columns "
+                             f"{', '.join((*keys, latest))}")
+    select = ", ".join(f'"{c}"' for c in columns)
+    partition = ", ".join(f'"{k}"' for k in keys)
+    # Ties on the ordering column go to the later file (later partition date, then name).
+    con.execute(
+        f"insert into {table} by name "
+        f"select {select} from read_parquet($files, hive_partitioning = false, "
+        f"union_by_name = true, filename = '_source_file') "
+        f"qualify row_number() over (partition by {partition} "
+        f'order by "{latest}" desc nulls last, _source_file desc) = 1',
+        {"files": files},
+    )
+    return _count(con, table)
+
+
+def _parquet_columns(con: duckdb.DuckDBPyConnection, files: list[str]) -> set[str]:
+    rows = con.execute(
+        "describe select * from read_parquet($files, hive_partitioning = false, "
+        "union_by_name = true)", {"files": files}).fetchall()
+    return {row[0] for row in rows}
+
+
+def _load_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> tuple[int, int]:
+    agencies = pa.Table.from_pylist([
+        {"agency_id": a.id, "name": a.name, "name_en": a.name_en, "kind": a.kind,
+         "jurisdiction": a.jurisdiction, "active_from": a.active_from,
+         "active_to": a.active_to, "successor_of": list(a.successor_of)}
+        for a in registry.agencies
+    ], schema=AGENCIES_SCHEMA)
+    accounts = pa.Table.from_pylist([
+        {"account_id": a.account_id, "agency_id": a.agency_id, "platform": a.platform,
+         "handle": a.handle, "platform_id": a.platform_id, "label": a.label,
+         "active_from": a.active_from, "active_to": a.active_to, "verified": a.verified}
+        for a in registry.accounts
+    ], schema=ACCOUNTS_SCHEMA)
+    _create_from_arrow(con, "core.agencies", agencies)
+    _create_from_arrow(con, "core.accounts", accounts)
+    return agencies.num_rows, accounts.num_rows
+
+
+def _load_validation_runs(con: duckdb.DuckDBPyConnection, quality_root: Path) -> int:
+    """Load every validation result file as it is (union of their columns)."""
+    files = _parquet_files(str(quality_root / "validation_runs" / "*" / "*.parquet"))
+    if not files:
+        _create_from_arrow(con, "quality.validation_runs",
+                           EMPTY_VALIDATION_RUNS_SCHEMA.empty_table())
+        return 0
+    con.execute(
+        "create or replace table quality.validation_runs as "
+        "select * from read_parquet($files, hive_partitioning = false, union_by_name = true)",
+        {"files": files})
+    return _count(con, "quality.validation_runs")
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def table_names(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] = SCHEMAS) -> list[str]:
+    """Qualified names of the tables and views in the given schemas, sorted."""
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_schema in (select unnest($schemas)) order by 1",
+        {"schemas": list(schemas)}).fetchall()
+    return [row[0] for row in rows]
