@@ -133,6 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("agency-pulse: interrupted", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file or socket problem the user can act on
+        print(f"agency-pulse: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line, the traceback only with --verbose
+        if args.verbose:
+            logging.getLogger("agency_pulse").exception("unexpected error")
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"agency-pulse: unexpected {type(exc).__name__}: {first} "
+              "(run with -v for details)", file=sys.stderr)
+        return 1
 
 
 def cmd_run(args) -> int:

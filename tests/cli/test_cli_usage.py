@@ -1,0 +1,61 @@
+"""The command line's contract: exit statuses and one readable line per error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from agency_pulse import cli
+
+
+def _run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "agency_pulse.cli", *args],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["frobnicate"], ["run", "--date", "2026-02-30"], ["run", "--platform", "myspace"],
+    ["report", "--year", "26"], ["report", "--month", "2026-13"], ["observations"],
+])
+def test_bad_usage_exits_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err
+
+
+def test_future_run_date_is_bad_usage(capsys):
+    assert cli.main(["run", "--date", "2999-01-01"]) == 2
+    assert "in the future" in capsys.readouterr().err
+
+
+def test_missing_observations_file_is_one_line_exit_1(pulse_home, tmp_path):
+    result = _run("observations", "import", str(tmp_path / "nope.csv"))
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nope.csv" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_query_without_warehouse_is_a_clear_error(pulse_home):
+    result = _run("query", "select 1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and result.stderr.strip()
+
+
+def test_broken_registry_is_one_line_naming_the_path(pulse_home, tmp_path):
+    import os
+
+    registry = tmp_path / "agencies.yaml"
+    registry.write_text("agencies:\n  - id: a\n    name: A\n    accounts:\n"
+                        "      - platform: myspace\n        handle: h\n", encoding="utf-8")
+    env = dict(os.environ, AGENCY_PULSE_REGISTRY=str(registry))
+    csv = tmp_path / "obs.csv"
+    csv.write_text("agency_id,platform,handle,observed_on,followers\n"
+                   "a,facebook,h,2026-01-01,5\n", encoding="utf-8")
+    result = _run("observations", "import", str(csv), env=env)
+    assert result.returncode == 1
+    assert "agencies[0].accounts[0].platform" in result.stderr
+    assert "Traceback" not in result.stderr
