@@ -501,13 +501,13 @@ def _unknown_handle(registry: Registry, agency_id: str, platform: str, handle: s
     wanted = account_id_for(platform, handle)
     owner = next((a for a in registry.accounts if a.account_id == wanted), None)
     if owner is not None:
-        return (f"{_show(handle)} is a {platform} account of agency {_show(owner.agency_id)}, "
-                f"not of {_show(agency_id)}")
+        return (f"{platform} account {_show(handle)} belongs to agency {_show(owner.agency_id)}, "
+                f"not {_show(agency_id)}")
     known = [a.handle for a in registry.accounts_for(platform) if a.agency_id == agency_id]
     if not known:
         return f"agency {_show(agency_id)} has no {platform} account in the registry"
-    return (f"{_show(handle)} is not a {platform} account of agency {_show(agency_id)} in the "
-            f"registry (known: {', '.join(_show(h) for h in known)})")
+    return (f"no {platform} account {_show(handle)} for agency {_show(agency_id)} in the "
+            f"registry (its {platform} accounts: {', '.join(_show(h) for h in known)})")
 
 
 def _check_header(header: list[str], file_name: str) -> None:
