@@ -196,7 +196,7 @@ def _from_airflow_task(platform: str) -> PlatformConnection | None:
 
 
 def _sandbox(platform: str) -> PlatformConnection | None:
-    if os.environ.get("AGENCY_PULSE_DEFAULT_SOURCE", "").strip().lower() != "sandbox":
+    if os.environ.get("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox").strip().lower() != "sandbox":
         return None
     sandbox_url = os.environ.get("AGENCY_PULSE_SANDBOX_URL", "").strip().rstrip("/")
     if not sandbox_url:

@@ -8,13 +8,23 @@ outcomes, and ``run_platform`` which lands the datasets, the extract_log and the
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from agency_pulse import config, connections, lake
+from agency_pulse.config import PLATFORMS
+from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import AccountGone, AgencyPulseError, PlatformError
-from agency_pulse.registry import Account
+from agency_pulse.http_client import ApiClient
+from agency_pulse.registry import Account, Registry, load_registry
 
 log = logging.getLogger(__name__)
 
@@ -158,3 +168,212 @@ class PlatformRunFailed(AgencyPulseError):
         self.platform = platform
         self.reason = reason
         self.summary = summary
+
+
+# --------------------------------------------------------------------------- the runner
+
+def build_state(platform: str, run_date: date, *, root: Path | None = None,
+                settle_days: int = SETTLE_DAYS) -> ExtractState:
+    """What the ACCEPTED lake knew before ``run_date`` (a rerun of a day ignores that day)."""
+    state = ExtractState(settle_days=settle_days)
+    settle_start = state.settle_start(run_date)
+
+    posts = _read_before("posts", platform, run_date, root)
+    if posts.num_rows:
+        latest = posts.group_by("account_id").aggregate([("published_at", "max")])
+        for account_id, published in zip(latest["account_id"].to_pylist(),
+                                         latest["published_at_max"].to_pylist(), strict=True):
+            if account_id and published is not None:
+                state.last_post_at[account_id] = published
+        recent = posts.filter(pc.greater_equal(posts["published_at"], settle_start))
+        recent = recent.group_by(["account_id", "post_id"]).aggregate(
+            [("published_at", "max"), ("fetched_on", "max")])
+        deleted = _deleted_post_ids(platform, run_date, root)
+        for account_id, post_id, published, seen_on in zip(
+                recent["account_id"].to_pylist(), recent["post_id"].to_pylist(),
+                recent["published_at_max"].to_pylist(), recent["fetched_on_max"].to_pylist(),
+                strict=True):
+            deleted_on = deleted.get(post_id)
+            if deleted_on is not None and (seen_on is None or deleted_on >= seen_on):
+                continue  # already reported deleted, not seen since
+            state.known_post_ids.setdefault(account_id, set()).add((post_id, published))
+            if seen_on is not None:
+                state.post_last_seen[post_id] = seen_on
+
+    snapshots = _read_before("account_snapshots", platform, run_date, root)
+    if snapshots.num_rows:
+        snapshots = snapshots.filter(pc.is_valid(snapshots["platform_id"]))
+        ordered = snapshots.sort_by([("snapshot_date", "ascending"), ("fetched_at", "ascending")])
+        for account_id, platform_id in zip(ordered["account_id"].to_pylist(),
+                                           ordered["platform_id"].to_pylist(), strict=True):
+            state.platform_ids[account_id] = platform_id  # the latest wins
+
+    history = _read_before("follower_history", platform, run_date, root)
+    if history.num_rows:
+        through = history.group_by("account_id").aggregate([("day", "max")])
+        state.history_through = dict(zip(through["account_id"].to_pylist(),
+                                         through["day_max"].to_pylist(), strict=True))
+    return state
+
+
+def run_platform(platform: str, run_date: date, *, registry: Registry | None = None,
+                 connection: PlatformConnection | None = None, run_id: str | None = None,
+                 accounts: Sequence[Account | str] | None = None, batch_key: str = "all",
+                 budget: int | None = None, client: ApiClient | None = None) -> dict:
+    """Extract one platform for ``run_date`` and land every dataset in the landing zone.
+
+    Every registry account of the platform (or of ``accounts``) gets exactly one extract_log
+    row. Returns a JSON-serialisable summary. A platform-stopping error (invalid token, quota,
+    platform-wide permission) marks the remaining accounts failed, lands what succeeded and
+    then raises PlatformRunFailed carrying the summary.
+    """
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}")
+    registry = registry or load_registry()
+    selected = _select_accounts(registry, platform, accounts)
+    run_id = run_id or f"manual__{run_date.isoformat()}"
+    outcomes: dict[str, Outcome] = {}
+    active = []
+    for account in selected:
+        if account.active_on(run_date):
+            active.append(account)
+        else:
+            outcomes[account.account_id] = ("skipped", f"inactive on {run_date.isoformat()}", 0, 0)
+
+    conn = connection or connections.resolve(platform)
+    result = ExtractResult()
+    if conn is None:
+        log.warning("%s: no connection %s and no sandbox configured; skipping %d accounts",
+                    platform, connections.conn_id_for(platform), len(active))
+        for account in active:
+            outcomes[account.account_id] = ("skipped", f"no connection for {platform}", 0, 0)
+        return _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
+                     client=None, source=None)
+
+    client = client or ApiClient(platform, secrets=conn.secrets, budget=budget)
+    client.add_secrets(conn.secrets)
+    if active:
+        state = build_state(platform, run_date)
+        extractor = importlib.import_module(f"agency_pulse.extractors.{platform}")
+        try:
+            result = extractor.extract(client, conn, active, run_date, state)
+        except PlatformError as exc:
+            # Raised out of the extractor: nothing it gathered is available to land.
+            result = ExtractResult(stopped_by=exc)
+    stop_reason = None
+    if result.stopped_by is not None:
+        stop_reason = client.redact(result.stopped_by.reason)
+    for account in active:
+        outcome = result.outcomes.get(account.account_id)
+        if outcome is None:
+            reason = (f"platform stopped: {stop_reason}" if stop_reason
+                      else "the extractor reported no outcome")
+            outcome = ("failed", reason, 0, 0)
+        status, reason, calls, units = outcome
+        outcomes[account.account_id] = (status, client.redact(reason) if reason else None,
+                                        calls, units)
+    summary = _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
+                    client=client, source=conn.source)
+    if stop_reason is not None:
+        summary["stopped_by"] = stop_reason
+        raise PlatformRunFailed(platform, stop_reason, summary)
+    return summary
+
+
+def _land(platform: str, run_date: date, run_id: str, batch_key: str,
+          selected: list[Account], outcomes: dict[str, Outcome], result: ExtractResult,
+          *, client: ApiClient | None, source: str | None) -> dict:
+    landing = config.paths().landing
+    logged_at = datetime.now(UTC)
+    log_rows = []
+    for account in selected:
+        status, reason, calls, units = outcomes[account.account_id]
+        log_rows.append({"run_date": run_date, "platform": platform,
+                         "account_id": account.account_id, "agency_id": account.agency_id,
+                         "handle": account.handle, "status": status, "reason": reason,
+                         "calls": calls, "units": units, "run_id": run_id,
+                         "logged_at": logged_at})
+    files: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    for dataset in (*DATASETS, "extract_log"):
+        dataset_rows = log_rows if dataset == "extract_log" else result.rows(dataset)
+        rows[dataset] = len(dataset_rows)
+        # An empty file is written only to replace one an earlier run of the day left.
+        if not dataset_rows and not _partition_exists(dataset, platform, run_date, batch_key):
+            continue
+        table = lake.table_from_rows(dataset, dataset_rows)
+        path = lake.write_partition(dataset, platform, run_date, table, key=batch_key,
+                                    root=landing)
+        files[dataset] = str(path)
+    raw_path = None
+    if client is not None and client.raw:
+        raw_path = str(lake.archive_raw(platform, run_date, client.raw, key=batch_key))
+    statuses: dict[str, int] = {}
+    for status, *_ in outcomes.values():
+        statuses[status] = statuses.get(status, 0) + 1
+    summary = {
+        "platform": platform, "run_date": run_date.isoformat(), "run_id": run_id,
+        "source": source, "files": files, "raw": raw_path, "rows": rows,
+        "statuses": statuses, "calls": client.calls if client else 0,
+        "units": client.units if client else 0, "retries": client.retries if client else 0,
+        "stopped_by": None,
+    }
+    log.info("%s %s: %s; %d calls, %d units; rows %s", platform, run_date.isoformat(),
+             ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "no accounts",
+             summary["calls"], summary["units"], rows)
+    return summary
+
+
+def _select_accounts(registry: Registry, platform: str,
+                     accounts: Sequence[Account | str] | None) -> list[Account]:
+    registered = registry.accounts_for(platform)
+    if accounts is None:
+        return registered
+    by_id = {a.account_id: a for a in registered}
+    chosen = []
+    for item in accounts:
+        if isinstance(item, Account):
+            if item.platform == platform:
+                chosen.append(item)
+        elif item in by_id:
+            chosen.append(by_id[item])
+        else:
+            raise ValueError(f"{platform}: account {item!r} is not in the registry")
+    return chosen
+
+
+def _partition_exists(dataset: str, platform: str, day: date, key: str) -> bool:
+    """Whether an earlier run of this day left a file (landing or accepted) to replace."""
+    name = f"part-{key}.parquet"
+    for root in (config.paths().landing, config.paths().lake):
+        directory = lake.partition_dir(dataset, platform, day, root)
+        if (directory / name).exists() or (key == "all" and any(directory.glob("part-*.parquet"))):
+            return True
+    return False
+
+
+def _read_before(dataset: str, platform: str, run_date: date, root: Path | None) -> pa.Table:
+    """The accepted partitions of a dataset dated before ``run_date``."""
+    base = (root or config.paths().lake) / dataset / f"platform={platform}"
+    tables = []
+    if base.exists():
+        for directory in sorted(base.glob("date=*")):
+            try:
+                day = date.fromisoformat(directory.name.removeprefix("date="))
+            except ValueError:
+                continue
+            if day >= run_date:
+                continue
+            tables += [pq.read_table(f, schema=lake.SCHEMAS[dataset])
+                       for f in sorted(directory.glob("part-*.parquet"))]
+    return pa.concat_tables(tables) if tables else lake.SCHEMAS[dataset].empty_table()
+
+
+def _deleted_post_ids(platform: str, run_date: date, root: Path | None) -> dict[str, date]:
+    deletions = _read_before("post_deletions", platform, run_date, root)
+    found: dict[str, date] = {}
+    for post_id, detected in zip(deletions["post_id"].to_pylist(),
+                                 deletions["detected_on"].to_pylist(), strict=True):
+        if detected is not None and (post_id not in found or detected > found[post_id]):
+            found[post_id] = detected
+    return found
