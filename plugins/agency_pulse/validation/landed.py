@@ -1,0 +1,151 @@
+"""Validate landed partition files, then publish each to the accepted lake or quarantine it.
+
+Landing:    lake/landing/{dataset}/platform={p}/date={d}/part-{k}.parquet
+Accepted:   lake/{dataset}/platform={p}/date={d}/part-{k}.parquet
+Quarantine: lake/quarantine/{dataset}/platform={p}/date={d}/part-{k}.parquet (+ part-{k}.result.json)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from agency_pulse import lake
+from agency_pulse.validation.batches import BatchVerdict, conform_table, validate_batch
+from agency_pulse.validation.docs import build_data_docs
+from agency_pulse.validation.follower_jumps import DEFAULT_FOLLOWER_JUMP, FollowerJumpRule
+from agency_pulse.validation.outcomes import ValidationOutcome, record_outcomes
+
+log = logging.getLogger(__name__)
+
+_PART_FILE = re.compile(r"^part-(?P<key>[^/\\]+)\.parquet$")
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """Where a landing file sits in the partition layout, parsed from its path."""
+
+    path: Path
+    lake_root: Path
+    dataset: str
+    platform: str
+    day: date
+    key: str
+
+    @classmethod
+    def parse(cls, path: Path) -> LandedFile:
+        """Parse ``.../lake/landing/{dataset}/platform={p}/date={d}/part-{k}.parquet``."""
+        path = Path(path)
+        part = _PART_FILE.match(path.name)
+        date_dir, platform_dir, dataset_dir, landing_dir = path.parents[0:4] \
+            if len(path.parents) >= 5 else (None,) * 4
+        if (not part or landing_dir is None or landing_dir.name != "landing"
+                or dataset_dir.name not in lake.SCHEMAS
+                or not platform_dir.name.startswith("platform=")
+                or not date_dir.name.startswith("date=")):
+            raise ValueError(f"not a landing partition file: {path} (expected "
+                             "lake/landing/{dataset}/platform={p}/date={YYYY-MM-DD}/part-{key}.parquet)")
+        try:
+            day = date.fromisoformat(date_dir.name.removeprefix("date="))
+        except ValueError:
+            raise ValueError(f"not a landing partition file: {path} (bad date)") from None
+        return cls(path=path, lake_root=landing_dir.parent, dataset=dataset_dir.name,
+                   platform=platform_dir.name.removeprefix("platform="), day=day,
+                   key=part.group("key"))
+
+    def zone_path(self, zone_root: Path) -> Path:
+        """This file's place under another zone of the lake (accepted or quarantine)."""
+        return (zone_root / self.dataset / f"platform={self.platform}"
+                / f"date={self.day.isoformat()}" / self.path.name)
+
+
+def validate_landed(files: list[Path], *, run_id: str | None = None,
+                    run_date: date | None = None,
+                    follower_jump: FollowerJumpRule = DEFAULT_FOLLOWER_JUMP,
+                    data_docs: bool = True) -> list[ValidationOutcome]:
+    """Validate each landed file as one batch; publish it or quarantine it; record every run.
+
+    A passing file is moved atomically into the accepted lake (with key ``all`` the rest of
+    that accepted partition is removed, as ``lake.write_partition`` does); a failing one goes
+    to quarantine with its GX result beside it. Files already gone (a retried task) are
+    skipped. One outcome per file, in order; call ``raise_for_failures`` afterwards.
+    ``run_date`` bounds "not in the future" (default: each file's partition date).
+    """
+    run_id = run_id or f"validation-{uuid.uuid4().hex[:12]}"
+    parsed = [LandedFile.parse(Path(f)) for f in files]
+    outcomes = []
+    for landed in parsed:
+        if not landed.path.exists():
+            log.warning("validation: %s is no longer in landing (already validated?); skipped",
+                        landed.path)
+            continue
+        outcomes.append(_validate_one(landed, run_id=run_id, run_date=run_date or landed.day,
+                                      follower_jump=follower_jump))
+    if outcomes:
+        record_outcomes(outcomes)
+        if data_docs:
+            build_data_docs(outcomes)
+    return outcomes
+
+
+def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
+                  follower_jump: FollowerJumpRule) -> ValidationOutcome:
+    validated_at = datetime.now(UTC)
+    table, type_problems = conform_table(landed.dataset, pq.read_table(landed.path), strict=True)
+    verdict = validate_batch(
+        landed.dataset, table, run_date=run_date, validated_at=validated_at,
+        run_name=f"{run_id}__{landed.platform}__{landed.day.isoformat()}__{landed.key}",
+        platform=landed.platform, type_problems=type_problems, follower_jump=follower_jump)
+    outcome = ValidationOutcome(
+        run_id=run_id, validated_at=validated_at, dataset=landed.dataset,
+        platform=landed.platform, partition_date=landed.day, file=str(landed.path),
+        rows=verdict.rows, success=verdict.success,
+        evaluated_expectations=verdict.evaluated_expectations,
+        failed_expectations=verdict.failed_expectations, warnings=verdict.warnings)
+    if verdict.success:
+        outcome.published_to = str(_publish(landed))
+        for warning in verdict.warnings:
+            log.warning("validation: %s: %s", landed.path.name, warning)
+    else:
+        outcome.quarantined_to = str(_quarantine(landed, verdict))
+        log.error("validation: %s failed: %s", landed.path,
+                  "; ".join(verdict.failed_expectations))
+    return outcome
+
+
+def _publish(landed: LandedFile) -> Path:
+    target = landed.zone_path(landed.lake_root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(landed.path, target)
+    if landed.key == "all":
+        # A whole platform-day replaces the accepted partition, like lake.write_partition.
+        for other in target.parent.glob("part-*.parquet"):
+            if other != target:
+                other.unlink()
+    # An earlier, failed version of the same file is now superseded.
+    stale = landed.zone_path(landed.lake_root / "quarantine")
+    for leftover in (stale, stale.with_name(stale.name.removesuffix(".parquet") + ".result.json")):
+        leftover.unlink(missing_ok=True)
+    return target
+
+
+def _quarantine(landed: LandedFile, verdict: BatchVerdict) -> Path:
+    target = landed.zone_path(landed.lake_root / "quarantine")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result_path = target.with_name(target.name.removesuffix(".parquet") + ".result.json")
+    document = dict(verdict.result)
+    document["agency_pulse"] = {**document.get("agency_pulse", {}), "file": str(landed.path),
+                                "quarantined_to": str(target)}
+    tmp = result_path.with_name(f".{result_path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, result_path)
+    os.replace(landed.path, target)
+    return target

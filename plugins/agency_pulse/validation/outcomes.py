@@ -1,0 +1,97 @@
+"""What a validation decided, how it is recorded (quality/validation_runs) and reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from agency_pulse import config
+from agency_pulse.errors import ValidationFailed
+
+VALIDATION_RUNS_SCHEMA = pa.schema([
+    ("run_id", pa.string()),
+    ("validated_at", pa.timestamp("us", tz="UTC")),
+    ("dataset", pa.string()),
+    ("platform", pa.string()),
+    ("partition_date", pa.date32()),
+    ("file", pa.string()),                   # the landing file (NULL for an in-memory frame)
+    ("rows", pa.int64()),
+    ("success", pa.bool_()),
+    ("evaluated_expectations", pa.int64()),
+    ("failed_expectations", pa.string()),    # JSON list of "expectation_type(column): observed"
+    ("warnings", pa.string()),               # JSON list of readable warnings (follower jumps)
+    ("quarantined_to", pa.string()),         # NULL when published
+])
+
+
+@dataclass
+class ValidationOutcome:
+    """One batch's validation: one row of ``VALIDATION_RUNS_SCHEMA``.
+
+    ``failed_expectations`` and ``warnings`` are lists here, JSON strings in the record.
+    ``published_to`` (not recorded) is where an accepted file now lives.
+    """
+
+    run_id: str
+    validated_at: datetime
+    dataset: str
+    platform: str | None
+    partition_date: date | None
+    file: str | None
+    rows: int
+    success: bool
+    evaluated_expectations: int
+    failed_expectations: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    quarantined_to: str | None = None
+    published_to: str | None = None
+
+    def record(self) -> dict:
+        """This outcome as a row of ``VALIDATION_RUNS_SCHEMA``."""
+        row = asdict(self)
+        row.pop("published_to")
+        row["failed_expectations"] = json.dumps(self.failed_expectations, ensure_ascii=False)
+        row["warnings"] = json.dumps(self.warnings, ensure_ascii=False)
+        return row
+
+
+def record_outcomes(outcomes: Sequence[ValidationOutcome],
+                    paths: config.Paths | None = None) -> list[Path]:
+    """Append the outcomes to quality/validation_runs, one new file per partition date."""
+    paths = paths or config.paths()
+    by_day: dict[str, list[dict]] = {}
+    for outcome in outcomes:
+        day = (outcome.partition_date or outcome.validated_at.date()).isoformat()
+        by_day.setdefault(day, []).append(outcome.record())
+    written = []
+    for day, rows in sorted(by_day.items()):
+        directory = paths.quality / "validation_runs" / f"date={day}"
+        directory.mkdir(parents=True, exist_ok=True)
+        name = uuid.uuid4().hex
+        tmp = directory / f".{name}.parquet.tmp"
+        target = directory / f"{name}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows, schema=VALIDATION_RUNS_SCHEMA), tmp)
+        os.replace(tmp, target)
+        written.append(target)
+    return written
+
+
+def raise_for_failures(outcomes: Iterable[ValidationOutcome]) -> None:
+    """Raise ValidationFailed naming every failed file and its failed expectations."""
+    failed = [o for o in outcomes if not o.success]
+    if not failed:
+        return
+    parts = []
+    for outcome in failed:
+        what = outcome.file or f"{outcome.dataset} batch"
+        where = f" (quarantined to {outcome.quarantined_to})" if outcome.quarantined_to else ""
+        parts.append(f"{what}{where}: {'; '.join(outcome.failed_expectations)}")
+    raise ValidationFailed(f"{len(failed)} batch(es) failed validation: " + " | ".join(parts))
