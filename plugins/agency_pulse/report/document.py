@@ -1,0 +1,98 @@
+"""The report's content, built once from the figures and rendered as HTML and Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from agency_pulse.report import charts
+from agency_pulse.report.figures import ReportFigures
+from agency_pulse.report.leaderboards import Leaderboard, overall_leaderboard, platform_leaderboards
+from agency_pulse.report.narrative import account_label, agency_paragraph, missing_data_reason
+from agency_pulse.report.numbers import ENGLISH, NumberStyle, long_date, month_name
+
+MAX_CHART_SERIES = 8
+
+
+@dataclass
+class Chart:
+    name: str   # file stem for the Markdown copy
+    title: str
+    svg: str
+
+
+@dataclass
+class AgencySection:
+    agency_id: str
+    heading: str
+    paragraph: str
+
+
+@dataclass
+class ReportDocument:
+    title: str
+    period_label: str
+    coverage: list[str]
+    leaderboards: list[Leaderboard]
+    charts: list[Chart]
+    agencies: list[AgencySection]
+    rules_note: str = field(default=(
+        "Paragraphs follow fixed rules (see the report package's README): growth is "
+        "compared between the last count before the period and the last count inside it; "
+        "a page first counted in the period is new, never a loss."))
+
+
+def build_document(figures: ReportFigures, style: NumberStyle = ENGLISH) -> ReportDocument:
+    period = figures.period
+    label = str(period.start.year) if period.kind == "annual" else month_name(period.start, style)
+    kind = "Annual" if period.kind == "annual" else "Monthly"
+    return ReportDocument(
+        title=f"Agency Pulse: {kind.lower()} report {label}",
+        period_label=label,
+        coverage=coverage_notes(figures, style),
+        leaderboards=[overall_leaderboard(figures), *platform_leaderboards(figures)],
+        charts=build_charts(figures, style),
+        agencies=[AgencySection(a.agency_id, a.display_name, agency_paragraph(a, figures, style))
+                  for a in figures.agencies])
+
+
+def build_charts(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[Chart]:
+    ranked = [a for a in figures.agencies if a.row is not None][:MAX_CHART_SERIES]
+    followers = {a.name_en or a.name: {r["month"]: r.get("followers_end") for r in a.monthly}
+                 for a in ranked}
+    posts: dict[date, float | None] = {}
+    for agency in figures.agencies:
+        for r in agency.monthly:
+            if r.get("posts") is not None:
+                posts[r["month"]] = (posts.get(r["month"]) or 0) + r["posts"]
+    growth = [(a.name_en or a.name, a.row["followers_growth_pct"]) for a in figures.agencies
+              if a.row is not None and a.row.get("followers_growth_pct") is not None]
+    return [
+        Chart("followers", "Followers by agency, month by month",
+              charts.line_chart("Followers by agency, month by month", figures.months, followers, style)),
+        Chart("posts", "Posts per month, all agencies",
+              charts.bar_chart("Posts per month, all agencies", figures.months, posts, style)),
+        Chart("growth", "Follower growth ranking",
+              charts.ranking_chart("Follower growth ranking (pages counted at both ends)", growth, style)),
+    ]
+
+
+def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[str]:
+    """Which accounts had no data (and why, from the extract log when it exists)."""
+    accounts = [a for agency in figures.agencies for a in agency.accounts]
+    with_data = [a for a in accounts if a.row is not None]
+    notes = [f"Data from {long_date(figures.period.start, style)} to "
+             f"{long_date(figures.covered_until, style)}: {len(with_data)} of {len(accounts)} "
+             f"accounts have figures."]
+    for agency in figures.agencies:
+        for account in agency.accounts:
+            name = agency.name_en or agency.name
+            if account.row is None:
+                notes.append(f"No data: {account_label(account)} ({name}): {missing_data_reason(account)}.")
+            elif account.row.get("followers_end") is None:
+                notes.append(f"No follower count: {account_label(account)} ({name}).")
+            elif account.row.get("posts") is None:
+                notes.append(f"Posts not tracked: {account_label(account)} ({name}).")
+    if not any(a.extract_status for a in accounts):
+        notes.append("The warehouse has no extract log for these accounts, so reasons for gaps are not known.")
+    return notes
