@@ -1,0 +1,310 @@
+"""X API v2: user counts in batches of 100, each user's posts paged by ``meta.next_token``.
+
+- counts: ``users/by?usernames=a,b,...&user.fields=public_metrics,created_at,verified``; a
+  user that is missing or suspended comes back in the body's ``errors`` (HTTP 200) and is
+  marked gone, the rest of the batch is kept;
+- posts: ``users/{id}/tweets`` with ``start_time`` = the incremental start (the settling
+  window start, or the last post seen when older), 100 a page. Only the 3,200 most recent
+  posts are reachable; when that cuts a first read short, the outcome says so.
+Rate limits (15-minute windows) arrive as 429 with ``x-rate-limit-reset``; the client waits
+for the reset. A 403 carrying error 453 means the access tier lacks the endpoint: the
+platform stops with X's own message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+from agency_pulse.errors import (
+    AccountGone,
+    InvalidToken,
+    MalformedResponse,
+    PermissionDenied,
+    PlatformError,
+    TransientError,
+)
+from agency_pulse.extract import (
+    AccountCost,
+    ExtractResult,
+    ExtractState,
+    deletions_for,
+    extract_each,
+    split_cost,
+)
+from agency_pulse.registry import Account, normalize_handle
+
+PLATFORM = "x"
+USERNAMES_PER_CALL = 100
+PAGE_SIZE = 100
+REACHABLE_POSTS = 3200
+USER_FIELDS = "public_metrics,created_at,verified"
+TWEET_FIELDS = "created_at,public_metrics,attachments"
+VIDEO_MEDIA_TYPES = {"video", "animated_gif"}
+ACCESS_TIER_ERROR = 453
+
+
+# --------------------------------------------------------------------------- errors
+
+def classify(response, body) -> PlatformError | None:
+    """Map an X API v2 error answer to the taxonomy.
+
+    429 is transient; its wait comes from ``x-rate-limit-reset`` (Unix seconds), which the
+    client reads from the response. Returns None for what it does not recognise.
+    """
+    status = getattr(response, "status_code", None)
+    message = _error_message(body) or f"HTTP {status}"
+    if status == 429:
+        return TransientError(PLATFORM, f"rate limited: {message}", http_status=status,
+                              code=88)
+    if status == 401:
+        return InvalidToken(PLATFORM, f"bearer token rejected: {message}", http_status=status)
+    if status == 403:
+        if _has_error_code(body, ACCESS_TIER_ERROR):
+            return PermissionDenied(PLATFORM, f"access tier lacks this endpoint (453): {message}",
+                                    platform_wide=True, http_status=status,
+                                    code=ACCESS_TIER_ERROR)
+        return PermissionDenied(PLATFORM, message, http_status=status)
+    if status == 404:
+        return AccountGone(PLATFORM, message, http_status=status)
+    return None
+
+
+def _error_message(body) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    for error in body.get("errors") or []:
+        if isinstance(error, dict) and (error.get("message") or error.get("detail")):
+            return str(error.get("message") or error.get("detail"))
+    parts = [str(body[k]) for k in ("title", "detail") if body.get(k)]
+    return ": ".join(parts) or None
+
+
+def _has_error_code(body, code: int) -> bool:
+    if isinstance(body, dict):
+        codes = [e.get("code") for e in body.get("errors") or [] if isinstance(e, dict)]
+        if code in codes or str(code) in (str(c) for c in codes):
+            return True
+    # Some 453 answers carry the code only inside a problem's text; the brief is "453 in body".
+    return str(code) in json.dumps(body) if body is not None else False
+
+
+# --------------------------------------------------------------------------- parsing
+
+def _count(metrics: dict, name: str, what: str) -> int | None:
+    value = metrics.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MalformedResponse(PLATFORM, f"{what}: {name}={value!r} is not a count")
+    return value
+
+
+def _timestamp(value, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise MalformedResponse(PLATFORM, f"{what}: missing created_at")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedResponse(PLATFORM, f"{what}: bad created_at {value!r}") from None
+    if parsed.tzinfo is None:
+        raise MalformedResponse(PLATFORM, f"{what}: created_at without time zone")
+    return parsed.astimezone(UTC)
+
+
+def snapshot_row(account: Account, user: dict, run_date: date, fetched_at: datetime) -> dict:
+    """One account_snapshots row from a user object (followers exact)."""
+    what = f"user @{user.get('username')}"
+    metrics = user.get("public_metrics")
+    if not isinstance(metrics, dict):
+        raise MalformedResponse(PLATFORM, f"{what}: no public_metrics")
+    followers = _count(metrics, "followers_count", what)
+    if followers is None:
+        raise MalformedResponse(PLATFORM, f"{what}: public_metrics without followers_count")
+    return {
+        "snapshot_date": run_date, "account_id": account.account_id,
+        "agency_id": account.agency_id, "platform": PLATFORM, "handle": account.handle,
+        "platform_id": str(user["id"]), "name": user.get("name"),
+        "followers": followers, "followers_rounding": None, "likes": None,
+        "posts_total": _count(metrics, "tweet_count", what), "views_total": None,
+        "fetched_at": fetched_at,
+    }
+
+
+def post_row(account: Account, username: str, tweet: dict, media_types: dict[str, str],
+             run_date: date, fetched_at: datetime) -> dict:
+    """One posts row from a tweet; shares = retweets + quotes, views = impressions."""
+    what = f"post {tweet.get('id')}"
+    metrics = tweet.get("public_metrics")
+    if not isinstance(metrics, dict):
+        raise MalformedResponse(PLATFORM, f"{what}: no public_metrics")
+    retweets = _count(metrics, "retweet_count", what)
+    quotes = _count(metrics, "quote_count", what)
+    media_keys = (tweet.get("attachments") or {}).get("media_keys") or []
+    is_video = any(media_types.get(key) in VIDEO_MEDIA_TYPES for key in media_keys)
+    return {
+        "account_id": account.account_id, "agency_id": account.agency_id,
+        "platform": PLATFORM, "post_id": str(tweet["id"]),
+        "published_at": _timestamp(tweet.get("created_at"), what),
+        "post_type": "tweet", "is_video": is_video, "is_live": False,
+        "permalink": f"https://x.com/{username}/status/{tweet['id']}",
+        "reactions": _count(metrics, "like_count", what),
+        "comments": _count(metrics, "reply_count", what),
+        "shares": None if retweets is None and quotes is None else (retweets or 0) + (quotes or 0),
+        "views": _count(metrics, "impression_count", what),
+        "views_rounding": None, "fetched_on": run_date, "fetched_at": fetched_at,
+    }
+
+
+# --------------------------------------------------------------------------- extraction
+
+def extract(client, conn, accounts: list[Account], run_date: date,
+            state: ExtractState) -> ExtractResult:
+    """Snapshot every user (100 a call), then read each one's posts since the incremental start.
+
+    Promises: users X reports missing or suspended are ``gone`` with X's own words; posts
+    of the settling window no longer returned become ``post_deletions`` (only when the read
+    reached back to the incremental start); a 453 or 401 stops the platform.
+    """
+    result = ExtractResult()
+    fetched_at = datetime.now(UTC)
+    headers = {"Authorization": f"Bearer {conn.token}"} if conn.token else None
+    users, shared_cost = _fetch_users(client, conn.base_url, headers, accounts, result)
+    if result.stopped_by is not None:
+        return result
+
+    def extract_posts(account: Account) -> None:
+        user = users[account.account_id]
+        snapshot = snapshot_row(account, user, run_date, fetched_at)
+        result.account_snapshots.append(snapshot)
+        since = state.since_for(account.account_id, run_date)
+        tweets, complete = _read_timeline(client, conn.base_url, headers, str(user["id"]),
+                                          since)
+        username = user.get("username") or account.handle
+        returned = set()
+        for tweet, media_types in tweets:
+            row = post_row(account, username, tweet, media_types, run_date, fetched_at)
+            returned.add(row["post_id"])
+            result.posts.append(row)
+        if complete:
+            result.post_deletions.extend(
+                deletions_for(account, PLATFORM, state, returned, run_date, since))
+        elif since is None:
+            result.outcomes[account.account_id] = (
+                "ok", f"history cut at the {REACHABLE_POSTS:,} most recent posts X serves "
+                f"({len(returned)} read of {snapshot['posts_total']} posted)", 0, 0)
+        else:
+            result.outcomes[account.account_id] = (
+                "ok", f"the {REACHABLE_POSTS:,}-post limit stopped the read before "
+                f"{since:%Y-%m-%d}: deletions not checked", 0, 0)
+
+    with_users = [a for a in accounts if a.account_id in users]
+    return extract_each(client, with_users, result, extract_posts, shared_cost)
+
+
+def _fetch_users(client, base_url: str, headers: dict | None, accounts: list[Account],
+                 result: ExtractResult) -> tuple[dict[str, dict], dict[str, tuple[int, int]]]:
+    """User objects by account id, with each account's share of the batched calls.
+
+    Missing and suspended users, and accounts of a failed batch, get their outcome here.
+    """
+    users: dict[str, dict] = {}
+    shared_cost: dict[str, tuple[int, int]] = {}
+    by_username: dict[str, list[Account]] = {}
+    for account in accounts:
+        by_username.setdefault(normalize_handle(account.handle), []).append(account)
+    usernames = list(by_username)
+    for start in range(0, len(usernames), USERNAMES_PER_CALL):
+        batch = usernames[start:start + USERNAMES_PER_CALL]
+        batch_accounts = [a for name in batch for a in by_username[name]]
+        cost = AccountCost(client)
+        try:
+            body = client.get_json(f"{base_url}/users/by",
+                                   {"usernames": ",".join(batch), "user.fields": USER_FIELDS},
+                                   headers=headers, units=1, classify=classify)
+            found, problems = _users_in(body)
+        except PlatformError as exc:
+            costs = split_cost([a.account_id for a in batch_accounts], cost.calls, cost.units)
+            for account in batch_accounts:
+                calls, units = costs[account.account_id]
+                result.outcomes[account.account_id] = (exc.log_status, exc.reason, calls, units)
+            if exc.stops_platform:
+                result.stopped_by = exc
+                return users, shared_cost
+            continue
+        shared_cost.update(split_cost([a.account_id for a in batch_accounts],
+                                      cost.calls, cost.units))
+        for name in batch:
+            for account in by_username[name]:
+                if name in found:
+                    users[account.account_id] = found[name]
+                    continue
+                calls, units = shared_cost.pop(account.account_id)
+                result.outcomes[account.account_id] = (
+                    "gone", problems.get(name, f"user @{name} not returned by users/by"),
+                    calls, units)
+    return users, shared_cost
+
+
+def _users_in(body) -> tuple[dict[str, dict], dict[str, str]]:
+    """(users by lower-case username, X's reason by lower-case username for the missing)."""
+    if not isinstance(body, dict):
+        raise MalformedResponse(PLATFORM, "users/by: answer is not an object")
+    data = body.get("data", [])
+    if not isinstance(data, list) or not all(
+            isinstance(u, dict) and u.get("id") and isinstance(u.get("username"), str)
+            for u in data):
+        raise MalformedResponse(PLATFORM, "users/by: data is not a list of users")
+    found = {u["username"].lower(): u for u in data}
+    problems = {}
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        name = str(error.get("value") or error.get("resource_id") or "").lstrip("@").lower()
+        if name:
+            problems[name] = str(error.get("detail") or error.get("title") or "not found")
+    return found, problems
+
+
+def _read_timeline(client, base_url: str, headers: dict | None, user_id: str,
+                   since: datetime | None) -> tuple[list[tuple[dict, dict[str, str]]], bool]:
+    """(tweets with their media types, whether the read reached back to ``since``)."""
+    tweets = []
+    for page_tweets, media_types in _timeline_pages(client, base_url, headers, user_id, since):
+        tweets.extend((tweet, media_types) for tweet in page_tweets)
+    # The API ends the timeline at 3,200 posts; fewer means we saw all it holds since `since`.
+    return tweets, len(tweets) < REACHABLE_POSTS
+
+
+def _timeline_pages(client, base_url: str, headers: dict | None, user_id: str,
+                    since: datetime | None) -> Iterator[tuple[list[dict], dict[str, str]]]:
+    params = {"max_results": PAGE_SIZE, "tweet.fields": TWEET_FIELDS,
+              "expansions": "attachments.media_keys", "media.fields": "type"}
+    if since is not None:
+        params["start_time"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    seen_tokens: set[str] = set()
+    while True:
+        body = client.get_json(f"{base_url}/users/{user_id}/tweets", params, headers=headers,
+                               units=1, classify=classify)
+        if not isinstance(body, dict) or not isinstance(body.get("meta", {}), dict):
+            raise MalformedResponse(PLATFORM, f"users/{user_id}/tweets: answer is not an object")
+        data = body.get("data", [])
+        if not data and body.get("errors") and "meta" not in body:
+            # 200 with only errors: e.g. a protected or suspended account's timeline
+            raise PermissionDenied(PLATFORM, f"users/{user_id}/tweets: "
+                                             f"{_error_message(body) or 'no data'}")
+        if not isinstance(data, list) or not all(isinstance(t, dict) and t.get("id")
+                                                 for t in data):
+            raise MalformedResponse(PLATFORM, f"users/{user_id}/tweets: data is not a list "
+                                              "of posts")
+        media = (body.get("includes") or {}).get("media") or []
+        media_types = {m.get("media_key"): m.get("type") for m in media if isinstance(m, dict)}
+        yield data, media_types
+        token = body.get("meta", {}).get("next_token")
+        if not token:
+            return
+        if token in seen_tokens:
+            raise MalformedResponse(PLATFORM, f"users/{user_id}/tweets: next_token repeats")
+        seen_tokens.add(token)
+        params = {**params, "pagination_token": token}

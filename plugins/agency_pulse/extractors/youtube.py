@@ -1,0 +1,387 @@
+"""YouTube Data API v3: channel counts in batches, uploads through the uploads playlist.
+
+Quota (10,000 units a day per project, reset at midnight Pacific time) decides the shape:
+- counts: ``channels?part=snippet,statistics,contentDetails&id=UC1,...`` for up to 50 channels
+  a call (1 unit); a handle without a known channel id is resolved once with
+  ``forHandle=@handle`` (1 unit) and its id is carried in the snapshot's ``platform_id``;
+- posts: ``playlistItems`` of the uploads playlist (1 unit a page of 50), stopping once items
+  are older than the incremental start, then ``videos`` for up to 50 ids a call (1 unit).
+``search.list`` (100 units) is never used. Counts for every channel come first, so a quota
+that runs out mid-run costs post refreshes, not follower snapshots.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from agency_pulse.errors import (
+    AccountGone,
+    InvalidToken,
+    MalformedResponse,
+    PermissionDenied,
+    PlatformError,
+    QuotaExhausted,
+    TransientError,
+)
+from agency_pulse.extract import (
+    AccountCost,
+    ExtractResult,
+    ExtractState,
+    deletions_for,
+    extract_each,
+    split_cost,
+)
+from agency_pulse.registry import Account
+
+PLATFORM = "youtube"
+CHANNEL_PARTS = "snippet,statistics,contentDetails"
+VIDEO_PARTS = "snippet,statistics,liveStreamingDetails"
+IDS_PER_CALL = 50
+PAGE_SIZE = 50
+DAILY_QUOTA_UNITS = 10_000
+SUBSCRIBER_ROUNDING = "3_significant_figures"
+QUOTA_TIME_ZONE = ZoneInfo("America/Los_Angeles")
+_CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+
+_QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "dailyLimitExceededUnreg"}
+_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+_GONE_REASONS = {"channelNotFound", "videoNotFound", "playlistNotFound", "notFound"}
+_TOKEN_REASONS = {"authError", "keyInvalid", "keyExpired", "API_KEY_INVALID", "API_KEY_EXPIRED"}
+_PLATFORM_DENIED_REASONS = {"accessNotConfigured", "SERVICE_DISABLED", "ipRefererBlocked",
+                            "API_KEY_SERVICE_BLOCKED"}
+
+
+# --------------------------------------------------------------------------- errors
+
+def quota_resets_at(now: datetime) -> datetime:
+    """The next midnight Pacific time after ``now``, as a UTC instant (daylight saving aware)."""
+    local = now.astimezone(QUOTA_TIME_ZONE)
+    next_midnight = datetime.combine(local.date() + timedelta(days=1), time(),
+                                     tzinfo=QUOTA_TIME_ZONE)
+    return next_midnight.astimezone(UTC)
+
+
+def classify(response, body) -> PlatformError | None:
+    """Map a Google API error body (``{"error": {"code", "message", "errors": [{"reason"}]}}``).
+
+    Returns None for what it does not recognise; the client's defaults then apply
+    (5xx transient, 401 invalid token, 404 gone, ...).
+    """
+    status = getattr(response, "status_code", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    message = str(error.get("message") or f"HTTP {status}")
+    reasons = _error_reasons(error)
+
+    def matched(group: set[str]) -> str | None:
+        return next(iter(sorted(reasons & group)), None)
+
+    if code := matched(_QUOTA_REASONS):
+        resets_text = quota_resets_at(datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return QuotaExhausted(
+            PLATFORM, f"daily quota exhausted ({code}): {message}; not retrying before the "
+            f"reset at midnight Pacific time ({resets_text})",
+            resets_at=resets_text, http_status=status, code=code)
+    if code := matched(_RATE_REASONS):
+        return TransientError(PLATFORM, f"rate limited ({code}): {message}",
+                              http_status=status, code=code)
+    if status == 401 or matched(_TOKEN_REASONS):
+        return InvalidToken(PLATFORM, f"API key or token rejected: {message}",
+                            http_status=status, code=matched(_TOKEN_REASONS) or status)
+    if code := matched(_GONE_REASONS):
+        return AccountGone(PLATFORM, f"{code}: {message}", http_status=status, code=code)
+    if code := matched(_PLATFORM_DENIED_REASONS):
+        return PermissionDenied(PLATFORM, f"{code}: {message}", platform_wide=True,
+                                http_status=status, code=code)
+    if status == 403 or "forbidden" in reasons:
+        return PermissionDenied(PLATFORM, f"forbidden: {message}", http_status=status,
+                                code=matched({"forbidden"}) or status)
+    return None
+
+
+def _error_reasons(error: dict) -> set[str]:
+    reasons = {str(e.get("reason")) for e in error.get("errors") or []
+               if isinstance(e, dict) and e.get("reason")}
+    # Newer Google errors carry the reason in details[].reason (e.g. API_KEY_INVALID).
+    reasons |= {str(d.get("reason")) for d in error.get("details") or []
+                if isinstance(d, dict) and d.get("reason")}
+    return reasons
+
+
+# --------------------------------------------------------------------------- parsing
+
+def floor_to_significant_figures(value: int, figures: int = 3) -> int:
+    """YouTube shows subscriber counts rounded down to three significant figures."""
+    if value < 10 ** figures:
+        return value
+    scale = 10 ** (int(math.log10(value)) + 1 - figures)
+    return value // scale * scale
+
+
+def _count(value, what: str) -> int | None:
+    """A statistics field: a string of digits (or an int); absent means not given."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise MalformedResponse(PLATFORM, f"{what}: {value!r} is not a count")
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise MalformedResponse(PLATFORM, f"{what}: {value!r} is not a count")
+
+
+def _timestamp(value, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise MalformedResponse(PLATFORM, f"{what}: missing timestamp")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedResponse(PLATFORM, f"{what}: bad timestamp {value!r}") from None
+    if parsed.tzinfo is None:
+        raise MalformedResponse(PLATFORM, f"{what}: timestamp without time zone {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def _items(body, what: str) -> list[dict]:
+    if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
+        raise MalformedResponse(PLATFORM, f"{what}: answer has no items list")
+    items = body.get("items", [])
+    if not all(isinstance(item, dict) and isinstance(item.get("id"), str)
+               for item in items):
+        raise MalformedResponse(PLATFORM, f"{what}: item without an id")
+    return items
+
+
+def snapshot_row(account: Account, channel: dict, run_date: date, fetched_at: datetime) -> dict:
+    """One account_snapshots row from a channel resource (hidden subscribers -> NULL)."""
+    what = f"channel {channel.get('id')}"
+    statistics = channel.get("statistics")
+    snippet = channel.get("snippet") or {}
+    if not isinstance(statistics, dict):
+        raise MalformedResponse(PLATFORM, f"{what}: no statistics")
+    followers = None
+    if not statistics.get("hiddenSubscriberCount"):
+        subscribers = _count(statistics.get("subscriberCount"), f"{what} subscriberCount")
+        if subscribers is not None:
+            followers = floor_to_significant_figures(subscribers)
+    return {
+        "snapshot_date": run_date, "account_id": account.account_id,
+        "agency_id": account.agency_id, "platform": PLATFORM, "handle": account.handle,
+        "platform_id": channel["id"], "name": snippet.get("title"),
+        "followers": followers,
+        "followers_rounding": SUBSCRIBER_ROUNDING if followers is not None else None,
+        "likes": None,
+        "posts_total": _count(statistics.get("videoCount"), f"{what} videoCount"),
+        "views_total": _count(statistics.get("viewCount"), f"{what} viewCount"),
+        "fetched_at": fetched_at,
+    }
+
+
+def post_row(account: Account, video: dict, run_date: date, fetched_at: datetime) -> dict:
+    """One posts row from a video resource; live when it has liveStreamingDetails."""
+    what = f"video {video.get('id')}"
+    snippet = video.get("snippet")
+    if not isinstance(snippet, dict):
+        raise MalformedResponse(PLATFORM, f"{what}: no snippet")
+    statistics = video.get("statistics") or {}
+    is_live = ("liveStreamingDetails" in video
+               or snippet.get("liveBroadcastContent") in ("live", "upcoming"))
+    return {
+        "account_id": account.account_id, "agency_id": account.agency_id,
+        "platform": PLATFORM, "post_id": video["id"],
+        "published_at": _timestamp(snippet.get("publishedAt"), f"{what} publishedAt"),
+        "post_type": "live" if is_live else "video", "is_video": True, "is_live": is_live,
+        "permalink": f"https://www.youtube.com/watch?v={video['id']}",
+        # likeCount / commentCount are absent when hidden or disabled: NULL, not 0
+        "reactions": _count(statistics.get("likeCount"), f"{what} likeCount"),
+        "comments": _count(statistics.get("commentCount"), f"{what} commentCount"),
+        "shares": None,
+        "views": _count(statistics.get("viewCount"), f"{what} viewCount"),
+        "views_rounding": None, "fetched_on": run_date, "fetched_at": fetched_at,
+    }
+
+
+# --------------------------------------------------------------------------- extraction
+
+def known_channel_id(account: Account, state: ExtractState) -> str | None:
+    """The channel id from an earlier snapshot, the registry, or a handle that is an id."""
+    for candidate in (state.platform_ids.get(account.account_id), account.platform_id,
+                      account.handle):
+        if candidate and _CHANNEL_ID.match(candidate):
+            return candidate
+    return None
+
+
+def extract(client, conn, accounts: list[Account], run_date: date,
+            state: ExtractState) -> ExtractResult:
+    """Snapshot every channel, then refresh its uploads since the incremental start.
+
+    Promises: followers NULL when the channel hides its count (never 0), otherwise the
+    count rounded down to 3 significant figures; counts for all channels before any post
+    call; one videos lookup per 50 ids, including settling-window posts the playlist no
+    longer lists, so a post is reported deleted only when ``videos`` does not return it;
+    quota exhaustion stops the platform (``result.stopped_by``) without retrying.
+    """
+    result = ExtractResult()
+    fetched_at = datetime.now(UTC)
+    auth = {"key": conn.token} if conn.token else {}
+    channels, shared_cost = _fetch_channels(client, conn.base_url, auth, accounts, state,
+                                            result)
+    if result.stopped_by is not None:
+        return result
+
+    def extract_uploads(account: Account) -> None:
+        channel = channels[account.account_id]
+        result.account_snapshots.append(snapshot_row(account, channel, run_date, fetched_at))
+        uploads = ((channel.get("contentDetails") or {}).get("relatedPlaylists") or {}
+                   ).get("uploads")
+        since = state.since_for(account.account_id, run_date)
+        video_ids = (list(_upload_ids(client, conn.base_url, auth, uploads, since))
+                     if uploads else [])
+        # Window posts the playlist skipped (deleted between pages, or reordered) are
+        # looked up directly: only the videos endpoint may declare a post deleted.
+        window_ids = [post_id for post_id, published_at
+                      in sorted(state.known_post_ids.get(account.account_id, set()),
+                                key=lambda item: str(item[0]))
+                      if since is None or published_at is None or published_at >= since]
+        wanted = list(dict.fromkeys(video_ids + window_ids))
+        returned: set[str] = set()
+        for video in _videos(client, conn.base_url, auth, wanted):
+            returned.add(video["id"])
+            row = post_row(account, video, run_date, fetched_at)
+            if since is None or row["published_at"] >= since:
+                result.posts.append(row)
+        result.post_deletions.extend(
+            deletions_for(account, PLATFORM, state, returned, run_date, since))
+        if not uploads:
+            result.outcomes[account.account_id] = ("ok", "channel has no uploads playlist",
+                                                   0, 0)
+
+    with_channels = [a for a in accounts if a.account_id in channels]
+    return extract_each(client, with_channels, result, extract_uploads, shared_cost)
+
+
+def _fetch_channels(client, base_url: str, auth: dict, accounts: list[Account],
+                    state: ExtractState, result: ExtractResult
+                    ) -> tuple[dict[str, dict], dict[str, tuple[int, int]]]:
+    """Channel resources by account id, with each account's share of the calls.
+
+    Accounts whose channel is gone or whose call failed get their outcome here.
+    """
+    channels: dict[str, dict] = {}
+    shared_cost: dict[str, tuple[int, int]] = {}
+    by_id: dict[str, list[Account]] = {}
+    to_resolve: list[Account] = []
+    for account in accounts:
+        channel_id = known_channel_id(account, state)
+        if channel_id:
+            by_id.setdefault(channel_id, []).append(account)
+        else:
+            to_resolve.append(account)
+
+    for account in to_resolve:  # one forHandle call each; the id then travels in snapshots
+        cost = AccountCost(client)
+        try:
+            body = client.get_json(f"{base_url}/channels",
+                                   {"part": CHANNEL_PARTS, "forHandle": f"@{account.handle}",
+                                    **auth}, units=1, classify=classify)
+            items = _items(body, f"channels forHandle=@{account.handle}")
+            if not items:
+                raise AccountGone(PLATFORM, f"no channel for handle @{account.handle}")
+            channels[account.account_id] = items[0]
+            shared_cost[account.account_id] = (cost.calls, cost.units)
+        except PlatformError as exc:
+            if not _record_failure(result, [account], exc, {account.account_id:
+                                                            (cost.calls, cost.units)}):
+                return channels, shared_cost
+
+    ids = list(by_id)
+    for start in range(0, len(ids), IDS_PER_CALL):
+        batch = ids[start:start + IDS_PER_CALL]
+        batch_accounts = [a for channel_id in batch for a in by_id[channel_id]]
+        cost = AccountCost(client)
+        try:
+            body = client.get_json(f"{base_url}/channels",
+                                   {"part": CHANNEL_PARTS, "id": ",".join(batch),
+                                    "maxResults": IDS_PER_CALL, **auth},
+                                   units=1, classify=classify)
+            items = {item["id"]: item for item in _items(body, "channels")}
+        except PlatformError as exc:
+            costs = split_cost([a.account_id for a in batch_accounts], cost.calls, cost.units)
+            if not _record_failure(result, batch_accounts, exc, costs):
+                return channels, shared_cost
+            continue
+        shared_cost.update(split_cost([a.account_id for a in batch_accounts],
+                                      cost.calls, cost.units))
+        for channel_id in batch:
+            for account in by_id[channel_id]:
+                if channel_id in items:
+                    channels[account.account_id] = items[channel_id]
+                else:
+                    calls, units = shared_cost.pop(account.account_id)
+                    result.outcomes[account.account_id] = (
+                        "gone", f"channelNotFound: no channel with id {channel_id}",
+                        calls, units)
+    return channels, shared_cost
+
+
+def _record_failure(result: ExtractResult, accounts: list[Account], exc: PlatformError,
+                    costs: dict[str, tuple[int, int]]) -> bool:
+    """Give each account the error's outcome; False when the error stops the platform."""
+    for account in accounts:
+        calls, units = costs.get(account.account_id, (0, 0))
+        result.outcomes[account.account_id] = (exc.log_status, exc.reason, calls, units)
+    if exc.stops_platform:
+        result.stopped_by = exc
+        return False
+    return True
+
+
+def _upload_ids(client, base_url: str, auth: dict, playlist_id: str,
+                since: datetime | None) -> Iterator[str]:
+    """Video ids of the uploads playlist, newest first, down to ``since`` (all when None)."""
+    page_token = None
+    while True:
+        params = {"part": "contentDetails", "playlistId": playlist_id,
+                  "maxResults": PAGE_SIZE, **auth}
+        if page_token:
+            params["pageToken"] = page_token
+        try:
+            body = client.get_json(f"{base_url}/playlistItems", params, units=1,
+                                   classify=classify)
+        except AccountGone as exc:
+            if exc.code == "playlistNotFound" and page_token is None:
+                return  # a channel that never uploaded has no uploads playlist to read
+            raise
+        reached_since = False
+        for item in _items(body, f"playlistItems {playlist_id}"):
+            details = item.get("contentDetails")
+            if not isinstance(details, dict) or not details.get("videoId"):
+                raise MalformedResponse(PLATFORM, f"playlistItems {playlist_id}: item "
+                                                  "without contentDetails.videoId")
+            if not details.get("videoPublishedAt"):
+                continue  # private or deleted video: nothing public to measure
+            published_at = _timestamp(details["videoPublishedAt"], "videoPublishedAt")
+            if since is not None and published_at < since:
+                reached_since = True
+                continue
+            yield details["videoId"]
+        page_token = body.get("nextPageToken")
+        if reached_since or not page_token:
+            return
+
+
+def _videos(client, base_url: str, auth: dict, video_ids: list[str]) -> Iterator[dict]:
+    for start in range(0, len(video_ids), IDS_PER_CALL):
+        batch = video_ids[start:start + IDS_PER_CALL]
+        body = client.get_json(f"{base_url}/videos",
+                               {"part": VIDEO_PARTS, "id": ",".join(batch),
+                                "maxResults": IDS_PER_CALL, **auth},
+                               units=1, classify=classify)
+        yield from _items(body, "videos")
