@@ -25,12 +25,14 @@ anything that exports them back to CSV must pass each cell through ``escape_csv_
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import logging
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -180,12 +182,7 @@ def import_observations(path: Path, *, registry: Registry | None = None,
 
     accepted_before = find_accepted_import(file_sha256)
     if accepted_before is not None:
-        rows = pq.read_metadata(accepted_before).num_rows
-        accounts = len(set(pq.read_table(accepted_before, columns=["account_id"])
-                           .column("account_id").to_pylist()))
-        log.info("%s: already imported as %s", _printable(name), accepted_before)
-        return ImportResult(file=path, rows=rows, accounts=accounts, already_imported=True,
-                            path=accepted_before, file_sha256=file_sha256)
+        return _already_imported(path, accepted_before, file_sha256)
 
     registry = registry if registry is not None else load_registry()
     today = today or datetime.now(UTC).date()
@@ -193,20 +190,31 @@ def import_observations(path: Path, *, registry: Registry | None = None,
     observations, problems = check_observations(csv_rows, registry, today=today)
     if problems:
         raise _rejection(name, problems)
-    if not observations:
-        raise ObservationFileRejected(name, f"{_printable(name)}: no observations, nothing imported",
-                                      ["row 2: the file has a header but no data rows"])
 
-    imported_at = next_import_time(now or datetime.now(UTC))
-    table = observations_table(observations, source_file=name, file_sha256=file_sha256,
-                               imported_at=imported_at)
-    landed = land_observations(table, key=key, day=imported_at.date())
-    accepted = _validate_and_publish(landed, run_id=f"observations-{key}", run_date=imported_at.date())
+    # One import at a time (CLI and DAG alike): "already imported?" and the order of
+    # import times must not race.
+    with _import_lock():
+        accepted_before = find_accepted_import(file_sha256)
+        if accepted_before is not None:
+            return _already_imported(path, accepted_before, file_sha256)
+        imported_at = next_import_time(now or datetime.now(UTC))
+        table = observations_table(observations, source_file=name, file_sha256=file_sha256,
+                                   imported_at=imported_at)
+        landed = land_observations(table, key=key, day=imported_at.date())
+        accepted = _validate_and_publish(landed, run_id=f"observations-{key}",
+                                         run_date=imported_at.date())
     result = ImportResult(file=path, rows=table.num_rows,
                           accounts=len({o.account_id for o in observations}),
                           already_imported=False, path=accepted, file_sha256=file_sha256)
     log.info("%s", result.summary())
     return result
+
+
+def _already_imported(path: Path, accepted: Path, file_sha256: str) -> ImportResult:
+    accounts = pq.read_table(accepted, columns=["account_id"]).column("account_id").to_pylist()
+    log.info("%s: already imported as %s", _printable(path.name), accepted)
+    return ImportResult(file=path, rows=len(accounts), accounts=len(set(accounts)),
+                        already_imported=True, path=accepted, file_sha256=file_sha256)
 
 
 def import_inbox(inbox: Path | None = None, *, registry: Registry | None = None,
@@ -568,6 +576,18 @@ def _validate_and_publish(landed: Path, *, run_id: str, run_date: date) -> Path:
     published = next((o.published_to for o in outcomes if o.published_to), None)
     paths = config.paths()
     return Path(published) if published else paths.lake / landed.relative_to(paths.landing)
+
+
+@contextmanager
+def _import_lock() -> Iterator[None]:
+    landing = config.paths().landing
+    landing.mkdir(parents=True, exist_ok=True)
+    with open(landing / ".observations-import.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _manual_partition_files(root: Path, key: str) -> list[Path]:

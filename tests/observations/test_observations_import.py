@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -132,7 +133,7 @@ def test_good_file_lands_one_parquet_with_the_lake_schema(registry, pulse_home, 
     assert result.path == expected_path
     assert (result.rows, result.accounts, result.already_imported) == (3, 3, False)
     assert result.file_sha256 == sha
-    assert all_files(pulse_home.lake).keys() == {str(expected_path.relative_to(pulse_home.lake))}
+    assert list(pulse_home.lake.rglob("*.parquet")) == [expected_path]
     table = pq.read_table(result.path)
     assert table.schema == lake.SCHEMAS["observations"]
     rows = table.to_pylist()
@@ -265,8 +266,28 @@ def test_leftover_landing_copy_of_an_interrupted_import_is_replaced(registry, pu
     assert landed == list(pulse_home.landing.rglob("*.parquet"))
 
 
+def test_concurrent_imports_get_distinct_ordered_import_times(registry, pulse_home, tmp_path,
+                                                               publish_like_validation):
+    files = [write_csv(tmp_path, f"c{i}.csv", f"culture,x,culture_az,2026-06-01,{i},,,")
+             for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda f: import_file(f, registry, now=NOON), files))
+
+    stamps = lake.read_dataset("observations").column("imported_at").to_pylist()
+    assert len(results) == 8 and len(set(stamps)) == 8
+
+
 # ---------------------------------------------------------------------------------------
 # Hostile input and spreadsheet formulas
+
+
+def test_a_value_beyond_the_csv_field_limit_is_refused_cleanly(registry, pulse_home, tmp_path):
+    source = write_csv(tmp_path, "huge.csv",
+                       "culture,x,culture_az,2026-06-01,5,,,\"" + "n" * 200_000 + "\"")
+    assert str(_rejection_of(source, registry)).splitlines() == [
+        "huge.csv: not a readable CSV, nothing imported",
+        f"row 2: a value longer than {csv.field_size_limit()} characters",
+    ]
 
 
 def test_hostile_values_are_stored_verbatim_and_stay_inside_home(registry, pulse_home, tmp_path,
@@ -275,7 +296,7 @@ def test_hostile_values_are_stored_verbatim_and_stay_inside_home(registry, pulse
         "=HYPERLINK(\"http://evil.example\",\"click\")",
         "'; drop table observations; --",
         "\u202eevil\u202c mixed \u200f RTL",
-        "tab\tand\x07bell and \"quotes\"",
+        "tab\tand\x07bell and \"quotes\" and a \x00 NUL",
         "x" * 10_000,
     ]
     buffer = io.StringIO()
