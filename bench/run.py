@@ -1,0 +1,168 @@
+"""`make bench` / `make bench-quick`: measurements side by side with the obvious alternatives.
+
+Every measurement runs its alternative in the same run, on the same machine; the table
+states each target and whether it was met. Results go to bench/results/<date>.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform as platform_module
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Measurement:
+    measure: str
+    workload: str
+    ours: str
+    alternative: str
+    ratio: str
+    target: str
+    met: bool | None  # None: informational
+    details: dict = field(default_factory=dict)
+
+
+def machine() -> dict:
+    mem_kb = next((int(line.split()[1]) for line in open("/proc/meminfo")
+                   if line.startswith("MemTotal")), 0)
+    versions = {}
+    for package in ("apache-airflow", "great-expectations", "duckdb", "pyarrow", "pandas"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"cores": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024, 1),
+            "python": sys.version.split()[0], "platform": platform_module.platform(),
+            "versions": versions}
+
+
+def best_of(runs: int, fn) -> float:
+    """Minimum wall time of `runs` calls: the least disturbed by a shared machine."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def _python_seconds(code: str, runs: int = 3) -> float:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    return best_of(runs, lambda: subprocess.run([sys.executable, "-c", code], check=True,
+                                                env=env, capture_output=True))
+
+
+def measure_dag_parse(quick: bool) -> list[Measurement]:
+    """Import time of each DAG file above the bare `import airflow.sdk`."""
+    runs = 3 if quick else 5
+    bare = _python_seconds("import airflow.sdk", runs)
+    rows = []
+    for dag_file in sorted((ROOT / "dags").glob("*.py")):
+        code = ("import airflow.sdk, runpy; "
+                f"runpy.run_path({str(dag_file)!r}, run_name='bench_parse')")
+        seconds = _python_seconds(code, runs)
+        above = seconds - bare
+        rows.append(Measurement(
+            measure="DAG file parse time", workload=dag_file.name,
+            ours=f"{seconds:.2f} s", alternative=f"bare import airflow.sdk {bare:.2f} s",
+            ratio=f"+{above:.2f} s", target="< 0.3 s above the bare import",
+            met=above < 0.3, details={"seconds": seconds, "bare": bare, "above": above}))
+    return rows
+
+
+def measure_validation(quick: bool) -> list[Measurement]:
+    """Great Expectations on N post rows against reading the same Parquet unvalidated."""
+    import pyarrow.parquet as pq
+
+    from bench.workload import Workload, write_posts
+
+    rows = 200_000 if quick else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        os.environ["AGENCY_PULSE_HOME"] = str(home)
+        from agency_pulse import config, validation
+
+        landing = config.paths().landing
+        workload = Workload(accounts=1000, days=30, posts=rows)
+        write_posts(workload, landing, start=workload.end, end=workload.end, posts=rows)
+        files = sorted(landing.glob("posts/*/*/*.parquet"))
+        read_seconds = best_of(1, lambda: [pq.read_table(f) for f in files])
+        validation.validate_landed(files[:1], run_date=workload.end)  # warm the GX context
+        remaining = sorted(landing.glob("posts/*/*/*.parquet"))
+        start = time.perf_counter()
+        outcomes = validation.validate_landed(remaining, run_date=workload.end)
+        seconds = time.perf_counter() - start
+        validated_rows = sum(o.rows for o in outcomes)
+    per_million = seconds / max(validated_rows, 1) * 1_000_000
+    return [Measurement(
+        measure="Great Expectations validation", workload=f"{validated_rows:,} post rows",
+        ours=f"{seconds:.2f} s ({per_million:.2f} s per million)",
+        alternative=f"read without validation {read_seconds:.2f} s",
+        ratio=f"{seconds / max(read_seconds, 1e-9):.1f}x the bare read",
+        target="< 2 s per million rows", met=per_million < 2.0,
+        details={"seconds": seconds, "rows": validated_rows, "read_seconds": read_seconds,
+                 "all_passed": all(o.success for o in outcomes)})]
+
+
+MEASURES = {
+    "dag_parse": measure_dag_parse,
+    "validation": measure_validation,
+}
+
+
+def render_markdown(meta: dict, rows: list[Measurement]) -> str:
+    lines = [f"# Agency Pulse benchmark, {meta['started_at']} ({meta['mode']})", "",
+             f"Machine: {meta['machine']['cores']} cores, {meta['machine']['memory_gib']} GiB, "
+             f"Python {meta['machine']['python']}; "
+             + ", ".join(f"{k} {v}" for k, v in meta["machine"]["versions"].items()), "",
+             "| measure | workload | Agency Pulse | alternative | ratio | target | met |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        met = "n/a" if r.met is None else ("yes" if r.met else "**NO**")
+        lines.append(f"| {r.measure} | {r.workload} | {r.ours} | {r.alternative} | {r.ratio} "
+                     f"| {r.target} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="small workloads, under 3 minutes")
+    mode.add_argument("--full", action="store_true", help="the issue's full workloads")
+    parser.add_argument("--only", action="append", choices=sorted(MEASURES))
+    args = parser.parse_args(argv)
+    quick = not args.full
+    started = datetime.now(timezone.utc)
+    meta = {"started_at": started.isoformat(timespec="seconds"),
+            "mode": "quick" if quick else "full", "machine": machine()}
+    rows: list[Measurement] = []
+    for name in args.only or MEASURES:
+        print(f"== {name}", file=sys.stderr, flush=True)
+        rows.extend(MEASURES[name](quick))
+    meta["seconds"] = round((datetime.now(timezone.utc) - started).total_seconds(), 1)
+    markdown = render_markdown(meta, rows)
+    print(markdown)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = RESULTS / f"{started.date().isoformat()}{'-quick' if quick else ''}"
+    stem.with_suffix(".json").write_text(json.dumps(
+        {**meta, "results": [asdict(r) for r in rows]}, indent=2, default=str))
+    stem.with_suffix(".md").write_text(markdown)
+    print(f"results: {stem}.json, {stem}.md")
+    return 0 if all(r.met is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
