@@ -43,6 +43,12 @@ USAGE_SLOW_DOWN_PCT = 80
 # A raw archive record keeps at most this much of a non-JSON body.
 RAW_TEXT_LIMIT = 200_000
 
+
+
+class _BodyNotJson(TransientError):
+    """A 2xx answer whose body is not JSON: retried, then reported as MalformedResponse."""
+
+
 Classifier = Callable[[requests.Response, object], PlatformError | None]
 
 
@@ -143,8 +149,12 @@ class ApiClient:
             if error is None:
                 return result
             if not isinstance(error, TransientError) or attempt >= self.max_retries:
-                if isinstance(error, TransientError) and attempt >= self.max_retries:
-                    error = type(error)(self.platform,
+                if isinstance(error, _BodyNotJson):
+                    error = MalformedResponse(self.platform, f"{error.reason} (after "
+                                              f"{attempt + 1} attempts)",
+                                              http_status=error.http_status)
+                elif isinstance(error, TransientError) and attempt >= self.max_retries:
+                    error = TransientError(self.platform,
                                         f"{error.reason} (gave up after {attempt + 1} attempts)",
                                         http_status=error.http_status, code=error.code,
                                         retry_after=error.retry_after)
@@ -189,8 +199,8 @@ class ApiClient:
                 return None, (None, text, shown_url)
             if parsed:
                 return None, (body, text, shown_url)
-            return TransientError(self.platform,
-                                  f"HTTP {status} body is not JSON (cut short?) on GET {shown_url}",
+            return _BodyNotJson(self.platform,
+                                f"HTTP {status} body is not JSON (cut short?) on GET {shown_url}",
                                   http_status=status), None
         error = classify(response, body if parsed else None) if classify else None
         if error is None:

@@ -1,0 +1,208 @@
+"""ApiClient: retries, server-requested waits, Facebook usage headers, budget, redaction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from agency_pulse.errors import (
+    AccountGone,
+    InvalidToken,
+    MalformedResponse,
+    PermissionDenied,
+    QuotaExhausted,
+    TransientError,
+)
+
+BASE = "https://graph.example.test/v24.0"
+CANARY = "CANARY-tok/en+123"
+
+
+def test_retries_a_server_error_then_returns_the_body(fake_api, make_client, sleeps):
+    fake_api.on("/v24.0/me", (500, {"error": "boom"}), (503, "Service Unavailable"), {"id": "1"})
+    client = make_client(backoff_base=0.5)
+    assert client.get_json(f"{BASE}/me") == {"id": "1"}
+    assert client.calls == 3 and client.units == 3 and client.retries == 2
+    assert sleeps == [0.5, 1.0]  # exponential; jitter fixed at its maximum
+    assert [r["status"] for r in client.raw] == [500, 503, 200]
+
+
+def test_jitter_spreads_each_wait_between_half_and_full_backoff(fake_api, make_client, sleeps):
+    fake_api.on("/v24.0/me", (500, {}), (500, {}), {"ok": True})
+    client = make_client(backoff_base=2.0, jitter=lambda: 0.0)
+    client.get_json(f"{BASE}/me")
+    assert sleeps == [1.0, 2.0]
+
+
+def test_honours_retry_after_header(fake_api, make_client, sleeps):
+    fake_api.on("/v24.0/me", (429, {}, {"Retry-After": "7"}), {"id": "1"})
+    make_client().get_json(f"{BASE}/me")
+    assert sleeps == [7.0]
+
+
+def test_honours_x_rate_limit_reset(fake_api, make_client, sleeps):
+    reset = str(int(1_700_000_000 + 42))
+    fake_api.on("/2/users/by", (429, {"title": "Too Many Requests", "status": 429},
+                                {"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}),
+                {"data": []})
+    make_client("x").get_json("https://api.x.test/2/users/by", {"usernames": "a"})
+    assert sleeps == [42.0]
+
+
+def test_honours_telegram_retry_after_in_the_body(fake_api, make_client, sleeps):
+    fake_api.on(r"/bot[^/]+/getChatMemberCount",
+                (429, {"ok": False, "error_code": 429,
+                       "description": "Too Many Requests: retry after 9",
+                       "parameters": {"retry_after": 9}}),
+                {"ok": True, "result": 12345})
+    client = make_client("telegram", secrets=["123456:ABC-DEF"])
+    body = client.get_json("https://api.telegram.test/bot123456:ABC-DEF/getChatMemberCount",
+                           {"chat_id": "@channel"})
+    assert body["result"] == 12345
+    assert sleeps == [9.0]
+    assert all("ABC-DEF" not in r["url"] for r in client.raw)
+    assert client.raw[0]["url"].startswith("https://api.telegram.test/bot***/getChatMemberCount")
+
+
+def test_a_wait_longer_than_the_cap_gives_up_at_once(fake_api, make_client, sleeps):
+    fake_api.on("/v24.0/me", (429, {}, {"Retry-After": "3600"}), {"id": "1"})
+    client = make_client(backoff_max=60.0)
+    with pytest.raises(TransientError, match="3600s, more than the 60s cap"):
+        client.get_json(f"{BASE}/me")
+    assert sleeps == [] and client.calls == 1
+
+
+def test_gives_up_with_transient_error_after_max_retries(fake_api, make_client, sleeps):
+    fake_api.on("/v24.0/me", (502, "Bad Gateway"))
+    client = make_client(max_retries=3)
+    with pytest.raises(TransientError, match="gave up after 4 attempts"):
+        client.get_json(f"{BASE}/me")
+    assert client.calls == 4 and len(sleeps) == 3
+
+
+def test_body_not_json_on_2xx_is_retried_then_malformed(fake_api, make_client, sleeps):
+    fake_api.on("/v24.0/me", (200, '{"id": "1", "na'))
+    client = make_client(max_retries=2)
+    with pytest.raises(MalformedResponse, match="not JSON"):
+        client.get_json(f"{BASE}/me")
+    assert client.calls == 3
+
+
+def test_body_cut_short_then_whole_succeeds(fake_api, make_client, sleeps):
+    fake_api.on("/v24.0/me", (200, '{"data": [1, 2'), {"data": [1, 2, 3]})
+    assert make_client().get_json(f"{BASE}/me") == {"data": [1, 2, 3]}
+
+
+def test_timeouts_and_connection_errors_are_retried(fake_api, make_client, sleeps):
+    def timeout(query, request):
+        raise requests.ReadTimeout(f"read timed out for {request.url}")
+
+    def refused(query, request):
+        raise requests.ConnectionError(f"connection refused: {request.url}")
+
+    fake_api.on("/v24.0/me", timeout, refused, {"id": "1"})
+    client = make_client()
+    assert client.get_json(f"{BASE}/me") == {"id": "1"}
+    assert client.calls == 3 and len(sleeps) == 2
+
+
+def test_default_error_mapping(fake_api, make_client):
+    fake_api.on("/v24.0/unauthorized", (401, {"title": "Unauthorized"}))
+    fake_api.on("/v24.0/forbidden", (403, {"title": "Forbidden"}))
+    fake_api.on("/v24.0/missing", (404, {"title": "Not Found"}))
+    client = make_client()
+    with pytest.raises(InvalidToken):
+        client.get_json(f"{BASE}/unauthorized")
+    with pytest.raises(PermissionDenied):
+        client.get_json(f"{BASE}/forbidden")
+    with pytest.raises(AccountGone):
+        client.get_json(f"{BASE}/missing")
+    assert client.calls == 3  # none of these is retried
+
+
+def test_classifier_decides_for_error_answers(fake_api, make_client):
+    fake_api.on("/v24.0/me", (400, {"error": {"code": 190, "message": "expired"}}))
+    client = make_client()
+
+    def classify(response, body):
+        assert response.status_code == 400
+        return InvalidToken("facebook", body["error"]["message"])
+
+    with pytest.raises(InvalidToken, match="expired"):
+        client.get_json(f"{BASE}/me", classify=classify)
+
+
+def test_facebook_usage_above_80_slows_down_before_the_next_call(fake_api, make_client, sleeps):
+    usage = {"X-App-Usage": json.dumps({"call_count": 92, "total_cputime": 10, "total_time": 12})}
+    fake_api.on("/v24.0/me", (200, {"id": "1"}, usage), {"id": "1"})
+    client = make_client(backoff_base=0.5)
+    client.get_json(f"{BASE}/me")
+    assert sleeps == []  # nothing to wait for until there is a next call
+    client.get_json(f"{BASE}/me")
+    assert sleeps == [pytest.approx(0.5 * 2 ** 3)]
+
+
+def test_facebook_usage_at_100_waits_for_regained_access(fake_api, make_client, sleeps):
+    buc = {"X-Business-Use-Case-Usage": json.dumps({"20531316728": [{
+        "type": "pages", "call_count": 100, "total_cputime": 40, "total_time": 45,
+        "estimated_time_to_regain_access": 2}]})}
+    fake_api.on("/v24.0/me", (200, {"id": "1"}, buc), {"id": "1"})
+    client = make_client(backoff_max=300.0)
+    client.get_json(f"{BASE}/me")
+    client.get_json(f"{BASE}/me")
+    assert sleeps == [120.0]
+
+
+def test_facebook_throttle_error_waits_the_regain_time(fake_api, make_client, sleeps):
+    headers = {"X-Page-Usage": json.dumps({"call_count": 100, "total_cputime": 5,
+                                           "total_time": 5,
+                                           "estimated_time_to_regain_access": 1})}
+    fake_api.on("/v24.0/me", (400, {"error": {"code": 32, "message": "Page request limit"}},
+                              headers), {"id": "1"})
+    from agency_pulse.extractors.facebook import classify
+
+    client = make_client(backoff_max=120.0)
+    assert client.get_json(f"{BASE}/me", classify=classify) == {"id": "1"}
+    assert sleeps[0] == 60.0
+
+
+def test_budget_raises_quota_exhausted_before_the_call(fake_api, make_client):
+    fake_api.on("/v24.0/me", {"id": "1"})
+    client = make_client(budget=3)
+    client.get_json(f"{BASE}/me", units=2)
+    with pytest.raises(QuotaExhausted, match="budget of 3 units"):
+        client.get_json(f"{BASE}/me", units=2)
+    assert client.calls == 1 and client.units == 2 and len(fake_api.seen) == 1
+
+
+def test_redact_hides_secrets_and_their_url_encoded_forms(make_client):
+    client = make_client(secrets=[CANARY])
+    text = (f"token {CANARY} url ?access_token=CANARY-tok%2Fen%2B123 "
+            f"tg /bot{CANARY}/getMe auth Bearer abc.def other key=XYZ")
+    redacted = client.redact(text)
+    assert "CANARY" not in redacted and "abc.def" not in redacted and "XYZ" not in redacted
+    assert "/bot***/getMe" in redacted
+
+
+def test_no_secret_in_exceptions_raw_or_logs(fake_api, make_client, caplog):
+    def echo(query, request):
+        return (400, {"error": {"code": 100, "message": f"bad token {CANARY} in {request.url}"}})
+
+    def refuse(query, request):
+        raise requests.ConnectionError(f"refused {request.url}")
+
+    fake_api.on("/v24.0/echo", echo)
+    fake_api.on(r"/bot.+/getMe", refuse)
+    client = make_client(secrets=[CANARY], max_retries=1)
+    caplog.set_level("DEBUG")
+    with pytest.raises(Exception) as first:
+        client.get_json(f"{BASE}/echo", {"access_token": CANARY})
+    with pytest.raises(TransientError) as second:
+        client.get_json(f"https://api.telegram.test/bot{CANARY}/getMe")
+    for exc in (first.value, second.value):
+        assert "CANARY" not in str(exc) and "CANARY" not in repr(exc.args)
+        assert exc.__cause__ is None and exc.__context__ is None
+    dumped = json.dumps(client.raw)
+    assert "CANARY" not in dumped and "CANARY" not in caplog.text
+    assert "***" in dumped
