@@ -98,7 +98,7 @@ AGENCIES = [
     ("culture", "Mədəniyyət Nazirliyi", "Ministry of Culture", date(2018, 4, 20), None, ["culture-tourism"]),
     ("culture-tourism", "Mədəniyyət və Turizm Nazirliyi", "Ministry of Culture and Tourism", None, None, []),
     ("education", "Təhsil Nazirliyi", "Ministry of Education", None, None, []),
-    ("sheki", '<script>alert("x")</script> Şəki İcra Hakimiyyəti', "Sheki <b>Executive</b> Authority",
+    ("sheki", '<script>alert("x")</script> Şəki İcra Hakimiyyəti: ağ, qış, çöl, üzüm', "Sheki <b>Executive</b> Authority",
      None, None, []),
     ("youth-sports", "Gənclər və İdman Nazirliyi", "Ministry of Youth and Sports", None, None, []),
 ]

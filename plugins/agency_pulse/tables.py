@@ -1,0 +1,136 @@
+"""Query results for people and files: `agency-pulse query "SQL" [--output FILE]`.
+
+- `run_read_only_query(sql)` runs SELECT-like statements on a read-only snapshot of
+  the warehouse (see `report.warehouse_snapshot`), with file access disabled.
+- `format_table(columns, rows)` aligns columns, right-aligns numbers, adds thousands
+  separators, prints floats with fixed decimals and NULL as an em dash.
+- `export(columns, rows, path)` writes CSV or Parquet by the file's extension. In CSV,
+  a text cell starting with = + - @ tab or CR gets a leading apostrophe, so a
+  spreadsheet never runs it as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from agency_pulse.errors import UserInputError
+from agency_pulse.report.warehouse_snapshot import read_only_connection
+
+NULL = "—"
+FLOAT_DECIMALS = 2
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+READ_STATEMENTS = {"SELECT", "EXPLAIN"}
+
+
+class QueryRefused(UserInputError):
+    """The statement is not a read, or the query failed; the message is one line."""
+
+
+def run_read_only_query(sql: str, home: Path | str | None = None) -> tuple[list[str], list[tuple]]:
+    """Run one read statement on the warehouse snapshot; return (column names, rows)."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(_one_line(exc)) from None
+    if not statements:
+        raise QueryRefused("no SQL statement given")
+    if len(statements) > 1:
+        raise QueryRefused("give one statement at a time")
+    kind = statements[0].type.name
+    if kind not in READ_STATEMENTS:
+        raise QueryRefused(f"only read queries are allowed (SELECT, WITH, EXPLAIN), not {kind}")
+    with read_only_connection(home) as con:
+        try:
+            cursor = con.execute(sql)
+            columns = [d[0] for d in cursor.description] if cursor.description else []
+            return columns, cursor.fetchall()
+        except duckdb.Error as exc:
+            raise QueryRefused(_one_line(exc)) from None
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence]) -> str:
+    """An aligned plain-text table with a header rule and a row count."""
+    cells = [[format_value(v) for v in row] for row in rows]
+    numeric = [all(_is_number(row[i]) for row in rows if row[i] is not None) and
+               any(row[i] is not None for row in rows) for i in range(len(columns))]
+    widths = [max([len(str(c))] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if n else v.ljust(w)
+                         for v, w, n in zip(values, widths, numeric, strict=True)).rstrip()
+
+    out = [line([str(c) for c in columns]), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def format_value(value) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return f"{value:,.{FLOAT_DECIMALS}f}"
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+
+
+def export(columns: Sequence[str], rows: Sequence[Sequence], path: Path | str) -> Path:
+    """Write the rows to `path`: .csv (formula-safe) or .parquet; return the path."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([csv_cell(c) for c in columns])
+            writer.writerows([[csv_cell(v) for v in row] for row in rows])
+    elif suffix == ".parquet":
+        data = {str(c): [row[i] for row in rows] for i, c in enumerate(columns)}
+        try:
+            pq.write_table(pa.table(data), path)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise UserInputError(f"cannot write {path.name} as Parquet: {_one_line(exc)}") from None
+    else:
+        raise UserInputError(f"--output must end in .csv or .parquet, got {path.name!r}")
+    return path
+
+
+def csv_cell(value) -> str:
+    """CSV text for one cell; text that a spreadsheet would run as a formula is defused."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    text = format_value(value) if isinstance(value, (list, tuple)) else str(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

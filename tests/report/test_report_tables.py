@@ -1,0 +1,86 @@
+"""`agency-pulse query`: read-only queries, readable tables, formula-safe CSV, Parquet."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+
+import pyarrow.parquet as pq
+import pytest
+from agency_pulse.errors import UserInputError
+from agency_pulse.report.demo_warehouse import build_demo_warehouse
+from agency_pulse.tables import QueryRefused, export, format_table, run_read_only_query
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse_file(tmp_path_factory):
+    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def demo_home(pulse_home, demo_warehouse_file):
+    shutil.copy(demo_warehouse_file, pulse_home.warehouse)
+    return pulse_home
+
+
+def test_format_table_aligns_and_formats_numbers():
+    text = format_table(["agency", "followers", "growth", "since"],
+                        [["culture", 22900, 100.877, date(2026, 1, 1)],
+                         ["education", 4000, None, None]])
+    lines = text.splitlines()
+    assert lines[0] == "agency     followers  growth  since"
+    assert lines[2] == "culture       22,900  100.88  2026-01-01"
+    assert lines[3] == "education      4,000       —  —"
+    assert lines[-1] == "(2 rows)"
+
+
+def test_query_returns_columns_and_rows(demo_home):
+    columns, rows = run_read_only_query(
+        "select agency_id, followers_end from marts.agency_annual where year = 2026 order by rank_followers")
+    assert columns == ["agency_id", "followers_end"]
+    assert rows[0] == ("culture", 28300)
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("drop table marts.agency_annual", "only read queries are allowed"),
+    ("insert into marts.agency_annual select * from marts.agency_annual", "only read queries"),
+    ("copy marts.agency_annual to 'leak.csv'", "only read queries"),
+    ("select 1; select 2", "one statement"),
+    ("select * from read_csv('/etc/passwd')", "file system operations are disabled"),
+    ("select * from nowhere", "nowhere does not exist"),
+])
+def test_non_reads_and_errors_are_refused_in_one_line(demo_home, sql, message):
+    with pytest.raises(QueryRefused, match=message) as caught:
+        run_read_only_query(sql)
+    assert "\n" not in str(caught.value)
+
+
+def test_refused_writes_leave_the_warehouse_unchanged(demo_home):
+    with pytest.raises(QueryRefused):
+        run_read_only_query("delete from marts.agency_annual")
+    assert run_read_only_query("select count(*) from marts.agency_annual")[1] == [(9,)]
+
+
+def test_csv_export_defuses_formulas(tmp_path):
+    path = export(["name", "value"], [["=HYPERLINK(\"x\")", 1], ["+1", -2], ["-1", 3.5],
+                                       ["@SUM(A1)", None], ["\tx", 0], ["\rx", 0], ["plain", 7]],
+                  tmp_path / "out.csv")
+    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    assert rows[0] == ["name", "value"]
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"x\")", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "plain"]
+    assert [r[1] for r in rows[1:]] == ["1", "-2", "3.5", "", "0", "0", "7"]
+
+
+def test_parquet_export_keeps_types(tmp_path, demo_home):
+    columns, rows = run_read_only_query(
+        "select agency_id, followers_end, platforms from marts.agency_annual where year = 2026")
+    table = pq.read_table(export(columns, rows, tmp_path / "out.parquet"))
+    assert table.column_names == columns
+    assert str(table.schema.field("followers_end").type) == "int64"
+    assert sorted(table.column("agency_id").to_pylist()) == ["culture", "culture-tourism", "education", "sheki"]
+
+
+def test_unknown_extension_is_a_user_error(tmp_path):
+    with pytest.raises(UserInputError, match=".csv or .parquet"):
+        export(["a"], [[1]], tmp_path / "out.xlsx")

@@ -1,0 +1,137 @@
+"""The report from small hand-written marts: sentences, escaping, charts, coverage."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+from agency_pulse.errors import UserInputError
+from agency_pulse.report import write_report
+from agency_pulse.report.demo_warehouse import build_demo_warehouse
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse_file(tmp_path_factory):
+    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def demo_home(pulse_home, demo_warehouse_file):
+    shutil.copy(demo_warehouse_file, pulse_home.warehouse)
+    return pulse_home
+
+
+def _text(html: str) -> str:
+    """The visible text of an HTML page, entities decoded, whitespace collapsed."""
+    chunks: list[str] = []
+
+    class Collect(HTMLParser):
+        skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("style", "title", "svg")
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("style", "title", "svg")
+
+        def handle_data(self, data):
+            if not self.skip:
+                chunks.append(data)
+
+    Collect().feed(html)
+    return " ".join(" ".join(chunks).split())
+
+
+def _paragraph(text: str, heading: str) -> str:
+    start = text.index(heading)
+    return text[start:start + 900]
+
+
+def test_default_report_is_the_latest_year_and_has_both_formats(demo_home):
+    paths = write_report()
+    assert paths.html == demo_home.reports / "annual-2026.html"
+    assert paths.markdown == demo_home.reports / "annual-2026.md"
+    assert sorted(p.name for p in paths.charts.iterdir()) == ["followers.svg", "growth.svg", "posts.svg"]
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert "](annual-2026.charts/followers.svg)" in markdown
+    assert "doubled to nearly 23 thousand" in markdown
+
+
+def test_growth_decline_dormancy_and_reorganisation_sentences(demo_home):
+    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    culture = _paragraph(text, "Ministry of Culture (Mədəniyyət Nazirliyi)")
+    assert "Facebook @culture.gov.az: followers doubled to nearly 23 thousand (11,400 → 22,900)" in culture
+    assert "Instagram @culture_az: opened a new page after the reorganisation" in culture
+    assert "It succeeds the Ministry of Culture and Tourism" in culture
+    education = _paragraph(text, "Ministry of Education (Təhsil Nazirliyi)")
+    assert "followers fell from 10 thousand to 4 thousand" in education
+    assert "(10,000 → 4,000, −60%)" in education
+    assert "most posts were live streams (62%)" in education
+    old_ministry = _paragraph(text, "Ministry of Culture and Tourism (Mədəniyyət və Turizm Nazirliyi)")
+    assert "the only post on the page is from 2011" in old_ministry
+    assert "Present on Facebook; no account on Instagram, YouTube, X or Telegram" in old_ministry
+
+
+def test_new_page_of_reorganised_agency_is_never_a_loss(demo_home):
+    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    new_page = text[text.index("Instagram @culture_az: opened"):][:200]
+    assert "fell" not in new_page and "−" not in new_page
+    assert "first counted with 1,200 followers in March 2026, now 5,400" in new_page
+
+
+def test_missing_data_is_noted_with_the_extract_log_reason(demo_home):
+    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    coverage = text[text.index("Data coverage"):text.index("Leaderboards")]
+    assert "6 of 8 accounts have figures" in coverage
+    assert "No data: X @edu_gov_az (Ministry of Education): the last extraction reported failed" in coverage
+    assert "No data: Facebook @mys.gov.az (Ministry of Youth and Sports)" in coverage
+    assert "gone" in coverage
+    youth = _paragraph(text, "Ministry of Youth and Sports (Gənclər və İdman Nazirliyi)")
+    assert "No follower figures" in youth
+
+
+def test_hostile_names_are_escaped_and_azerbaijani_letters_survive(demo_home):
+    paths = write_report(year=2026)
+    html = paths.html.read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in html
+    assert "<script" not in html and "<b>Executive" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Şəki İcra Hakimiyyəti: ağ, qış, çöl, üzüm" in html
+    assert "Gənclər və İdman Nazirliyi" in html
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert "<script" not in markdown and "&lt;b&gt;Executive&lt;/b&gt;" in markdown
+
+
+def test_report_is_self_contained_with_inline_svg_charts(demo_home):
+    html = write_report(year=2026).html.read_text(encoding="utf-8")
+    assert html.count("<svg") == 3
+    assert re.search(r"(src|href)=\"(https?:)?//", html) is None
+    assert "<link" not in html and "<script" not in html
+    assert "Follower growth ranking" in html and "<polyline" in html and "<rect" in html
+
+
+def test_leaderboard_ranks_and_formats_numbers(demo_home):
+    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    board = text[text.index("All platforms: agencies"):text.index("Facebook Rank")]
+    assert "1 Ministry of Culture Facebook, Instagram 28,300 +11,500 +101% 1" in board
+    assert "2 Ministry of Education Facebook, YouTube 6,600 −5,714 −46% 4" in board
+    facebook = text[text.index("Facebook Rank"):text.index("Instagram Rank")]
+    assert facebook.index("@culture.gov.az") < facebook.index("@tehsilnazirliyi") < facebook.index("@mctgovaz")
+
+
+def test_monthly_report(demo_home):
+    paths = write_report(month="2026-10")
+    assert paths.html.name == "monthly-2026-10.html"
+    text = _text(paths.html.read_text(encoding="utf-8"))
+    assert "monthly report October 2026" in text
+    assert "followers fell from 4.6 thousand to 4 thousand (4,600 → 4,000, −13%)" in text
+
+
+def test_bad_requests_are_user_errors(demo_home):
+    with pytest.raises(UserInputError, match="not both"):
+        write_report(year=2026, month="2026-10")
+    with pytest.raises(UserInputError, match="YYYY-MM"):
+        write_report(month="October")
+    with pytest.raises(UserInputError, match="no rows for 2019"):
+        write_report(year=2019)
