@@ -167,8 +167,9 @@ def import_observations(path: Path, *, registry: Registry | None = None,
     """Check a CSV against the contract and the registry, land it and publish it.
 
     Raises ``ObservationFileRejected`` (a ``UserInputError``) listing every problem when any
-    row is bad, and lands nothing. Re-importing a file whose bytes were already accepted
-    returns ``already_imported=True`` and touches nothing. ``today`` bounds ``observed_on``
+    row is bad, and lands nothing; ``ValidationFailed`` when the quality suite quarantines
+    the landed file. Re-importing a file whose bytes were already accepted returns
+    ``already_imported=True`` and touches nothing. ``today`` bounds ``observed_on``
     (default: today in UTC); ``now`` is the import time (default: now in UTC).
     """
     path = Path(path)
@@ -421,7 +422,9 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
     else:
         agency = registry.agency(agency_id)
         if agency is None:
-            problems.append(Problem(n, "agency_id", f"unknown agency {_show(agency_id)}"))
+            hint = (f" (ids are lower case: {_show(agency_id.lower())})"
+                    if registry.agency(agency_id.lower()) else "")
+            problems.append(Problem(n, "agency_id", f"unknown agency {_show(agency_id)}{hint}"))
 
     platform = cells.get("platform", "").strip().lower()
     if not platform:
