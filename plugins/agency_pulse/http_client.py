@@ -52,6 +52,27 @@ class _BodyNotJson(TransientError):
 Classifier = Callable[[requests.Response, object], PlatformError | None]
 
 
+def redact_credential_patterns(text: str) -> str:
+    """Replace the credential shapes any URL or header may carry (no secret list needed)."""
+    text = _BOT_PATH.sub("/bot" + REDACTED, text)
+    text = _SECRET_PARAMS.sub(lambda m: m.group(1) + REDACTED, text)
+    return _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class _RedactRequestLines(logging.Filter):
+    """urllib3 logs every request line (path and query: a bot token, a key=) at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_credential_patterns(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_RedactRequestLines())
+
+
 class ApiClient:
     """A requests session that retries transient failures and never leaks a secret.
 
@@ -106,9 +127,7 @@ class ApiClient:
             return text
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        text = _BOT_PATH.sub("/bot" + REDACTED, text)
-        text = _SECRET_PARAMS.sub(lambda m: m.group(1) + REDACTED, text)
-        return _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+        return redact_credential_patterns(text)
 
     def redact_value(self, value):
         """Redact every string inside a parsed JSON value (keys included)."""
@@ -244,7 +263,8 @@ class ApiClient:
         if highest is None:
             return
         if highest >= 100:
-            regain = _facebook_regain_seconds(response.headers) or self.backoff_max
+            regain = (_facebook_regain_seconds(response.headers)
+                      or min(self.backoff_max, self.backoff_base * 2 ** 5))
             self._pause_before_next = max(self._pause_before_next, regain)
             log.warning("%s: API usage at %d%%, pausing %.0fs before the next call",
                         self.platform, highest, regain)
