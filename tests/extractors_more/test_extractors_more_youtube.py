@@ -403,3 +403,22 @@ def test_malformed_counts_fail_the_account_not_zero(api, conn, sleeps):
     assert result.outcomes["youtube:a"][0] == "failed"
     assert "subscriberCount" in result.outcomes["youtube:a"][1]
     assert result.account_snapshots == []
+
+
+def test_a_client_without_budget_gets_the_daily_quota(api, fake_platform, sleeps):
+    api.add_channel(channel_id(1))
+    api.add_channel(channel_id(2))
+    conn = PlatformConnection("youtube", fake_platform.url + PREFIX, API_KEY,
+                              {"daily_quota_units": 2}, "sandbox")
+    client = make_client(sleeps)
+
+    result = youtube.extract(client, conn, [account("a", channel_id(1)),
+                                            account("b", channel_id(2))], RUN_DATE,
+                             ExtractState())
+
+    assert client.budget == 2 and client.units == 2
+    assert isinstance(result.stopped_by, QuotaExhausted)
+    default_client = make_client(sleeps)
+    youtube.extract(default_client, PlatformConnection("youtube", conn.base_url, API_KEY, {},
+                                                       "sandbox"), [], RUN_DATE, ExtractState())
+    assert default_client.budget == 10_000

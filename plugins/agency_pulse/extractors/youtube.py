@@ -226,11 +226,15 @@ def extract(client, conn, accounts: list[Account], run_date: date,
     count rounded down to 3 significant figures; counts for all channels before any post
     call; one videos lookup per 50 ids, including settling-window posts the playlist no
     longer lists, so a post is reported deleted only when ``videos`` does not return it;
-    quota exhaustion stops the platform (``result.stopped_by``) without retrying.
+    quota exhaustion stops the platform (``result.stopped_by``) without retrying; a client
+    without a budget gets the daily quota (10,000 units, or ``extra["daily_quota_units"]``).
     """
     result = ExtractResult()
     fetched_at = datetime.now(UTC)
     auth = {"key": conn.token} if conn.token else {}
+    if client.budget is None:
+        # Never plan past the project's daily quota (the connection may state a smaller one).
+        client.budget = int(conn.extra.get("daily_quota_units") or DAILY_QUOTA_UNITS)
     channels, shared_cost = _fetch_channels(client, conn.base_url, auth, accounts, state,
                                             result)
     if result.stopped_by is not None:
