@@ -5,7 +5,8 @@ Picks up observation CSVs (contract section 4) dropped into
 `$AGENCY_PULSE_HOME/inbox/observations/`. A good file is validated, landed and moved to
 `processed/`; a bad file is rejected whole and moved to `rejected/` with a
 `.errors.txt` listing every bad row. Skips when the inbox is empty; otherwise updates the
-observations Asset, which schedules the marts DAG.
+observations Asset, which schedules the marts DAG, for the files that were imported, and
+then fails `report_rejected_files` naming any rejected file, where an operator looks.
 """
 
 from __future__ import annotations
@@ -28,17 +29,29 @@ from agency_pulse.orchestration import OBSERVATIONS_ASSET_URI, TAGS, default_arg
 )
 def agency_pulse_observations():
     @task(outlets=[Asset(OBSERVATIONS_ASSET_URI)])
-    def import_inbox() -> int:
+    def import_inbox() -> list[str]:
+        """Import every waiting CSV; return the rejected files' summaries."""
         from airflow.sdk.exceptions import AirflowSkipException
 
         from agency_pulse import config, observations
 
-        if not any(config.paths().inbox.glob("*.csv")):
+        inbox = config.paths().inbox
+        if not inbox.is_dir() or not any(
+                p.suffix.lower() == ".csv" for p in inbox.iterdir() if p.is_file()):
             raise AirflowSkipException("no observation files in the inbox")
-        results = observations.import_inbox()
-        return len(results)
+        try:
+            observations.import_inbox()
+        except observations.InboxRejected as exc:
+            return [r.summary() for r in exc.results
+                    if isinstance(r, observations.RejectedFile)]
+        return []
 
-    import_inbox()
+    @task
+    def report_rejected_files(rejected: list[str]) -> None:
+        if rejected:
+            raise ValueError("rejected observation files: " + "; ".join(rejected))
+
+    report_rejected_files(import_inbox())
 
 
 agency_pulse_observations()
