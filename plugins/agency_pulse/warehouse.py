@@ -347,7 +347,8 @@ def _load_validation_runs(con: duckdb.DuckDBPyConnection, quality_root: Path) ->
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return con.execute(f"select count(*) from {table}").fetchone()[0]
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and refuses register()
+    return con.execute(f"select count(*) from {table}").fetchall()[0][0]
 
 
 def table_names(con: duckdb.DuckDBPyConnection, schemas: Iterable[str] = SCHEMAS) -> list[str]:

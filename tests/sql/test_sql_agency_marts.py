@@ -148,7 +148,8 @@ def test_agency_rows_add_up_account_rows(reorganised):
             or account_totals.followers_end is distinct from agency_monthly.followers_end
     """).fetchall()
     assert mismatches == []
-    assert reorganised.con.execute("select count(*) from marts.account_monthly").fetchone()[0] == 11
+    account_rows = reorganised.con.execute("select count(*) from marts.account_monthly")
+    assert account_rows.fetchall() == [(11,)]
 
 
 def test_rank_ties_share_a_rank_and_skip_the_next(bench):
