@@ -291,3 +291,14 @@ def test_malformed_metrics_never_become_zero(api, conn, sleeps):
 
     assert result.outcomes["x:culture"][0] == "failed"
     assert result.account_snapshots == []
+
+
+def test_classify_453_only_as_a_code_not_inside_other_numbers():
+    class Response:
+        status_code = 403
+
+    tier = x.classify(Response(), {"title": "Client Forbidden",
+                                   "detail": "error 453: access level", "type": "about:blank"})
+    assert isinstance(tier, PermissionDenied) and tier.platform_wide
+    other = x.classify(Response(), {"title": "Forbidden", "detail": "user 14530 is protected"})
+    assert isinstance(other, PermissionDenied) and not other.platform_wide

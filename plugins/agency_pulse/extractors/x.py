@@ -14,6 +14,7 @@ platform stops with X's own message.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
@@ -86,8 +87,9 @@ def _has_error_code(body, code: int) -> bool:
         codes = [e.get("code") for e in body.get("errors") or [] if isinstance(e, dict)]
         if code in codes or str(code) in (str(c) for c in codes):
             return True
-    # Some 453 answers carry the code only inside a problem's text; the brief is "453 in body".
-    return str(code) in json.dumps(body) if body is not None else False
+    # Some answers carry the code only inside a problem's text ("... error 453 ...").
+    return body is not None and re.search(rf"(?<![\w.]){code}(?![\w.])",
+                                          json.dumps(body)) is not None
 
 
 # --------------------------------------------------------------------------- parsing
