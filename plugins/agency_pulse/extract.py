@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import time as time_module
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -250,7 +252,7 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         return _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
                      client=None, source=None)
 
-    client = client or ApiClient(platform, secrets=conn.secrets, budget=budget)
+    client = client or build_client(conn, budget=budget)
     client.add_secrets(conn.secrets)
     if active:
         state = build_state(platform, run_date)
@@ -260,6 +262,7 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         except PlatformError as exc:
             # Raised out of the extractor: nothing it gathered is available to land.
             result = ExtractResult(stopped_by=exc)
+    _redact_rows(result, client)
     stop_reason = None
     if result.stopped_by is not None:
         stop_reason = client.redact(result.stopped_by.reason)
@@ -278,6 +281,23 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         summary["stopped_by"] = stop_reason
         raise PlatformRunFailed(platform, stop_reason, summary)
     return summary
+
+
+def build_client(conn: PlatformConnection, *, budget: int | None = None) -> ApiClient:
+    """The production client; against the sandbox its waits are scaled down (same logic).
+
+    ``AGENCY_PULSE_MAX_WAIT_SECONDS`` caps any single wait (default 60);
+    ``AGENCY_PULSE_WAIT_SCALE`` multiplies real sleeping (default 1, or 0.001 on the sandbox).
+    """
+    max_wait = float(os.environ.get("AGENCY_PULSE_MAX_WAIT_SECONDS", "60"))
+    default_scale = "0.001" if conn.source == "sandbox" else "1"
+    scale = float(os.environ.get("AGENCY_PULSE_WAIT_SCALE", default_scale))
+
+    def sleep(seconds: float) -> None:
+        time_module.sleep(seconds * scale)
+
+    return ApiClient(conn.platform, secrets=conn.secrets, budget=budget, backoff_max=max_wait,
+                     sleep=sleep)
 
 
 def _land(platform: str, run_date: date, run_id: str, batch_key: str,
@@ -316,12 +336,22 @@ def _land(platform: str, run_date: date, run_id: str, batch_key: str,
         "source": source, "files": files, "raw": raw_path, "rows": rows,
         "statuses": statuses, "calls": client.calls if client else 0,
         "units": client.units if client else 0, "retries": client.retries if client else 0,
+        "waited_seconds": round(client.waited, 3) if client else 0.0,
         "stopped_by": None,
     }
     log.info("%s %s: %s; %d calls, %d units; rows %s", platform, run_date.isoformat(),
              ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "no accounts",
              summary["calls"], summary["units"], rows)
     return summary
+
+
+def _redact_rows(result: ExtractResult, client: ApiClient) -> None:
+    """A secret echoed by an API into any text field (a permalink, a name) never lands."""
+    for dataset in DATASETS:
+        for row in result.rows(dataset):
+            for name, value in row.items():
+                if isinstance(value, str):
+                    row[name] = client.redact(value)
 
 
 def _select_accounts(registry: Registry, platform: str,

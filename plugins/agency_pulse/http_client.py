@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 REDACTED = "***"
 # Telegram puts the bot token in the path; any access_token/key parameter is a secret too.
 _BOT_PATH = re.compile(r"/bot[^/?#\s\"']+")
-_SECRET_PARAMS = re.compile(r"((?:access_token|token|key|api_key|client_secret)=)[^&\s\"'#]+",
+_SECRET_PARAMS = re.compile(r"(?<![A-Za-z0-9_])((?:access_token|token|key|api_key|client_secret)=)[^&\s\"'#]+",
                             re.IGNORECASE)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+")
 FACEBOOK_USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
