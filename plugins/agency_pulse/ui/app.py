@@ -1,0 +1,183 @@
+"""The Agency Pulse pages: leaderboard, one page per agency, data quality, report, Data Docs.
+
+Server-rendered HTML (Jinja2, autoescaped), links relative to where the app is mounted,
+no script and no external asset. Every request reads the warehouse through a read-only
+snapshot (see `report.warehouse_snapshot`), so the pages never block the pipeline's
+writer. `authenticate` is a FastAPI dependency run before every route: the Airflow
+plugin passes Airflow's own authentication (see `airflow_auth`); tests and local
+previews may pass None.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agency_pulse import config
+from agency_pulse.errors import UserInputError
+from agency_pulse.report import charts
+from agency_pulse.report.figures import Period, latest_year, load_figures, rows, table_exists
+from agency_pulse.report.leaderboards import (
+    format_cell,
+    overall_leaderboard,
+    platform_leaderboards,
+)
+from agency_pulse.report.narrative import agency_sentences, platform_label
+from agency_pulse.report.numbers import exact, long_date, percent, signed
+from agency_pulse.report.warehouse_snapshot import WarehouseUnavailable, read_only_connection
+from agency_pulse.report.writer import latest_report
+
+TEMPLATES = Path(__file__).parent / "templates"
+NUMERIC_KINDS = {"rank", "count", "change", "pct", "rate"}
+
+
+def create_app(home: Path | str | None = None, *,
+               authenticate: Callable | None = None) -> FastAPI:
+    """The app; `home` defaults to $AGENCY_PULSE_HOME read at each request."""
+    dependencies = [Depends(authenticate)] if authenticate else []
+    app = FastAPI(title="Agency Pulse", dependencies=dependencies, docs_url=None,
+                  redoc_url=None, openapi_url=None)
+    templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    templates.globals.update(exact=exact, signed=signed, percent=percent, long_date=long_date,
+                             platform_label=platform_label, format_cell=format_cell)
+
+    def paths() -> config.Paths:
+        return config.Paths(Path(home).resolve()) if home is not None else config.paths()
+
+    def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+        base = request.scope.get("root_path", "").rstrip("/")
+        html = templates.get_template(template).render(base=base, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    @app.exception_handler(WarehouseUnavailable)
+    async def no_warehouse(request: Request, exc: WarehouseUnavailable):
+        return page(request, "message.html", 503, title="No data yet", message=str(exc))
+
+    @app.exception_handler(UserInputError)
+    async def bad_request(request: Request, exc: UserInputError):
+        return page(request, "message.html", 404, title="Not found", message=str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code in (401, 403):
+            from agency_pulse.ui.airflow_auth import login_url
+
+            return page(request, "message.html", exc.status_code, title="Sign in to Airflow",
+                        message="These pages are behind Airflow's sign-in.",
+                        link=(login_url(), "Sign in"))
+        return page(request, "message.html", exc.status_code, title="Not found",
+                    message=str(exc.detail))
+
+    @app.get("/", response_class=HTMLResponse, name="leaderboard")
+    def leaderboard(request: Request, year: int | None = None):
+        with read_only_connection(paths().home) as con:
+            year = year if year is not None else latest_year(con)
+            if year is None:
+                raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
+            figures = load_figures(con, Period.year(year))
+            years = [r["year"] for r in rows(con, "select distinct year from marts.agency_annual order by year desc")]
+        boards = [overall_leaderboard(figures), *platform_leaderboards(figures)]
+        growth = [(a.name_en or a.name, a.row["followers_growth_pct"]) for a in figures.agencies
+                  if a.row is not None and a.row.get("followers_growth_pct") is not None]
+        return page(request, "leaderboard.html", year=year, years=years, figures=figures,
+                    boards=[_board(b) for b in boards],
+                    growth_chart=Markup(charts.ranking_chart(f"Follower growth {year}", growth)),
+                    report=_report_name(paths()))
+
+    @app.get("/agency/{agency_id}", response_class=HTMLResponse, name="agency")
+    def agency(request: Request, agency_id: str, year: int | None = None):
+        with read_only_connection(paths().home) as con:
+            year = year if year is not None else latest_year(con)
+            if year is None:
+                raise UserInputError("the marts have no data yet")
+            figures = load_figures(con, Period.year(year))
+            history = rows(con, "select * from marts.account_monthly where agency_id = ? order by month",
+                           [agency_id])
+            agency_history = rows(con, "select month, posts from marts.agency_monthly "
+                                       "where agency_id = ? order by month", [agency_id])
+        found = next((a for a in figures.agencies if a.agency_id == agency_id), None)
+        if found is None:
+            raise UserInputError(f"no agency {agency_id!r} in {year}")
+        months = sorted({r["month"] for r in history})
+        followers: dict[str, dict[date, float | None]] = {}
+        for r in history:
+            followers.setdefault(f"{platform_label(r['platform'])} @{r['handle']}", {})[r["month"]] = r["followers_end"]
+        posts = {r["month"]: r["posts"] for r in agency_history}
+        return page(request, "agency.html", agency=found, year=year,
+                    sentences=agency_sentences(found, figures),
+                    followers_chart=Markup(charts.line_chart("Followers by account, month by month", months, followers)),
+                    posts_chart=Markup(charts.bar_chart("Posts per month", months, posts)))
+
+    @app.get("/quality", response_class=HTMLResponse, name="quality")
+    def quality(request: Request):
+        with read_only_connection(paths().home) as con:
+            has_runs = table_exists(con, "quality.validation_runs")
+            has_log = table_exists(con, "quality.extract_log")
+            latest_runs = rows(con, """
+                select * from quality.validation_runs
+                qualify row_number() over (partition by dataset, platform order by validated_at desc) = 1
+                order by success, dataset, platform""") if has_runs else []
+            quarantined = rows(con, """
+                select * from quality.validation_runs where quarantined_to is not null
+                order by validated_at desc limit 50""") if has_runs else []
+            extract_log = rows(con, """
+                select * from quality.extract_log
+                where run_date = (select max(run_date) from quality.extract_log)
+                order by status = 'ok', platform, account_id""") if has_log else []
+        docs = paths().data_docs / "index.html"
+        return page(request, "quality.html", has_runs=has_runs, has_log=has_log,
+                    latest_runs=latest_runs, quarantined=quarantined, extract_log=extract_log,
+                    has_docs=docs.exists())
+
+    @app.get("/reports/latest", name="latest_report")
+    def latest(request: Request):
+        name = _report_name(paths())
+        if name is None:
+            raise UserInputError("no report written yet: run `agency-pulse report`")
+        base = request.scope.get("root_path", "").rstrip("/")
+        return RedirectResponse(f"{base}/reports/{name}", status_code=307)
+
+    @app.get("/reports/{file_path:path}", name="report_file")
+    def report_file(file_path: str):
+        return _serve_inside(paths().reports, file_path)
+
+    @app.get("/data-docs/", name="data_docs")
+    def data_docs_index():
+        return _serve_inside(paths().data_docs, "index.html")
+
+    @app.get("/data-docs/{file_path:path}", name="data_docs_file")
+    def data_docs_file(file_path: str):
+        return _serve_inside(paths().data_docs, file_path)
+
+    return app
+
+
+def _board(board) -> dict:
+    numeric = [kind in NUMERIC_KINDS for _, kind in board.columns]
+    return {"title": board.title, "columns": [name for name, _ in board.columns], "numeric": numeric,
+            "rows": list(zip(board.agency_ids, board.formatted_rows(), strict=True))}
+
+
+def _report_name(paths: config.Paths) -> str | None:
+    report = latest_report(paths.home)
+    return report.name if report else None
+
+
+def _serve_inside(root: Path, relative: str) -> FileResponse:
+    """A file under `root`, never outside it (no '..', no symlink escape)."""
+    root = root.resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise HTTPException(status_code=404, detail=f"{relative} not found")
+    media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if target.suffix == ".md":
+        media_type = "text/markdown"
+    return FileResponse(target, media_type=media_type)
