@@ -10,10 +10,9 @@ server's environment.
 
 from __future__ import annotations
 
-from airflow.plugins_manager import AirflowPlugin
-
 from agency_pulse.ui.airflow_auth import require_airflow_user_dependency
 from agency_pulse.ui.app import create_app
+from airflow.plugins_manager import AirflowPlugin
 
 URL_PREFIX = "/agency-pulse"
 
