@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from agency_pulse import config, lake
 from agency_pulse.registry import Registry, load_registry
+from agency_pulse.validation.outcomes import VALIDATION_RUNS_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -71,23 +72,6 @@ ACCOUNTS_SCHEMA = pa.schema([
     ("active_from", pa.date32()),
     ("active_to", pa.date32()),
     ("verified", pa.bool_()),
-])
-
-# Columns of quality.validation_runs when no validation result exists yet (validation.py
-# writes the files; whatever columns they hold are loaded as they are).
-EMPTY_VALIDATION_RUNS_SCHEMA = pa.schema([
-    ("run_id", pa.string()),
-    ("validated_at", lake.UTC_TS),
-    ("dataset", pa.string()),
-    ("platform", pa.string()),
-    ("partition_date", pa.date32()),
-    ("file", pa.string()),
-    ("rows", pa.int64()),
-    ("success", pa.bool_()),
-    ("evaluated_expectations", pa.int64()),
-    ("failed_expectations", pa.int64()),
-    ("warnings", pa.string()),
-    ("quarantined_to", pa.string()),
 ])
 
 _CREATES = re.compile(
@@ -181,7 +165,7 @@ def create_source_tables(con: duckdb.DuckDBPyConnection) -> None:
         _create_from_arrow(con, f"staging.lake_{dataset}", schema.empty_table())
     _create_from_arrow(con, "core.agencies", AGENCIES_SCHEMA.empty_table())
     _create_from_arrow(con, "core.accounts", ACCOUNTS_SCHEMA.empty_table())
-    _create_from_arrow(con, "quality.validation_runs", EMPTY_VALIDATION_RUNS_SCHEMA.empty_table())
+    _create_from_arrow(con, "quality.validation_runs", VALIDATION_RUNS_SCHEMA.empty_table())
     _create_from_arrow(con, "quality.extract_log", lake.SCHEMAS["extract_log"].empty_table())
 
 
@@ -333,11 +317,12 @@ def _load_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> tuple[
 
 
 def _load_validation_runs(con: duckdb.DuckDBPyConnection, quality_root: Path) -> int:
-    """Load every validation result file as it is (union of their columns)."""
+    """Load every validation result file as it is (union of their columns); when there is
+    none yet, an empty table with ``validation.VALIDATION_RUNS_SCHEMA``."""
     files = _parquet_files(str(quality_root / "validation_runs" / "*" / "*.parquet"))
     if not files:
         _create_from_arrow(con, "quality.validation_runs",
-                           EMPTY_VALIDATION_RUNS_SCHEMA.empty_table())
+                           VALIDATION_RUNS_SCHEMA.empty_table())
         return 0
     con.execute(
         "create or replace table quality.validation_runs as "

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from agency_pulse import config, lake, warehouse
 from agency_pulse.registry import parse_registry
+from agency_pulse.validation import VALIDATION_RUNS_SCHEMA
 
 REGISTRY = parse_registry({"agencies": [
     {"id": "culture-tourism", "name": "Mədəniyyət və Turizm Nazirliyi",
@@ -59,7 +60,7 @@ def test_build_on_an_empty_home(pulse_home):
             assert arrow.num_rows == 0
             assert arrow.schema.names == schema.names
         assert con.sql("select * from quality.validation_runs").columns == \
-            warehouse.EMPTY_VALIDATION_RUNS_SCHEMA.names
+            VALIDATION_RUNS_SCHEMA.names
 
 
 def test_registry_is_loaded_into_core(pulse_home):
