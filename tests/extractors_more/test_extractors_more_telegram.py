@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 
+import pyarrow.parquet as pq
 import pytest
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import InvalidToken, MalformedResponse
-from agency_pulse.extract import ExtractState
+from agency_pulse.extract import ExtractState, run_platform
 from agency_pulse.extractors import telegram
 from agency_pulse.http_client import ApiClient
-from agency_pulse.registry import Account
+from agency_pulse.registry import Account, Agency, Registry
 from extractors_more_fakes import load_fixture
 
 RUN_DATE = date(2026, 11, 26)
@@ -303,4 +305,30 @@ def test_the_bot_token_never_leaks(api, fake_platform, sleeps, caplog):
     ])
     assert any("/bot***/getChatMemberCount" in r["url"] for r in client.raw)
     for form in token_forms:
+        assert form not in everything
+
+
+def test_run_platform_lands_rows_and_a_raw_archive_without_the_token(api, fake_platform,
+                                                                     sleeps, pulse_home,
+                                                                     caplog):
+    api.add_channel("culture", 4321, daily_posts(30, datetime(2026, 11, 25, tzinfo=UTC)))
+    api.bot_failures = [(429, load_fixture("telegram_errors.json")["too_many_requests"])]
+    registry = Registry(agencies=(Agency(id="culture", name="Mədəniyyət Nazirliyi", accounts=(
+        account("culture"), account("missing"))),))
+    caplog.set_level(logging.DEBUG)
+
+    summary = run_platform("telegram", RUN_DATE, registry=registry,
+                           connection=make_conn(fake_platform), client=make_client(sleeps))
+
+    assert summary["statuses"] == {"ok": 1, "gone": 1}
+    assert summary["rows"]["posts"] == 30 and summary["rows"]["account_snapshots"] == 1
+    landed = {name: pq.read_table(path).to_pylist() for name, path in summary["files"].items()}
+    log_rows = {r["account_id"]: r for r in landed["extract_log"]}
+    assert log_rows["telegram:missing"]["status"] == "gone"
+    assert log_rows["telegram:culture"]["calls"] == 4  # 2 bot attempts + 2 preview pages
+    with gzip.open(summary["raw"], "rt", encoding="utf-8") as fh:
+        raw = fh.read()
+    assert "/bot***/getChatMemberCount" in raw
+    everything = raw + caplog.text + json.dumps(landed, default=str) + json.dumps(summary)
+    for form in (TOKEN, TOKEN.replace(":", "%3A"), TOKEN.split(":")[1]):
         assert form not in everything

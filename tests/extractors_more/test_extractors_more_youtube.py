@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import QuotaExhausted
-from agency_pulse.extract import ExtractState
+from agency_pulse.extract import ExtractState, run_platform
 from agency_pulse.extractors import youtube
 from agency_pulse.http_client import ApiClient
-from agency_pulse.registry import Account
+from agency_pulse.registry import Account, Agency, Registry
 from extractors_more_fakes import load_fixture
 
 RUN_DATE = date(2026, 11, 26)
@@ -422,3 +423,27 @@ def test_a_client_without_budget_gets_the_daily_quota(api, fake_platform, sleeps
     youtube.extract(default_client, PlatformConnection("youtube", conn.base_url, API_KEY, {},
                                                        "sandbox"), [], RUN_DATE, ExtractState())
     assert default_client.budget == 10_000
+
+
+def test_resolved_channel_id_carries_to_the_next_run_through_the_lake(api, conn,
+                                                                      fake_platform, sleeps,
+                                                                      pulse_home):
+    api.add_channel(channel_id(9), handle="culturetv",
+                    videos=[video_item("firstvideo1", datetime(2026, 11, 20, tzinfo=UTC))])
+    registry = Registry(agencies=(Agency(id="culture", name="Culture",
+                                         accounts=(account("culturetv"),)),))
+
+    first = run_platform("youtube", RUN_DATE, registry=registry, connection=conn,
+                         client=make_client(sleeps))
+    assert first["statuses"] == {"ok": 1}
+    # what validation would do: publish the landed day to the accepted lake
+    shutil.copytree(pulse_home.landing, pulse_home.lake, dirs_exist_ok=True)
+    fake_platform.requests.clear()
+
+    second = run_platform("youtube", RUN_DATE + timedelta(days=1), registry=registry,
+                          connection=conn, client=make_client(sleeps))
+
+    assert second["statuses"] == {"ok": 1}
+    [channels_call] = fake_platform.calls_to(PREFIX + "/channels")
+    assert channels_call.query["id"] == channel_id(9)
+    assert "forHandle" not in channels_call.query
