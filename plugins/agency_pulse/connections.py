@@ -131,6 +131,9 @@ def _parse_uri(platform: str, uri: str) -> dict:
     conn_type = urlsplit(uri).scheme
     host_with_protocol = uri.count("://") == 2
     rest = uri.replace(f"{conn_type}://", "" if host_with_protocol else "//", 1)
+    if host_with_protocol and any(ch in rest.split("://", 1)[0] for ch in "@:"):
+        raise ValueError(f"connection {conn_id_for(platform)}: put the protocol before the "
+                         "credentials (conn_type://protocol://:password@host)")
     parts = urlsplit(rest)
     protocol = parts.scheme if host_with_protocol else None
     host = unquote(parts.hostname or "")
