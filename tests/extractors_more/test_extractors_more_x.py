@@ -302,3 +302,16 @@ def test_classify_453_only_as_a_code_not_inside_other_numbers():
     assert isinstance(tier, PermissionDenied) and tier.platform_wide
     other = x.classify(Response(), {"title": "Forbidden", "detail": "user 14530 is protected"})
     assert isinstance(other, PermissionDenied) and not other.platform_wide
+
+
+def test_an_invalid_username_fails_alone_and_is_never_sent(api, conn, fake_platform, sleeps):
+    api.add_user(1, "culture")
+
+    result = x.extract(make_client(sleeps), conn, [account("culture"), account("not.valid")],
+                       RUN_DATE, ExtractState())
+
+    [call] = fake_platform.calls_to(PREFIX + "/users/by")
+    assert call.query["usernames"] == "culture"
+    assert result.outcomes["x:culture"][0] == "ok"
+    status, reason, calls, _ = result.outcomes["x:not.valid"]
+    assert status == "failed" and "not a valid X username" in reason and calls == 0

@@ -44,6 +44,7 @@ USER_FIELDS = "public_metrics,created_at,verified"
 TWEET_FIELDS = "created_at,public_metrics,attachments"
 VIDEO_MEDIA_TYPES = {"video", "animated_gif"}
 ACCESS_TIER_ERROR = 453
+_USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
 # --------------------------------------------------------------------------- errors
@@ -215,7 +216,14 @@ def _fetch_users(client, base_url: str, headers: dict | None, accounts: list[Acc
     shared_cost: dict[str, tuple[int, int]] = {}
     by_username: dict[str, list[Account]] = {}
     for account in accounts:
-        by_username.setdefault(normalize_handle(account.handle), []).append(account)
+        username = normalize_handle(account.handle)
+        if not _USERNAME.match(username):
+            # X refuses the whole batch (400) for one bad name: keep it out of the call.
+            result.outcomes[account.account_id] = (
+                "failed", f"{account.handle!r} is not a valid X username "
+                "(1-15 letters, digits or _): check the registry", 0, 0)
+            continue
+        by_username.setdefault(username, []).append(account)
     usernames = list(by_username)
     for start in range(0, len(usernames), USERNAMES_PER_CALL):
         batch = usernames[start:start + USERNAMES_PER_CALL]
