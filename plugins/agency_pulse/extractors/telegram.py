@@ -59,6 +59,8 @@ def classify(response, body) -> PlatformError | None:
         return None
     parameters = body.get("parameters") if isinstance(body, dict) else None
     retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    if isinstance(retry_after, bool) or not isinstance(retry_after, int | float):
+        retry_after = None
     common = {"http_status": status, "code": code}
     if code == 429:
         return TransientError(PLATFORM, f"throttled: {description}",
@@ -252,7 +254,7 @@ def _preview_post(message: dict) -> PreviewPost:
     if message.get("views_text") is not None:
         views, views_rounding = parse_counter(message["views_text"])
     reactions = None
-    if message["reactions"]:
+    if message["reactions"]:  # shown per emoji and rounded like views: their sum is approximate
         reactions = 0
         for text in message["reactions"]:
             match = _TRAILING_COUNTER.search(text)
