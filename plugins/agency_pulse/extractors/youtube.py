@@ -211,11 +211,10 @@ def post_row(account: Account, video: dict, run_date: date, fetched_at: datetime
 
 def known_channel_id(account: Account, state: ExtractState) -> str | None:
     """The channel id from an earlier snapshot, the registry, or a handle that is an id."""
-    for candidate in (state.platform_ids.get(account.account_id), account.platform_id,
-                      account.handle):
-        if candidate and _CHANNEL_ID.match(candidate):
-            return candidate
-    return None
+    known = state.platform_ids.get(account.account_id) or account.platform_id
+    if known:
+        return known
+    return account.handle if _CHANNEL_ID.match(account.handle) else None
 
 
 def extract(client, conn, accounts: list[Account], run_date: date,
