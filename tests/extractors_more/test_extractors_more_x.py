@@ -315,3 +315,15 @@ def test_an_invalid_username_fails_alone_and_is_never_sent(api, conn, fake_platf
     assert result.outcomes["x:culture"][0] == "ok"
     status, reason, calls, _ = result.outcomes["x:not.valid"]
     assert status == "failed" and "not a valid X username" in reason and calls == 0
+
+
+def test_a_quiet_account_is_read_back_to_its_last_known_post(api, conn, fake_platform, sleeps):
+    last = datetime(2026, 8, 18, 9, 30, tzinfo=UTC)  # 100 days before the run
+    user = api.add_user(1, "quiet", [tweet(77, last)])
+    state = ExtractState(last_post_at={"x:quiet": last})
+
+    result = x.extract(make_client(sleeps), conn, [account("quiet")], RUN_DATE, state)
+
+    [page] = fake_platform.calls_to(f"{PREFIX}/users/{user['id']}/tweets")
+    assert page.query["start_time"] == "2026-08-18T09:30:00Z"
+    assert [r["post_id"] for r in result.posts] == ["77"]  # activity status keeps its last post
