@@ -6,6 +6,7 @@ eight series; each chart has a legend and a <title> per point for hover values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 from html import escape
@@ -15,6 +16,8 @@ from agency_pulse.report.numbers import ENGLISH, NumberStyle, exact, percent
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 30, 60
+AXIS_STEPS = 5
+MAX_MONTH_LABELS = 8
 
 
 def line_chart(title: str, months: Sequence[date], series: dict[str, dict[date, float | None]],
@@ -102,9 +105,9 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float]],
                      f"{escape(label)}</text>")
         parts.append(f'<rect x="{left:.1f}" y="{top + 4}" width="{max(width, 1):.1f}" height="{row_h - 8}" '
                      f'fill="{colour}"><title>{escape(name)}: {percent(v, style)}</title></rect>')
-        text_x = (left + width + 4) if v >= 0 else (left - 4)
-        anchor = "start" if v >= 0 else "end"
-        parts.append(f'<text x="{text_x:.1f}" y="{top + 16}" text-anchor="{anchor}" font-size="12">'
+        # Value labels sit right of the bar, or right of the zero line for a decline.
+        text_x = (left + width + 4) if v >= 0 else (zero + 4)
+        parts.append(f'<text x="{text_x:.1f}" y="{top + 16}" font-size="12">'
                      f"{percent(v, style)}</text>")
     return "\n".join(parts) + "</svg>"
 
@@ -118,9 +121,9 @@ def _open(title: str) -> str:
 def _axes(top: float, style: NumberStyle) -> str:
     plot_h = HEIGHT - TOP - BOTTOM
     lines = []
-    for i in range(5):
-        value = top * i / 4
-        yy = TOP + plot_h * (1 - i / 4)
+    for i in range(AXIS_STEPS + 1):
+        value = top * i / AXIS_STEPS
+        yy = TOP + plot_h * (1 - i / AXIS_STEPS)
         lines.append(f'<line x1="{LEFT}" y1="{yy:.1f}" x2="{WIDTH - RIGHT}" y2="{yy:.1f}" stroke="#e5e5e5"/>')
         lines.append(f'<text x="{LEFT - 6}" y="{yy + 4:.1f}" text-anchor="end" font-size="11">'
                      f"{exact(value, style=style)}</text>")
@@ -128,7 +131,7 @@ def _axes(top: float, style: NumberStyle) -> str:
 
 
 def _month_ticks(months: Sequence[date], x: dict[date, float]) -> list[str]:
-    every = max(1, len(months) // 12)
+    every = max(1, math.ceil(len(months) / MAX_MONTH_LABELS))
     return [f'<text x="{x[m]:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" font-size="11">'
             f"{m:%Y-%m}</text>" for i, m in enumerate(months) if i % every == 0]
 

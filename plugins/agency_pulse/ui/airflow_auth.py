@@ -10,8 +10,6 @@ view by the configured auth manager (simple, FAB or any other).
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import Depends, HTTPException, status
 
 
@@ -21,7 +19,8 @@ def require_airflow_user_dependency():
     from airflow.api_fastapi.auth.managers.models.resource_details import AccessView
     from airflow.api_fastapi.core_api.security import get_user
 
-    async def require_airflow_user(user: Annotated[object, Depends(get_user)]) -> object:
+    # A default, not Annotated: get_user is local, and string annotations resolve in module globals.
+    async def require_airflow_user(user: object = Depends(get_user)) -> object:  # noqa: B008
         if not get_auth_manager().is_authorized_view(access_view=AccessView.WEBSITE, user=user):
             raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Forbidden")
         return user
