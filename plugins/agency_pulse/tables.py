@@ -35,8 +35,13 @@ class QueryRefused(UserInputError):
     """The statement is not a read, or the query failed; the message is one line."""
 
 
-def run_read_only_query(sql: str, home: Path | str | None = None) -> tuple[list[str], list[tuple]]:
-    """Run one read statement on the warehouse snapshot; return (column names, rows)."""
+def run_read_only_query(sql: str, home: Path | str | None = None, *,
+                        params: Sequence | None = None) -> tuple[list[str], list[tuple]]:
+    """Run one read statement (with `?` parameters) on the warehouse snapshot.
+
+    Returns (column names, rows); raises QueryRefused (one line) for anything but a read
+    or a failing query, WarehouseUnavailable when there is nothing to read yet.
+    """
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -50,7 +55,7 @@ def run_read_only_query(sql: str, home: Path | str | None = None) -> tuple[list[
         raise QueryRefused(f"only read queries are allowed (SELECT, WITH, EXPLAIN), not {kind}")
     with read_only_connection(home) as con:
         try:
-            cursor = con.execute(sql)
+            cursor = con.execute(sql, list(params) if params is not None else None)
             columns = [d[0] for d in cursor.description] if cursor.description else []
             return columns, cursor.fetchall()
         except duckdb.Error as exc:

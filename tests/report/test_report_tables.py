@@ -42,6 +42,13 @@ def test_query_returns_columns_and_rows(demo_home):
     assert rows[0] == ("culture", 28300)
 
 
+def test_query_parameters(demo_home):
+    columns, rows = run_read_only_query(
+        "select agency_id from marts.agency_annual where year = ? order by rank_followers limit ?",
+        params=[2026, 2])
+    assert rows == [("culture",), ("education",)]
+
+
 @pytest.mark.parametrize(("sql", "message"), [
     ("drop table marts.agency_annual", "only read queries are allowed"),
     ("insert into marts.agency_annual select * from marts.agency_annual", "only read queries"),
