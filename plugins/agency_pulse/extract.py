@@ -31,6 +31,8 @@ from agency_pulse.registry import Account, Registry, load_registry
 log = logging.getLogger(__name__)
 
 SETTLE_DAYS = 30
+# A first run reads two years of posts: as far back as follower history (insights) reaches.
+BACKFILL_DAYS = 730
 DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history")
 
 # (status, reason, calls, units) for one account's extract_log row.
@@ -48,6 +50,8 @@ class ExtractState:
     settle_days: int = SETTLE_DAYS
     # last day of follower history already landed per account (absent: backfill)
     history_through: dict[str, date] = field(default_factory=dict)
+    # how far back an account's first run reads posts (None: everything reachable)
+    backfill_days: int | None = BACKFILL_DAYS
     # last day each known post was fetched, by post_id (for post_deletions.last_seen_on)
     post_last_seen: dict[str, date] = field(default_factory=dict)
 
@@ -58,11 +62,13 @@ class ExtractState:
     def since_for(self, account_id: str, run_date: date) -> datetime | None:
         """Earliest publication time to ask for: min(last post seen, settling window start).
 
-        None for an account never seen before: read its whole reachable history.
+        For an account never seen before: ``backfill_days`` back (None: whole history).
         """
         last = self.last_post_at.get(account_id)
         if last is None:
-            return None
+            if self.backfill_days is None:
+                return None
+            return datetime.combine(run_date - timedelta(days=self.backfill_days), time(), UTC)
         return min(last, self.settle_start(run_date))
 
 
@@ -177,7 +183,7 @@ class PlatformRunFailed(AgencyPulseError):
 def build_state(platform: str, run_date: date, *, root: Path | None = None,
                 settle_days: int = SETTLE_DAYS) -> ExtractState:
     """What the ACCEPTED lake knew before ``run_date`` (a rerun of a day ignores that day)."""
-    state = ExtractState(settle_days=settle_days)
+    state = ExtractState(settle_days=settle_days, backfill_days=backfill_days_from_env())
     settle_start = state.settle_start(run_date)
 
     posts = _read_before("posts", platform, run_date, root)
@@ -216,6 +222,19 @@ def build_state(platform: str, run_date: date, *, root: Path | None = None,
         state.history_through = dict(zip(through["account_id"].to_pylist(),
                                          through["day_max"].to_pylist(), strict=True))
     return state
+
+
+def backfill_days_from_env() -> int | None:
+    """``AGENCY_PULSE_BACKFILL_DAYS``: days of posts a first run reads ("all" for everything)."""
+    configured = os.environ.get("AGENCY_PULSE_BACKFILL_DAYS", "").strip().lower()
+    if not configured:
+        return BACKFILL_DAYS
+    if configured == "all":
+        return None
+    if not configured.isdigit():
+        raise ValueError(f"AGENCY_PULSE_BACKFILL_DAYS must be a number of days or 'all', "
+                         f"not {configured!r}")
+    return int(configured)
 
 
 def run_platform(platform: str, run_date: date, *, registry: Registry | None = None,

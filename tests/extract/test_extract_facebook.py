@@ -89,9 +89,11 @@ def test_posts_are_paged_by_cursor_and_mapped(fake_api, make_client):
     assert post_calls[1]["query"]["after"] == "QVFIUkAfter1"
     assert post_calls[0]["query"]["limit"] == "100"
     assert post_calls[0]["query"]["fields"] == facebook.POST_FIELDS
-    assert "since" not in post_calls[0]["query"]  # first run: whole reachable history
+    # first run: two years back (the backfill horizon)
+    assert int(post_calls[0]["query"]["since"]) == int(
+        datetime(2024, 11, 26, tzinfo=UTC).timestamp())
     posts = {p["post_id"]: p for p in result.posts}
-    assert set(posts) == {f"{PAGE_ID}_{n}" for n in ("1111", "2222", "3333", "4444")}
+    assert set(posts) == {f"{PAGE_ID}_{n}" for n in ("1111", "7777", "3333", "4444")}
     first = posts[f"{PAGE_ID}_1111"]
     assert (first["reactions"], first["comments"], first["shares"]) == (120, 14, 9)
     assert first["published_at"] == datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -102,13 +104,20 @@ def test_posts_are_paged_by_cursor_and_mapped(fake_api, make_client):
     assert all(call["headers"]["Authorization"] == f"Bearer {TOKEN}" for call in fake_api.seen)
 
 
+def test_first_run_without_backfill_horizon_reads_everything(fake_api, make_client):
+    serve_page(fake_api)
+    facebook.extract(make_client(), conn(), [account("facebookapp", PAGE_ID)], RUN_DATE,
+                     ExtractState(backfill_days=None))
+    assert "since" not in fake_api.calls_to(r"/v24.0/\d+/posts")[0]["query"]
+
+
 def test_live_videos_flag_their_posts(fake_api, make_client):
     serve_page(fake_api)
     result = facebook.extract(make_client(), conn(), [account("facebookapp", PAGE_ID)],
                               RUN_DATE, ExtractState())
     posts = {p["post_id"]: p for p in result.posts}
-    assert posts[f"{PAGE_ID}_2222"]["is_live"] is True
-    assert posts[f"{PAGE_ID}_2222"]["is_video"] is True
+    assert posts[f"{PAGE_ID}_7777"]["is_live"] is True
+    assert posts[f"{PAGE_ID}_7777"]["is_video"] is True
     assert posts[f"{PAGE_ID}_3333"]["is_video"] is True
     assert posts[f"{PAGE_ID}_3333"]["is_live"] is False
     assert len(fake_api.calls_to(r"/v24.0/\d+/live_videos")) == 1

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from agency_pulse.errors import (
@@ -47,6 +48,7 @@ POSTS_PER_PAGE = 100
 MAX_POST_PAGES = 500
 MAX_LIVE_PAGES = 20
 VIDEO_STATUS_TYPES = {"added_video"}
+VIDEO_LINK = re.compile(r"/videos/(\d+)")
 FOLLOWER_METRICS = ("page_follows",)
 INSIGHTS_WINDOW_DAYS = 90
 INSIGHTS_HISTORY_DAYS = 730
@@ -310,8 +312,9 @@ class FacebookExtractor:
                 video = live.get("video")
                 if isinstance(video, dict) and video.get("id"):
                     ids.add(str(video["id"]))
-                if live.get("permalink_url"):
-                    ids.add(str(live["permalink_url"]))
+                link = VIDEO_LINK.search(str(live.get("permalink_url") or ""))
+                if link:
+                    ids.add(link.group(1))
                 created = parse_time(live.get("creation_time"))
                 oldest = created if oldest is None or (created and created < oldest) else oldest
             paging = body.get("paging") or {}
@@ -328,9 +331,9 @@ class FacebookExtractor:
             raise MalformedResponse(self.platform, f"a post of {account.handle} has no id")
         post_id = str(post["id"])
         status_type = post.get("status_type")
-        # A video post's id is "<page id>_<video id>": match it (or its link) to a broadcast.
-        is_live = (post_id.rsplit("_", 1)[-1] in live_ids
-                   or (post.get("permalink_url") or "") in live_ids)
+        # A video post links to /videos/<video id>/: match that id to a broadcast's video.
+        video_link = VIDEO_LINK.search(post.get("permalink_url") or "")
+        is_live = bool(video_link and video_link.group(1) in live_ids)
         shares = post.get("shares")
         return {
             "account_id": account.account_id, "agency_id": account.agency_id,
