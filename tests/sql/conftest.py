@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -18,6 +19,7 @@ class MartWorkbench:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
+        self._pending: dict[str, list[dict]] = defaultdict(list)  # lake rows, inserted in run()
         warehouse.create_source_tables(con)
 
     def agency(self, agency_id: str, name: str | None = None, name_en: str | None = None,
@@ -38,10 +40,11 @@ class MartWorkbench:
         return account_id
 
     def snapshot(self, account_id: str, day: date, followers: int | None, *,
-                 fetched_at: datetime = FETCHED_AT) -> None:
+                 fetched_at: datetime = FETCHED_AT, agency_id: str | None = None) -> None:
         platform, handle = account_id.split(":", 1)
         self._lake("account_snapshots", snapshot_date=day, account_id=account_id,
-                   platform=platform, handle=handle, followers=followers, fetched_at=fetched_at)
+                   agency_id=agency_id, platform=platform, handle=handle, followers=followers,
+                   fetched_at=fetched_at)
 
     def observation(self, account_id: str, day: date, followers: int, *,
                     last_post_on: date | None = None) -> None:
@@ -75,6 +78,9 @@ class MartWorkbench:
                    logged_at=FETCHED_AT)
 
     def run(self) -> None:
+        for dataset, rows in self._pending.items():
+            self._insert(f"staging.lake_{dataset}", lake.table_from_rows(dataset, rows))
+        self._pending.clear()
         warehouse.run_models(self.con)
 
     def rows(self, table: str, where: str = "true") -> list[dict]:
@@ -82,7 +88,7 @@ class MartWorkbench:
         return [dict(zip(relation.columns, row, strict=True)) for row in relation.fetchall()]
 
     def _lake(self, dataset: str, **row) -> None:
-        self._insert(f"staging.lake_{dataset}", lake.table_from_rows(dataset, [row]))
+        self._pending[dataset].append(row)
 
     def _insert(self, table: str, data: pa.Table) -> None:
         self.con.register("_test_rows", data)

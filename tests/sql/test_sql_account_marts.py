@@ -214,8 +214,7 @@ def test_account_changing_agency_is_reported_under_its_owner_of_the_period(bench
 
 def test_lake_account_missing_from_registry_keeps_its_history(bench, assert_rows):
     bench.agency("culture")
-    bench.snapshot("x:old_handle", date(2024, 2, 10), 70)
-    bench.con.execute("update staging.lake_account_snapshots set agency_id = 'culture'")
+    bench.snapshot("x:old_handle", date(2024, 2, 10), 70, agency_id="culture")
     bench.run()
 
     assert_rows(bench.rows("marts.account_monthly"), [
