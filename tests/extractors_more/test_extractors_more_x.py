@@ -208,13 +208,28 @@ def test_first_run_reads_the_reachable_history_and_notes_the_3200_limit(api, con
     user = api.add_user(1, "busy", tweets)
     user["public_metrics"]["tweet_count"] = 3300
 
-    result = x.extract(make_client(sleeps), conn, [account("busy")], RUN_DATE, ExtractState())
+    result = x.extract(make_client(sleeps), conn, [account("busy")], RUN_DATE,
+                       ExtractState(backfill_days=None))
 
     pages = fake_platform.calls_to(f"{PREFIX}/users/{user['id']}/tweets")
     assert len(pages) == 32 and "start_time" not in pages[0].query
     assert len(result.posts) == 3200
     status, reason, calls, _ = result.outcomes["x:busy"]
     assert status == "ok" and "3,200" in reason and calls == 33
+
+
+def test_the_3200_limit_inside_the_backfill_skips_deletion_checks(api, conn, sleeps):
+    start = datetime(2026, 11, 25, tzinfo=UTC)
+    api.add_user(1, "busy", [tweet(100_000 - n, start - timedelta(hours=n))
+                             for n in range(3300)])
+    known = {("1", datetime(2026, 11, 1, tzinfo=UTC))}  # not returned, but not provably gone
+    state = ExtractState(backfill_days=730, known_post_ids={"x:busy": known})
+
+    result = x.extract(make_client(sleeps), conn, [account("busy")], RUN_DATE, state)
+
+    status, reason, *_ = result.outcomes["x:busy"]
+    assert status == "ok" and "deletions not checked" in reason
+    assert result.post_deletions == []
 
 
 def test_deletions_in_the_settling_window(api, conn, sleeps):

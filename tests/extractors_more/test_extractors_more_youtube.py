@@ -242,14 +242,14 @@ def test_uploads_paged_until_older_than_the_settling_window(api, conn, fake_plat
     assert row["is_video"] and row["permalink"].endswith("watch?v=vid00000000")
 
 
-def test_first_run_reads_every_page_of_uploads(api, conn, fake_platform, sleeps):
+def test_first_run_without_backfill_limit_reads_every_page(api, conn, fake_platform, sleeps):
     start = datetime(2026, 11, 25, tzinfo=UTC)
     videos = [video_item(f"old{n:08d}", start - timedelta(days=7 * n)) for n in range(230)]
     api.add_channel(channel_id(1), videos=videos)
     client = make_client(sleeps)
 
     result = youtube.extract(client, conn, [account("a", channel_id(1))], RUN_DATE,
-                             ExtractState())
+                             ExtractState(backfill_days=None))
 
     assert len(result.posts) == 230
     pages = fake_platform.calls_to(PREFIX + "/playlistItems")
@@ -447,3 +447,17 @@ def test_resolved_channel_id_carries_to_the_next_run_through_the_lake(api, conn,
     [channels_call] = fake_platform.calls_to(PREFIX + "/channels")
     assert channels_call.query["id"] == channel_id(9)
     assert "forHandle" not in channels_call.query
+
+
+def test_first_run_reads_back_to_the_backfill_start(api, conn, fake_platform, sleeps):
+    start = datetime(2026, 11, 25, tzinfo=UTC)
+    videos = [video_item(f"old{n:08d}", start - timedelta(days=7 * n)) for n in range(230)]
+    api.add_channel(channel_id(1), videos=videos)
+
+    result = youtube.extract(make_client(sleeps), conn, [account("a", channel_id(1))],
+                             RUN_DATE, ExtractState(backfill_days=730))
+
+    backfill_start = datetime(2024, 11, 26, tzinfo=UTC)
+    assert min(r["published_at"] for r in result.posts) >= backfill_start
+    assert len(result.posts) == 105  # weekly uploads over two years
+    assert len(fake_platform.calls_to(PREFIX + "/playlistItems")) == 3
