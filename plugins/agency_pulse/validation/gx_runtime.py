@@ -58,6 +58,7 @@ class GxRuntime:
         self.context = context
         # Results stored since Data Docs were last built: the docs are rebuilt incrementally.
         self._unrendered: list = []
+        self._suites_rendered = False
         self.definitions = {}
         for dataset in lake.SCHEMAS:
             batch_definition = datasource.add_dataframe_asset(dataset) \
@@ -96,9 +97,8 @@ class GxRuntime:
         return result
 
     def build_data_docs(self) -> Path:
-        """Render the results stored since the last build, the suites and the index.
-
-        Returns the site's index.html. Earlier pages stay as they are (incremental build).
+        """Render the results stored since the last build and the index (and, once per
+        process, the suites). Returns the site's index.html; earlier pages stay as they are.
         """
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
@@ -106,9 +106,16 @@ class GxRuntime:
 
         with _lock:
             pending, self._unrendered = self._unrendered, []
-        suites = [ExpectationSuiteIdentifier(name=dataset) for dataset in self.definitions]
-        self.context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=suites + pending)
-        return self.paths.data_docs / "index.html"
+            suites = [] if self._suites_rendered else [
+                ExpectationSuiteIdentifier(name=dataset) for dataset in self.definitions]
+        index = self.paths.data_docs / "index.html"
+        if not suites and not pending and index.exists():
+            return index
+        # An empty list would make GX rebuild every page ever stored.
+        self.context.build_data_docs(site_names=[DOCS_SITE],
+                                     resource_identifiers=(suites + pending) or None)
+        self._suites_rendered = True
+        return index
 
 
 def runtime(paths: config.Paths | None = None) -> GxRuntime:
