@@ -272,6 +272,9 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
                      client=None, source=None)
 
     client = client or build_client(conn, budget=budget)
+    if budget is not None:
+        client.budget = budget
+    internal_error: Exception | None = None
     client.add_secrets(conn.secrets)
     if active:
         state = build_state(platform, run_date)
@@ -281,6 +284,11 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         except PlatformError as exc:
             # Raised out of the extractor: nothing it gathered is available to land.
             result = ExtractResult(stopped_by=exc)
+        except Exception as exc:
+            # A bug, not an API answer: log every account failed, land that, then fail loudly.
+            internal_error = exc
+            result = ExtractResult(stopped_by=PlatformError(
+                platform, f"internal error {type(exc).__name__}: {client.redact(str(exc))}"))
     _redact_rows(result, client)
     stop_reason = None
     if result.stopped_by is not None:
@@ -298,7 +306,7 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
                     client=client, source=conn.source)
     if stop_reason is not None:
         summary["stopped_by"] = stop_reason
-        raise PlatformRunFailed(platform, stop_reason, summary)
+        raise PlatformRunFailed(platform, stop_reason, summary) from internal_error
     return summary
 
 

@@ -245,3 +245,30 @@ def test_the_token_never_reaches_logs_archive_parquet_or_errors(
         assert CANARY not in str(pq.read_table(path).to_pylist())
     log_rows = read_landed("extract_log").to_pylist()
     assert any("***" in (r["reason"] or "") for r in log_rows)
+
+
+def test_a_spent_budget_stops_the_platform_and_names_it(pulse_home, fake_api, make_client):
+    serve(fake_api)
+    with pytest.raises(PlatformRunFailed, match="budget of 3 units") as failure:
+        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+                     client=make_client(), budget=3)
+    assert failure.value.summary["calls"] == 3  # counts, then posts + live of one page
+    rows = {r["account_id"]: r for r in read_landed("extract_log").to_pylist()}
+    assert rows["facebook:culture.page"]["status"] == "ok"
+    assert rows["facebook:museum.page"]["status"] == "failed"
+    assert "budget" in rows["facebook:museum.page"]["reason"]
+
+
+def test_an_extractor_bug_still_lands_the_log_and_fails_loudly(pulse_home, fake_api, make_client,
+                                                               monkeypatch):
+    from agency_pulse.extractors import facebook
+
+    def broken(*args):
+        raise KeyError("followers_count")
+
+    monkeypatch.setattr(facebook, "extract", broken)
+    with pytest.raises(PlatformRunFailed, match="internal error KeyError") as failure:
+        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+                     client=make_client())
+    assert isinstance(failure.value.__cause__, KeyError)
+    assert {r["status"] for r in read_landed("extract_log").to_pylist()} == {"failed", "skipped"}
