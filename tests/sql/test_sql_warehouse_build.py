@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -224,3 +226,24 @@ def test_default_registry_is_the_configured_one(pulse_home, monkeypatch, tmp_pat
 
     assert table(pulse_home, "select account_id, agency_id from core.accounts") == [
         ("x:solo_x", "solo")]
+
+
+def test_a_reader_in_another_process_delays_then_fails_the_writer(pulse_home):
+    warehouse.build(registry=REGISTRY)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, duckdb\n"
+         "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+         "print('holding', flush=True)\n"
+         "sys.stdin.read()\n",
+         str(pulse_home.warehouse)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(warehouse.WarehouseError, match="cannot open .* for writing"):
+            warehouse.build(registry=REGISTRY, lock_timeout=0.3)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+    assert warehouse.build(registry=REGISTRY)["marts"] == dict.fromkeys(warehouse.MARTS, 0)
