@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ NULL = "—"
 FLOAT_DECIMALS = 2
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 READ_STATEMENTS = {"SELECT", "EXPLAIN"}
+PLAIN_INTEGER_COLUMN = re.compile(r"(^|_)(year|id)$", re.IGNORECASE)
 
 
 class QueryRefused(UserInputError):
@@ -63,8 +65,13 @@ def run_read_only_query(sql: str, home: Path | str | None = None, *,
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence]) -> str:
-    """An aligned plain-text table with a header rule and a row count."""
-    cells = [[format_value(v) for v in row] for row in rows]
+    """An aligned plain-text table with a header rule and a row count.
+
+    Integers get thousands separators, except in columns named like a year or an id.
+    """
+    plain = [bool(PLAIN_INTEGER_COLUMN.search(str(c))) for c in columns]
+    cells = [[str(v) if p and isinstance(v, int) and not isinstance(v, bool) else format_value(v)
+              for v, p in zip(row, plain, strict=True)] for row in rows]
     numeric = [all(_is_number(row[i]) for row in rows if row[i] is not None) and
                any(row[i] is not None for row in rows) for i in range(len(columns))]
     widths = [max([len(str(c))] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]

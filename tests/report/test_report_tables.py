@@ -35,6 +35,11 @@ def test_format_table_aligns_and_formats_numbers():
     assert lines[-1] == "(2 rows)"
 
 
+def test_years_and_ids_have_no_thousands_separator():
+    lines = format_table(["year", "run_id", "rows"], [[2026, 12345, 12345]]).splitlines()
+    assert lines[2] == "2026   12345  12,345"
+
+
 def test_query_returns_columns_and_rows(demo_home):
     columns, rows = run_read_only_query(
         "select agency_id, followers_end from marts.agency_annual where year = 2026 order by rank_followers")

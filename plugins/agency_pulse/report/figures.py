@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 
@@ -140,8 +140,7 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period) -> ReportFigure
     agency_monthly = rows(con, "select * from marts.agency_monthly where month between ? and ? "
                                "order by month", [chart_from, period.end])
     months = sorted({r["month"] for r in agency_monthly})
-    in_period = [m for m in months if m >= period.start]
-    covered_until = min(period.end, _month_end(max(in_period))) if in_period else period.end
+    covered_until = _covered_until(period, account_rows, months)
 
     lifetime = {r["account_id"]: r for r in rows(con, """
         select account_id, sum(posts) as posts, min(year) filter (where posts > 0) as first_post_year
@@ -188,6 +187,22 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period) -> ReportFigure
     names.update({a.agency_id: a.name_en or a.name for a in agencies})
     return ReportFigures(period=period, covered_until=covered_until, agencies=agencies,
                          account_rows=account_rows, months=months, agency_names=names)
+
+
+def _covered_until(period: Period, account_rows: list[dict], months: list[date]) -> date:
+    """The period's end E, or for a running period the latest observation day.
+
+    The marts give E per account as last_post_at + days_since_last_post; without that,
+    the end of the last month with data.
+    """
+    ends = [r["last_post_at"].date() + timedelta(days=r["days_since_last_post"])
+            for r in account_rows
+            if r.get("last_post_at") is not None and r.get("days_since_last_post") is not None]
+    ends = [e for e in ends if period.start <= e]
+    if ends:
+        return min(period.end, max(ends))
+    in_period = [m for m in months if m >= period.start]
+    return min(period.end, _month_end(max(in_period))) if in_period else period.end
 
 
 def _registry_accounts(con) -> list[dict]:

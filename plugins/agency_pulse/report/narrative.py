@@ -99,16 +99,7 @@ def _followers(account: AccountFigures, agency: AgencyFigures, style: NumberStyl
     if end is None:
         return "no follower count in this period"
     if start is None:
-        first = next((r for r in account.monthly if r.get("followers_end") is not None), None)
-        when = f" in {month_name(first['month'], style)}" if first else ""
-        counted = f"{exact(first['followers_end'], style=style)} followers{when}" if first else ""
-        if agency.successor_of:
-            since = f", first counted with {counted}" if counted else ""
-            return (f"opened a new page after the reorganisation{since}, "
-                    f"now {exact(end, style=style)}")
-        return (f"first counted{when}"
-                + (f" with {exact(first['followers_end'], style=style)} followers" if first else "")
-                + f", now {exact(end, style=style)}")
+        return _new_account(account, agency, end, style)
     figures = f"({exact(start, style=style)} → {exact(end, style=style)}"
     if start == 0:
         return f"followers rose from none to {approximate(end, style)} {figures})"
@@ -116,11 +107,9 @@ def _followers(account: AccountFigures, agency: AgencyFigures, style: NumberStyl
     pct = 100 * (end - start) / start
     if ratio >= STRIKING_RATIO:
         multiple = round(ratio)
-        word = MULTIPLES.get(multiple, f"grew {multiple}-fold")
-        if ratio < multiple * 0.97:
-            word = f"nearly {word}"
-        elif ratio > multiple * 1.03:
-            word = f"more than {word}"
+        qualifier = "nearly " if ratio < multiple * 0.97 else "more than " if ratio > multiple * 1.03 else ""
+        word = (f"{qualifier}{MULTIPLES[multiple]}" if multiple in MULTIPLES
+                else f"grew {qualifier}{multiple}-fold")
         return f"followers {word} to {approximate(end, style)} {figures})"
     if pct >= STEADY_PCT:
         return f"followers grew {percent(pct, style, sign=False)} to {approximate(end, style)} {figures})"
@@ -129,6 +118,23 @@ def _followers(account: AccountFigures, agency: AgencyFigures, style: NumberStyl
     halved = ", less than half" if ratio <= 0.5 else ""
     return (f"followers fell from {approximate(start, style)} to {approximate(end, style)}"
             f"{halved} {figures}, {percent(pct, style)})")
+
+
+def _new_account(account: AccountFigures, agency: AgencyFigures, end: int,
+                 style: NumberStyle) -> str:
+    """An account with no count before the period: new in the data, never a loss."""
+    first = next((r for r in account.monthly if r.get("followers_end") is not None), None)
+    counted = ""
+    if first:
+        counted = (f"{exact(first['followers_end'], style=style)} followers "
+                   f"in {month_name(first['month'], style)}")
+    if agency.successor_of:
+        text = "opened a new page after the reorganisation" + (f", first counted with {counted}" if first else "")
+    else:
+        text = f"first counted with {counted}" if first else "first counted in this period"
+    if not first or first["followers_end"] != end:
+        text += f", now {exact(end, style=style)}"
+    return text
 
 
 def _activity(account: AccountFigures, figures: ReportFigures, style: NumberStyle) -> str:

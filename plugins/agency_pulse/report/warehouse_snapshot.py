@@ -67,6 +67,7 @@ def read_only_connection(home: Path | str | None = None, *, retries: int = LOCK_
     snapshot = _fresh_snapshot(home, retries=retries, delay=delay, sleep=sleep)
     connection = duckdb.connect(str(snapshot), read_only=True,
                                 config={"enable_external_access": False})
+    connection.execute("set TimeZone = 'UTC'")  # periods and dates are UTC (contract section 6)
     try:
         yield connection
     finally:
