@@ -9,6 +9,7 @@ with run_sandbox(date=date(2026, 11, 27), seed=7) as sb:
 ```
 """
 
+from agency_pulse.sandbox.cli import main
 from agency_pulse.sandbox.server import SandboxServer, run_sandbox
 
-__all__ = ["SandboxServer", "run_sandbox"]
+__all__ = ["SandboxServer", "main", "run_sandbox"]

@@ -263,6 +263,8 @@ class SandboxWorld:
         rng = _rng(self.seed, platform, number, key, "profile")
         synthetic = number >= SYNTHETIC_BASE
         created_on = active_from or date(2010, 1, 1) + timedelta(days=rng.randrange(365 * 11))
+        if platform == "x":
+            created_on = max(created_on, date(2010, 11, 5))  # post ids are snowflakes from then on
         cadence = rng.choices(["daily", "frequent", "weekly", "rare", "dormant"],
                               weights=[35, 30, 25, 7, 3 if synthetic else 0])[0]
         posts_per_day = {"daily": rng.uniform(1.0, 3.0), "frequent": rng.uniform(0.3, 0.9),
@@ -350,11 +352,17 @@ class SandboxWorld:
         posts = self._year_posts(account, year)
         return posts[index] if 0 <= index < len(posts) else None
 
+    def message_offsets(self, account: SandboxAccount, until_year: int) -> dict[int, int]:
+        """Posts generated before each year: a post's message id is ``offset[year] + index + 1``."""
+        offsets, total = {}, 0
+        for year in range(account.created_on.year, until_year + 1):
+            offsets[year] = total
+            total += len(self._year_posts(account, year))
+        return offsets
+
     def message_number(self, account: SandboxAccount, post: Post) -> int:
         """The post's 1-based position in the account's whole history (Telegram message id)."""
-        earlier = sum(len(self._year_posts(account, year))
-                      for year in range(account.created_on.year, post.year))
-        return earlier + post.index + 1
+        return self.message_offsets(account, post.year)[post.year] + post.index + 1
 
     def _year_posts(self, account: SandboxAccount, year: int) -> tuple[Post, ...]:
         cache_key = (account.platform, account.number, year)
@@ -421,22 +429,24 @@ class SandboxWorld:
         """An 11-character YouTube-style id (64 bits, as real ones) that decodes back to
         (account number, year, index)."""
         payload = struct.pack(">IBH", post.account_number, post.year - 2000, post.index)[1:]
-        return base64.urlsafe_b64encode(self._scramble(payload) + self._check(payload)).decode("ascii")[:11]
+        check = self._check(payload)
+        return base64.urlsafe_b64encode(self._scramble(payload, check) + check).decode("ascii")[:11]
 
     def decode_video_id(self, video_id: str) -> tuple[int, int, int] | None:
         """(account number, year, index) of an id made by ``encode_video_id``; None otherwise."""
         if not re.fullmatch(r"[A-Za-z0-9_-]{11}", video_id or ""):
             return None
         raw = base64.urlsafe_b64decode(video_id + "=")
-        payload = self._scramble(raw[:6])
-        if self._check(payload) != raw[6:8]:
+        check = raw[6:8]
+        payload = self._scramble(raw[:6], check)
+        if self._check(payload) != check:
             return None
         number, year, index = struct.unpack(">IBH", b"\x00" + payload)
         return number, 2000 + year, index
 
-    def _scramble(self, payload: bytes) -> bytes:
-        # XOR with a per-seed key so ids look random; applying it twice restores the payload.
-        key = stable_hash(self.seed, "video-id-key").to_bytes(8, "big")
+    def _scramble(self, payload: bytes, check: bytes) -> bytes:
+        # XOR with a key drawn from the check bytes, so neighbouring videos look unrelated.
+        key = stable_hash(self.seed, check, "video-id-key").to_bytes(8, "big")
         return bytes(a ^ b for a, b in zip(payload, key, strict=False))
 
     def _check(self, payload: bytes) -> bytes:

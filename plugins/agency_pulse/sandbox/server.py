@@ -251,6 +251,10 @@ class SandboxServer:
     def reset_stats(self) -> None:
         self.state.reset_stats()
 
+    def close_socket(self) -> None:
+        """Release the port (after ``serve_forever`` returned)."""
+        self._httpd.server_close()
+
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
