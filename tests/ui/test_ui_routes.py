@@ -76,7 +76,9 @@ def test_quality_page_shows_validations_quarantine_and_extract_log(client, demo_
     (demo_home.data_docs / "index.html").write_text("<h1>GX docs</h1>", encoding="utf-8")
     html = client.get("/quality").text
     validations = html[html.index('id="validations"'):html.index("Quarantined batches")]
-    assert "posts" in validations and "failed" in validations and "2 / 14" in validations
+    assert "posts" in validations and "2 failed of 14" in validations
+    assert "expect_column_values_to_be_between(published_at): 2 in the future" in validations
+    assert "jumped 40% in a day" in validations
     quarantined = html[html.index('id="quarantined"'):]
     assert "quarantine/posts/platform=youtube/date=2026-10-31/part-b.parquet" in quarantined
     log = html[html.index('id="extract-log"'):]

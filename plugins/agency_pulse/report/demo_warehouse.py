@@ -36,8 +36,8 @@ create or replace table marts.agency_annual ({agency_columns_annual});
 create or replace table quality.validation_runs (
     run_id varchar, validated_at timestamptz, dataset varchar, platform varchar,
     partition_date date, file varchar, rows bigint, success boolean,
-    evaluated_expectations bigint, failed_expectations bigint, warnings varchar[],
-    quarantined_to varchar);
+    evaluated_expectations bigint, failed_expectations varchar, warnings varchar,
+    quarantined_to varchar);  -- failures and warnings: JSON lists (validation.VALIDATION_RUNS_SCHEMA)
 create or replace table quality.extract_log (
     run_date date, platform varchar, account_id varchar, agency_id varchar, handle varchar,
     status varchar, reason varchar, calls bigint, units bigint, run_id varchar,
@@ -157,10 +157,11 @@ def build_demo_warehouse(path: Path | str) -> Path:
             "insert into quality.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 ("run-1", datetime(2026, 10, 31, 6, 5, tzinfo=UTC), "account_snapshots",
                  "facebook", LAST_DAY, "account_snapshots/platform=facebook/date=2026-10-31/part-a.parquet",
-                 4, True, 12, 0, [], None),
+                 4, True, 12, "[]", '["followers of facebook:culture.gov.az jumped 40% in a day"]', None),
                 ("run-1", datetime(2026, 10, 31, 6, 5, tzinfo=UTC), "posts", "youtube",
-                 LAST_DAY, "posts/platform=youtube/date=2026-10-31/part-b.parquet", 9, False, 14, 2,
-                 ["published_at in the future"],
+                 LAST_DAY, "posts/platform=youtube/date=2026-10-31/part-b.parquet", 9, False, 14,
+                 '["expect_column_values_to_be_between(published_at): 2 in the future", '
+                 '"expect_column_values_to_not_be_null(post_id): 1 null"]', "[]",
                  "quarantine/posts/platform=youtube/date=2026-10-31/part-b.parquet"),
             ])
     return path

@@ -10,6 +10,7 @@ previews may pass None.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from collections.abc import Callable
 from datetime import date
@@ -132,6 +133,9 @@ def create_app(home: Path | str | None = None, *,
                 select * from quality.extract_log
                 where run_date = (select max(run_date) from quality.extract_log)
                 order by status = 'ok', platform, account_id""") if has_log else []
+        for run in latest_runs + quarantined:
+            run["failures"] = _json_list(run.get("failed_expectations"))
+            run["warning_list"] = _json_list(run.get("warnings"))
         docs = paths().data_docs / "index.html"
         return page(request, "quality.html", has_runs=has_runs, has_log=has_log,
                     latest_runs=latest_runs, quarantined=quarantined, extract_log=extract_log,
@@ -158,6 +162,19 @@ def create_app(home: Path | str | None = None, *,
         return _serve_inside(paths().data_docs, file_path)
 
     return app
+
+
+def _json_list(value) -> list[str]:
+    """validation_runs keeps failures and warnings as JSON lists of text."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return [str(value)]
+    return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
 
 
 def _board(board) -> dict:
