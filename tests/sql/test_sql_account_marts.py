@@ -220,3 +220,17 @@ def test_lake_account_missing_from_registry_keeps_its_history(bench, assert_rows
     assert_rows(bench.rows("marts.account_monthly"), [
         account_row("x:old_handle", "culture", date(2024, 2, 1), **followers(None, 70)),
     ])
+
+
+def test_observation_without_account_id_is_matched_by_platform_and_handle(bench, assert_rows):
+    bench.agency("culture")
+    account_id = bench.account("culture", "instagram", "culture.gram")
+    bench.observation(account_id, date(2024, 2, 10), 70)
+    bench.run()
+    bench.con.execute("update staging.lake_observations set account_id = null, "
+                      "handle = ' @Culture.Gram'")
+    bench.run()
+
+    assert_rows(bench.rows("marts.account_monthly"), [
+        account_row(account_id, "culture", date(2024, 2, 1), **followers(None, 70)),
+    ])

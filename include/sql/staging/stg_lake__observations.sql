@@ -12,7 +12,11 @@ source as (
 renamed as (
 
     select
-        account_id,
+        -- the importer always sets account_id; rebuild it the registry's way if missing
+        coalesce(
+            account_id,
+            platform || ':' || lower(trim(ltrim(trim(handle), '@')))
+        ) as account_id,
         agency_id,
         platform,
         handle,
