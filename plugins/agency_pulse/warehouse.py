@@ -22,6 +22,7 @@ the order follows the SQL itself and a new file needs no registration anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import re
@@ -138,7 +139,8 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
                      if any(m.qualified_name == f"marts.{name}" for m in models)}
             con.execute("commit")
         except BaseException:
-            con.execute("rollback")
+            with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's
+                con.execute("rollback")
             raise
     finally:
         con.close()
@@ -280,21 +282,27 @@ def _load_lake_dataset(con: duckdb.DuckDBPyConnection, dataset: str, lake_root: 
     select = ", ".join(f'"{c}"' for c in columns)
     partition = ", ".join(f'"{k}"' for k in keys)
     # Ties on the ordering column go to the later file (later partition date, then name).
-    con.execute(
-        f"insert into {table} by name "
-        f"select {select} from read_parquet($files, hive_partitioning = false, "
-        f"union_by_name = true, filename = '_source_file') "
-        f"qualify row_number() over (partition by {partition} "
-        f'order by "{latest}" desc nulls last, _source_file desc) = 1',
-        {"files": files},
-    )
+    try:
+        con.execute(
+            f"insert into {table} by name "
+            f"select {select} from read_parquet($files, hive_partitioning = false, "
+            f"union_by_name = true, filename = '_source_file') "
+            f"qualify row_number() over (partition by {partition} "
+            f'order by "{latest}" desc nulls last, _source_file desc) = 1',
+            {"files": files},
+        )
+    except duckdb.Error as exc:
+        raise WarehouseError(f"lake dataset {dataset}: cannot load: {exc}") from exc
     return _count(con, table)
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, files: list[str]) -> set[str]:
-    rows = con.execute(
-        "describe select * from read_parquet($files, hive_partitioning = false, "
-        "union_by_name = true)", {"files": files}).fetchall()
+    try:
+        rows = con.execute(
+            "describe select * from read_parquet($files, hive_partitioning = false, "
+            "union_by_name = true)", {"files": files}).fetchall()
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot read the lake files: {exc}") from exc
     return {row[0] for row in rows}
 
 

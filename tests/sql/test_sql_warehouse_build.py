@@ -52,7 +52,9 @@ def test_build_on_an_empty_home(pulse_home):
     assert summary["warehouse"] == str(pulse_home.warehouse)
     assert summary["marts"] == dict.fromkeys(warehouse.MARTS, 0)
     assert summary["loaded"]["core.accounts"] == 3
-    assert summary["models"][-4:] == [f"marts.{m}" for m in sorted(warehouse.MARTS)]
+    layers = [name.split(".")[0] for name in summary["models"]]
+    assert layers == sorted(layers, key=["staging", "core", "marts", "quality"].index)
+    assert {f"marts.{m}" for m in warehouse.MARTS} <= set(summary["models"])
     with warehouse.connect_read_only(pulse_home.warehouse) as con:
         schemas = {r[0] for r in con.execute(
             "select schema_name from information_schema.schemata").fetchall()}
@@ -247,3 +249,17 @@ def test_a_reader_in_another_process_delays_then_fails_the_writer(pulse_home):
         holder.wait(timeout=30)
 
     assert warehouse.build(registry=REGISTRY)["marts"] == dict.fromkeys(warehouse.MARTS, 0)
+
+
+def test_an_unreadable_lake_file_is_named_and_nothing_changes(pulse_home):
+    write("account_snapshots", snapshot_rows(100, datetime(2024, 5, 10, tzinfo=UTC)),
+          root=pulse_home.lake)
+    warehouse.build(registry=REGISTRY)
+    bad = lake.partition_dir("posts", "facebook", DAY, pulse_home.lake) / "part-all.parquet"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"PAR1 this is not parquet PAR1")
+
+    with pytest.raises(warehouse.WarehouseError, match="part-all.parquet"):
+        warehouse.build(registry=REGISTRY)
+
+    assert table(pulse_home, "select followers_end from marts.account_monthly") == [(100,)]
