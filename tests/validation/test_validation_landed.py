@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -183,16 +184,19 @@ def test_follower_jump_factor_is_configurable(pulse_home, land):
     assert outcome.success and len(outcome.warnings) == 1
 
 
-@pytest.mark.parametrize("dataset", sorted(lake.SCHEMAS))
-def test_every_dataset_accepts_a_valid_and_an_empty_batch(pulse_home, land, dataset):
-    platform = "manual" if dataset == "observations" else "x"
-    valid = land(dataset, platform, [SAMPLE_ROWS[dataset]()], key="valid")
-    empty = land(dataset, platform, [], key="empty")
+def test_every_dataset_accepts_a_valid_and_an_empty_batch(pulse_home, land):
+    landed = []
+    for dataset in sorted(lake.SCHEMAS):
+        platform = "manual" if dataset == "observations" else "x"
+        landed += [land(dataset, platform, [SAMPLE_ROWS[dataset]()], key="valid"),
+                   land(dataset, platform, [], key="empty")]
 
-    outcomes = validate_landed([valid, empty], data_docs=False)
+    outcomes = validate_landed(landed, data_docs=False)
 
-    assert [(o.success, o.rows) for o in outcomes] == [(True, 1), (True, 0)], \
+    assert [(o.dataset, o.success, o.rows) for o in outcomes] == [
+        (dataset, True, rows) for dataset in sorted(lake.SCHEMAS) for rows in (1, 0)], \
         [o.failed_expectations for o in outcomes]
+    assert all(Path(o.published_to).exists() for o in outcomes)
 
 
 def test_revalidating_a_day_replaces_the_accepted_partition(pulse_home, land):
