@@ -4,14 +4,14 @@ Airflow 3 plugins add a FastAPI app (`fastapi_apps`, mounted by the API server u
 `url_prefix`) and a navigation entry (`external_views`: with a `url_route` the page opens
 inside the Airflow UI, in an iframe at /plugin/agency-pulse). Airflow does not
 authenticate mounted plugin apps, so the app runs Airflow's own authentication on every
-request (agency_pulse.ui.airflow_auth). The pages read $AGENCY_PULSE_HOME of the API
-server's environment.
+request (agency_pulse.ui.airflow_auth). The app is built on its first request, so
+importing this file stays cheap in the components that never serve it. The pages read
+$AGENCY_PULSE_HOME of the API server's environment.
 """
 
 from __future__ import annotations
 
-from agency_pulse.ui.airflow_auth import require_airflow_user_dependency
-from agency_pulse.ui.app import create_app
+from agency_pulse.ui.plugin_app import LazyASGIApp, build_authenticated_app
 from airflow.plugins_manager import AirflowPlugin
 
 URL_PREFIX = "/agency-pulse"
@@ -20,7 +20,7 @@ URL_PREFIX = "/agency-pulse"
 class AgencyPulseUIPlugin(AirflowPlugin):
     name = "agency_pulse_ui"
     fastapi_apps = [{
-        "app": create_app(authenticate=require_airflow_user_dependency()),
+        "app": LazyASGIApp(build_authenticated_app),
         "url_prefix": URL_PREFIX,
         "name": "Agency Pulse",
     }]

@@ -75,7 +75,7 @@ def test_the_plugin_mounts_the_app_with_authentication_and_a_nav_link():
     assert issubclass(plugin, AirflowPlugin)
     [app] = plugin.fastapi_apps
     assert app["url_prefix"] == "/agency-pulse"
-    assert app["app"].router.dependencies, "the mounted app must authenticate every route"
+    assert app["app"].app.router.dependencies, "the mounted app must authenticate every route"
     anonymous = TestClient(app["app"]).get("/")
     assert anonymous.status_code == 401
     [view] = plugin.external_views
