@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -61,17 +62,22 @@ def test_writer_can_write_while_a_reader_is_open(pulse_home):
 def test_reader_serves_the_snapshot_while_the_writer_holds_the_warehouse(pulse_home):
     _make_warehouse(pulse_home.warehouse, 1)
     publish_snapshot()
+    # The warehouse is newer than the snapshot, so the reader wants to refresh it...
+    newer = snapshot_path().stat().st_mtime + 60
+    os.utime(pulse_home.warehouse, (newer, newer))
     process = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, str(pulse_home.warehouse)],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    waits = []
     try:
         assert process.stdout.readline().strip() == "locked"
-        # The writer's connect touched the file: the snapshot looks stale but cannot be refreshed.
-        with read_only_connection(sleep=lambda _: None) as con:
+        # ...but the writer holds it: the reader serves the old snapshot at once, without waiting.
+        with read_only_connection(sleep=waits.append) as con:
             assert con.execute("select v from t").fetchone() == (1,)
     finally:
         process.stdin.write("\n")
         process.stdin.close()
         process.wait(timeout=30)
+    assert waits == []
 
 
 def test_without_snapshot_a_busy_writer_gives_a_clear_error(pulse_home):
