@@ -67,6 +67,7 @@ class FakeTelegram:
         self.no_preview: set[str] = set()
         self.bot_failures: list[tuple] = []
         self.preview_override: dict[str, str] = {}
+        self.cut_short = 0  # the next N preview pages arrive cut in half (still HTTP 200)
         platform.route(f"{BOT_PREFIX}/bot{TOKEN}/getChatMemberCount", self.member_count)
 
     def add_channel(self, channel: str, members: int, posts=()) -> None:
@@ -94,7 +95,11 @@ class FakeTelegram:
         older = [p for p in self.posts[channel] if p[0] < before][-PAGE_SIZE:]
         messages = [message_html(channel, mid, when, f"{mid}.5K", video=(mid % 10 == 0))
                     for mid, when in older]
-        return 200, preview_html(channel, f"Channel {channel}", "12.3K", messages)
+        page = preview_html(channel, f"Channel {channel}", "12.3K", messages)
+        if self.cut_short:
+            self.cut_short -= 1
+            return 200, page[:len(page) // 2]
+        return 200, page
 
 
 @pytest.fixture
@@ -332,3 +337,30 @@ def test_run_platform_lands_rows_and_a_raw_archive_without_the_token(api, fake_p
     everything = raw + caplog.text + json.dumps(landed, default=str) + json.dumps(summary)
     for form in (TOKEN, TOKEN.replace(":", "%3A"), TOKEN.split(":")[1]):
         assert form not in everything
+
+
+def test_a_page_cut_short_is_read_again_not_half_parsed(api, fake_platform, sleeps):
+    newest = datetime(2026, 11, 25, tzinfo=UTC)
+    api.add_channel("culture", 10, daily_posts(15, newest))
+    api.cut_short = 1
+
+    result = telegram.extract(make_client(sleeps), make_conn(fake_platform),
+                              [account("culture")], RUN_DATE, ExtractState())
+
+    assert len(result.posts) == 15
+    assert len(fake_platform.calls_to(f"{PREVIEW_PREFIX}/s/culture")) == 2
+
+
+def test_pages_always_cut_short_fail_the_posts_loudly(api, fake_platform, sleeps):
+    api.add_channel("culture", 10, daily_posts(15, datetime(2026, 11, 25, tzinfo=UTC)))
+    known = {("culture/15", datetime(2026, 11, 25, tzinfo=UTC))}
+    api.cut_short = 99
+
+    result = telegram.extract(make_client(sleeps), make_conn(fake_platform),
+                              [account("culture")], RUN_DATE,
+                              ExtractState(known_post_ids={"telegram:culture": known}))
+
+    status, reason, calls, _ = result.outcomes["telegram:culture"]
+    assert status == "failed" and "cut short" in reason and calls == 1 + 3
+    assert result.posts == [] and result.post_deletions == []
+    assert [r["followers"] for r in result.account_snapshots] == [10]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from agency_pulse.connections import PlatformConnection
-from agency_pulse.errors import InvalidToken, PermissionDenied
+from agency_pulse.errors import InvalidToken, PermissionDenied, QuotaExhausted
 from agency_pulse.extract import ExtractState
 from agency_pulse.extractors import x
 from agency_pulse.http_client import ApiClient
@@ -342,3 +342,19 @@ def test_a_quiet_account_is_read_back_to_its_last_known_post(api, conn, fake_pla
     [page] = fake_platform.calls_to(f"{PREFIX}/users/{user['id']}/tweets")
     assert page.query["start_time"] == "2026-08-18T09:30:00Z"
     assert [r["post_id"] for r in result.posts] == ["77"]  # activity status keeps its last post
+
+
+def test_the_monthly_usage_cap_stops_the_platform_without_retrying(api, conn, fake_platform,
+                                                                   sleeps):
+    api.add_user(1, "culture")
+    api.fail["users/by"] = [(429, {"title": "UsageCapExceeded",
+                                   "detail": "Usage cap exceeded: Monthly product cap",
+                                   "type": "https://api.twitter.com/2/problems/usage-capped",
+                                   "period": "Monthly", "scope": "Product"})]
+
+    result = x.extract(make_client(sleeps), conn, [account("culture")], RUN_DATE,
+                       ExtractState())
+
+    assert isinstance(result.stopped_by, QuotaExhausted)
+    assert "Monthly product cap" in result.stopped_by.reason
+    assert sleeps == [] and len(fake_platform.requests) == 1

@@ -49,6 +49,7 @@ MAX_POST_PAGES = 500
 MAX_LIVE_PAGES = 20
 VIDEO_STATUS_TYPES = {"added_video"}
 VIDEO_LINK = re.compile(r"/videos/(\d+)")
+OBJECT_ID = re.compile(r"Object with ID '([^']+)'")
 FOLLOWER_METRICS = ("page_follows",)
 INSIGHTS_WINDOW_DAYS = 90
 INSIGHTS_HISTORY_DAYS = 730
@@ -116,6 +117,13 @@ def parse_time(value: str | None) -> datetime | None:
             raise MalformedResponse(PLATFORM, f"unreadable timestamp {value!r}") from None
 
 
+def _named_objects(reason: str) -> set[str]:
+    """Ids an error names: the (#803) alias list, or "Object with ID 'x'" (lower-cased)."""
+    names = {n.strip().lower() for n in reason.rsplit(":", 1)[-1].split(",") if n.strip()}
+    names |= {m.lower() for m in OBJECT_ID.findall(reason)}
+    return names
+
+
 def unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
@@ -155,6 +163,7 @@ class FacebookExtractor:
         self.result = ExtractResult()
         self.fetched_at = datetime.now(UTC)
         self.pages: dict[str, dict] = {}  # account_id -> page object from the counts batch
+        self.refused: list[PermissionDenied] = []  # pages whose counts were refused
         self.insights_enabled = bool(conn.extra.get("insights"))
         self.follower_metrics = list(FOLLOWER_METRICS)
 
@@ -181,11 +190,8 @@ class FacebookExtractor:
             chunk = self.accounts[start:start + IDS_PER_CALL]
             calls_at, units_at = self.client.calls, self.client.units
             try:
-                self.fetch_counts_chunk(chunk)
+                self.fetch_counts_batch(chunk)
             except PlatformError as exc:
-                if isinstance(exc, PermissionDenied):
-                    # The counts of every page are refused: no page of this run can be read.
-                    exc.platform_wide = True
                 if exc.stops_platform:
                     self.result.stopped_by = exc
                 for account in chunk:
@@ -195,27 +201,42 @@ class FacebookExtractor:
                                     self.client.calls - calls_at, self.client.units - units_at))
             if self.result.stopped_by is not None:
                 break
+        if self.refused and len(self.refused) == len(self.accounts):
+            # Not one page may be read: the app lacks the feature, not these pages.
+            self.result.stopped_by = PermissionDenied(
+                self.platform, f"every page refused: {self.refused[0].reason}", platform_wide=True)
         for account_id, (status, reason, _c, _u) in list(self.result.outcomes.items()):
             calls, units = costs.get(account_id, (0, 0))
             self.result.outcomes[account_id] = (status, reason, calls, units)
         return costs
 
-    def fetch_counts_chunk(self, chunk: list[Account]) -> None:
-        pending = {self.identifier(a): a for a in chunk}
+    def fetch_counts_batch(self, accounts: list[Account]) -> None:
+        """One ``?ids=`` call; a page that spoils the batch is isolated by splitting it."""
+        pending = {self.identifier(a): a for a in accounts}
         while pending:
             try:
                 body = self.get("", {"ids": ",".join(pending), "fields": PAGE_FIELDS})
-            except AccountGone as exc:
-                # (#803) names the aliases that do not exist: mark those, retry the others.
-                named = {n.strip().lower() for n in exc.reason.rsplit(":", 1)[-1].split(",")}
-                gone = (list(pending) if len(pending) == 1
-                        else [ident for ident in pending if ident.lower() in named])
-                if not gone:
-                    raise
-                for ident in gone:
-                    account = pending.pop(ident)
-                    self.result.outcomes[account.account_id] = ("gone", exc.reason, 0, 0)
-                continue
+            except (AccountGone, PermissionDenied) as exc:
+                if len(pending) == 1:
+                    [account] = pending.values()
+                    if isinstance(exc, PermissionDenied):
+                        self.refused.append(exc)
+                    status = "gone" if isinstance(exc, AccountGone) else "failed"
+                    self.result.outcomes[account.account_id] = (status, exc.reason, 0, 0)
+                    return
+                named = _named_objects(exc.reason) if isinstance(exc, AccountGone) else set()
+                gone = [ident for ident in pending if ident.lower() in named]
+                if gone:
+                    # (#803) names the aliases that do not exist: mark those, retry the rest.
+                    for ident in gone:
+                        account = pending.pop(ident)
+                        self.result.outcomes[account.account_id] = ("gone", exc.reason, 0, 0)
+                    continue
+                # The whole call fails for one page the error does not name: split to find it.
+                items = list(pending.values())
+                self.fetch_counts_batch(items[:len(items) // 2])
+                self.fetch_counts_batch(items[len(items) // 2:])
+                return
             lowered = {str(k).lower(): v for k, v in body.items()}
             for ident, account in pending.items():
                 page = body.get(ident, lowered.get(ident.lower()))

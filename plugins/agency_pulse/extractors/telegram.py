@@ -35,6 +35,8 @@ DEFAULT_PREVIEW_URL = "https://t.me"
 DISPLAY_ROUNDING = "display_k"
 # A channel has at most a few thousand posts a year; this only stops a page loop gone wrong.
 MAX_PREVIEW_PAGES = 2000
+PREVIEW_ATTEMPTS = 3
+_COMPLETE_PAGE = re.compile(r"</html>\s*$", re.IGNORECASE)
 
 _COUNTER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KMB]?)\s*$", re.IGNORECASE)
 _TRAILING_COUNTER = re.compile(r"(\d+(?:[.,]\d+)?\s*[KMB]?)\s*$", re.IGNORECASE)
@@ -395,6 +397,28 @@ class _Preview:
     posts: list[PreviewPost] | None     # None: the channel has no public preview
 
 
+def _preview_page(client, url: str, params: dict | None
+                  ) -> tuple[PreviewPage | None, str]:
+    """One preview page (None when t.me redirects away from /s/), read again when cut short.
+
+    A 200 page can arrive cut short or as an error page; parsing only half a page would
+    silently lose its newest posts (and report them deleted), so it is fetched again and
+    after ``PREVIEW_ATTEMPTS`` the account fails loudly.
+    """
+    problem: MalformedResponse | None = None
+    for _ in range(PREVIEW_ATTEMPTS):
+        text, final_url = client.get_text(url, params, units=0, classify=classify_preview)
+        if "/s/" not in urlsplit(final_url).path:
+            return None, final_url
+        try:
+            if not _COMPLETE_PAGE.search(text):
+                raise MalformedResponse(PLATFORM, f"{final_url}: page cut short (no </html>)")
+            return parse_preview(text, where=final_url), final_url
+        except MalformedResponse as exc:
+            problem = exc
+    raise MalformedResponse(PLATFORM, f"{problem.reason} ({PREVIEW_ATTEMPTS} attempts)")
+
+
 def _read_preview(client, preview_base: str, channel: str, since: datetime | None) -> _Preview:
     """Page back through ``/s/{channel}`` until posts are older than ``since`` (or run out)."""
     url = f"{preview_base}/s/{channel}"
@@ -403,10 +427,12 @@ def _read_preview(client, preview_base: str, channel: str, since: datetime | Non
     posts: dict[str, PreviewPost] = {}
     smallest_before: int | None = None
     for _ in range(MAX_PREVIEW_PAGES):
-        text, final_url = client.get_text(url, params, units=0, classify=classify_preview)
-        if first is None and "/s/" not in urlsplit(final_url).path:
-            return _Preview(title=None, counters={}, posts=None)
-        page = parse_preview(text, where=final_url)
+        page, final_url = _preview_page(client, url, params)
+        if page is None:
+            if first is None:
+                return _Preview(title=None, counters={}, posts=None)
+            raise MalformedResponse(PLATFORM, f"{final_url}: the preview stopped redirecting "
+                                              "to itself while paging")
         first = first or page
         if not page.posts:
             break

@@ -7,7 +7,7 @@
   window start, or the last post seen when older), 100 a page. Only the 3,200 most recent
   posts are reachable; when that cuts a first read short, the outcome says so.
 Rate limits (15-minute windows) arrive as 429 with ``x-rate-limit-reset``; the client waits
-for the reset. A 403 carrying error 453 means the access tier lacks the endpoint: the
+for the reset. A 429 ``UsageCapExceeded`` is the plan's monthly cap: the platform stops. A 403 carrying error 453 means the access tier lacks the endpoint: the
 platform stops with X's own message.
 """
 
@@ -24,6 +24,7 @@ from agency_pulse.errors import (
     MalformedResponse,
     PermissionDenied,
     PlatformError,
+    QuotaExhausted,
     TransientError,
 )
 from agency_pulse.extract import (
@@ -57,6 +58,10 @@ def classify(response, body) -> PlatformError | None:
     """
     status = getattr(response, "status_code", None)
     message = _error_message(body) or f"HTTP {status}"
+    if status == 429 and _is_usage_cap(body):
+        # The monthly post cap of the plan: no wait within a run brings it back.
+        return QuotaExhausted(PLATFORM, f"usage cap of the X plan reached: {message}",
+                              http_status=status, code="UsageCapExceeded")
     if status == 429:
         return TransientError(PLATFORM, f"rate limited: {message}", http_status=status,
                               code=88)
@@ -71,6 +76,12 @@ def classify(response, body) -> PlatformError | None:
     if status == 404:
         return AccountGone(PLATFORM, message, http_status=status)
     return None
+
+
+def _is_usage_cap(body) -> bool:
+    return isinstance(body, dict) and (
+        body.get("title") == "UsageCapExceeded"
+        or str(body.get("type", "")).endswith("/usage-capped"))
 
 
 def _error_message(body) -> str | None:
