@@ -327,3 +327,30 @@ def test_a_deprecated_metric_is_dropped_logged_once_and_the_run_goes_on(fake_api
     assert caplog.text.count("no longer offered") == 1
     assert {o[0] for o in result.outcomes.values()} == {"ok"}
     assert result.follower_history == [] and len(result.account_snapshots) == 2
+
+
+def test_one_refused_page_in_a_batch_is_isolated_by_splitting(fake_api, make_client):
+    def counts(query, request):
+        if "2" in query["ids"].split(","):
+            return (403, ERRORS["permission"])
+        return pages_by_ids(query, request)
+
+    fake_api.on("/v24.0/", counts)
+    fake_api.on(r"/v24.0/\d+/posts", {"data": []})
+    accounts = [account(h, pid) for h, pid in (("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"))]
+    result = facebook.extract(make_client(), conn(), accounts, RUN_DATE, ExtractState())
+    assert [c["query"]["ids"] for c in fake_api.calls_to("/v24.0/")] == [
+        "1,2,3,4", "1,2", "1", "2", "3,4"]
+    status, reason, *_ = result.outcomes["facebook:b"]
+    assert status == "failed" and "(#10)" in reason
+    assert {result.outcomes[f"facebook:{h}"][0] for h in "acd"} == {"ok"}
+    assert result.stopped_by is None
+    assert sum(o[2] for o in result.outcomes.values()) == len(fake_api.seen)
+
+
+def test_every_page_refused_is_a_platform_wide_permission_failure(fake_api, make_client):
+    fake_api.on("/v24.0/", (403, ERRORS["permission"]))
+    result = facebook.extract(make_client(), conn(), [account("a", "1"), account("b", "2")],
+                              RUN_DATE, ExtractState())
+    assert result.stopped_by is not None and result.stopped_by.stops_platform
+    assert "every page refused" in result.stopped_by.reason

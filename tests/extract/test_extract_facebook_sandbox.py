@@ -77,11 +77,14 @@ def test_a_first_run_then_a_daily_run_against_the_sandbox(sandbox, pulse_home):
 
 
 def test_sandbox_faults_map_to_account_and_platform_outcomes(sandbox, pulse_home):
-    sandbox.set(faults={"facebook": {"deleted_account": ["eco.gov.az"]}})
+    sandbox.set(faults={"facebook": {"deleted_account": ["eco.gov.az"],
+                                     "private": ["agro.gov.az"]}})
     summary = run_platform("facebook", DAY, registry=REGISTRY)
     rows = {r["account_id"]: r for r in landed("extract_log", pulse_home).to_pylist()}
     assert rows["facebook:eco.gov.az"]["status"] == "gone"
-    assert summary["statuses"] == {"ok": 2, "gone": 1}
+    assert rows["facebook:agro.gov.az"]["status"] == "failed"
+    assert "Page Public Metadata Access" in rows["facebook:agro.gov.az"]["reason"]
+    assert summary["statuses"] == {"ok": 1, "gone": 1, "failed": 1}
 
     sandbox.set(faults={"facebook": {"expired_token": 1.0}})
     with pytest.raises(PlatformRunFailed, match="Session has expired") as failure:
