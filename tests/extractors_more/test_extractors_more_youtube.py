@@ -313,6 +313,7 @@ def test_quota_exceeded_stops_without_retry_and_names_the_reset(api, conn, fake_
     assert len(fake_platform.requests) == 1 and sleeps == []
     assert isinstance(result.stopped_by, QuotaExhausted)
     assert "midnight Pacific time" in result.stopped_by.reason
+    assert "exceeded your quota." in result.stopped_by.reason  # the HTML link is dropped
     assert result.stopped_by.resets_at in result.stopped_by.reason
     assert result.outcomes["youtube:a"][0] == "failed"
 

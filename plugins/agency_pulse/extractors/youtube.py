@@ -46,6 +46,7 @@ DAILY_QUOTA_UNITS = 10_000
 SUBSCRIBER_ROUNDING = "3_significant_figures"
 QUOTA_TIME_ZONE = ZoneInfo("America/Los_Angeles")
 _CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+_HTML_TAG = re.compile(r"<[^>]+>")
 
 _QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "dailyLimitExceededUnreg"}
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
@@ -75,7 +76,8 @@ def classify(response, body) -> PlatformError | None:
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return None
-    message = str(error.get("message") or f"HTTP {status}")
+    # Google's messages carry HTML links ("exceeded your <a href=...>quota</a>").
+    message = _HTML_TAG.sub("", str(error.get("message") or f"HTTP {status}"))
     reasons = _error_reasons(error)
 
     def matched(group: set[str]) -> str | None:
