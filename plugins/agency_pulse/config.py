@@ -41,7 +41,10 @@ class Paths:
 
     @property
     def warehouse(self) -> Path:
-        return self.home / "warehouse.duckdb"
+        """AGENCY_PULSE_WAREHOUSE when set (scale-out: a volume only the warehouse worker
+        mounts), else warehouse.duckdb under home."""
+        configured = os.environ.get("AGENCY_PULSE_WAREHOUSE")
+        return Path(configured).resolve() if configured else self.home / "warehouse.duckdb"
 
     @property
     def reports(self) -> Path:

@@ -1,0 +1,172 @@
+"""The lake on object storage, against a local S3-compatible server (moto) on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from agency_pulse import config, lake, object_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "distributed"))
+from local_cluster import free_port, wait_for_port  # noqa: E402
+
+ACCESS_KEY = "AKIAAGENCYPULSETEST"
+SECRET_KEY = "s3cr3t-lake-key-never-logged"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory):
+    """A moto S3 server on a free loopback port, stopped after the module."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    with open(log_path, "wb") as log_file:
+        server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                                   "-p", str(port)], stdout=log_file, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        wait_for_port(port, 60, server, "moto server")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture
+def bucket(s3_endpoint, request):
+    import boto3
+
+    name = "lake-" + request.node.name.replace("_", "-")[:40].lower().strip("-")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, aws_access_key_id=ACCESS_KEY,
+                          aws_secret_access_key=SECRET_KEY, region_name="us-east-1")
+    client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def lake_connection(monkeypatch, s3_endpoint, bucket):
+    """The shared lake configured the way a deployment does: URL + Airflow connection."""
+    monkeypatch.setenv("AGENCY_PULSE_LAKE_URL", f"s3://{bucket}/agency-pulse")
+    monkeypatch.setenv("AIRFLOW_CONN_AGENCY_PULSE_LAKE", json.dumps({
+        "conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY,
+        "extra": {"region_name": "us-east-1", "endpoint_url": s3_endpoint}}))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return bucket
+
+
+def _snapshots(*handles: str) -> pa.Table:
+    return lake.table_from_rows("account_snapshots", [
+        {"snapshot_date": date(2026, 3, 1), "account_id": f"x:{h}", "agency_id": "culture",
+         "platform": "x", "handle": h, "followers": 10 + i}
+        for i, h in enumerate(handles)])
+
+
+def test_without_a_lake_url_the_lake_stays_local(pulse_home, monkeypatch):
+    monkeypatch.delenv("AGENCY_PULSE_LAKE_URL", raising=False)
+    assert object_store.remote_lake() is None
+    store = object_store.lake_store()
+    assert not store.is_remote
+    assert store.root == str(pulse_home.lake)
+    store.write_table("account_snapshots/platform=x/date=2026-03-01/part-all.parquet",
+                      _snapshots("a"))
+    assert lake.read_dataset("account_snapshots").column("handle").to_pylist() == ["a"]
+    # Nothing to mirror without a shared lake.
+    assert object_store.upload_lake_file(pulse_home.lake / "anything.parquet") is None
+    assert object_store.download_missing("") == []
+
+
+def test_lake_url_refuses_credentials_and_unknown_schemes(monkeypatch):
+    with pytest.raises(object_store.ObjectStoreError) as caught:
+        object_store.open_lake(f"s3://{ACCESS_KEY}:{SECRET_KEY}@bucket/prefix")
+    assert SECRET_KEY not in str(caught.value)
+    assert "agency_pulse_lake" in str(caught.value)
+    with pytest.raises(object_store.ObjectStoreError, match="unsupported scheme 'gs'"):
+        object_store.open_lake("gs://bucket/prefix")
+    with pytest.raises(object_store.ObjectStoreError, match="no bucket"):
+        object_store.open_lake("s3:///prefix")
+
+
+def test_credentials_come_from_the_airflow_connection_then_the_aws_variables(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_AGENCY_PULSE_LAKE", json.dumps({
+        "conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY,
+        "extra": {"region_name": "eu-central-1", "endpoint_url": "http://127.0.0.1:9"}}))
+    credentials = object_store.s3_credentials()
+    assert (credentials.access_key, credentials.secret_key, credentials.region,
+            credentials.endpoint_url, credentials.source) == (
+        ACCESS_KEY, SECRET_KEY, "eu-central-1", "http://127.0.0.1:9", "airflow")
+    assert SECRET_KEY not in repr(credentials) and ACCESS_KEY not in repr(credentials)
+
+    monkeypatch.delenv("AIRFLOW_CONN_AGENCY_PULSE_LAKE")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-env")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:10")
+    credentials = object_store.s3_credentials()
+    assert (credentials.access_key, credentials.endpoint_url, credentials.source) == (
+        "from-env", "http://127.0.0.1:10", "environment")
+
+    monkeypatch.setenv("AIRFLOW_CONN_AGENCY_PULSE_LAKE", "aws://key%2Fid:pass%40word@/?region_name=x")
+    credentials = object_store.s3_credentials()
+    assert (credentials.access_key, credentials.secret_key, credentials.region) == (
+        "key/id", "pass@word", "x")
+
+
+def test_store_round_trip_on_s3(pulse_home, lake_connection):
+    store = object_store.remote_lake()
+    assert store.is_remote and store.url == f"s3://{lake_connection}/agency-pulse"
+    relative = "account_snapshots/platform=x/date=2026-03-01/part-b001.parquet"
+    store.write_table(relative, _snapshots("a", "b"))
+    store.write_bytes("raw/platform=x/date=2026-03-01/part-b001.jsonl.gz", b"raw")
+    assert store.exists(relative)
+    assert store.list_files("account_snapshots") == [relative]
+    assert store.list_files("", suffix=".gz") == ["raw/platform=x/date=2026-03-01/part-b001.jsonl.gz"]
+    assert store.read_table(relative).column("followers").to_pylist() == [10, 11]
+
+    moved = relative.replace("part-b001", "part-b002")
+    store.move(relative, moved)
+    assert not store.exists(relative) and store.exists(moved)
+    assert store.delete(moved) is True
+    assert store.delete(moved) is False
+    with pytest.raises(ValueError, match="invalid lake path"):
+        store.path("../outside")
+
+
+def test_files_a_host_lands_reach_another_host_through_the_shared_lake(
+        tmp_path, monkeypatch, lake_connection):
+    host_a, host_b = tmp_path / "host-a", tmp_path / "host-b"
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(host_a))
+    landed = lake.write_partition("account_snapshots", "x", date(2026, 3, 1), _snapshots("a"),
+                                  key="b000", root=config.paths().landing)
+    object_store.upload_lake_file(landed)
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(host_b))
+    fetched = object_store.download_missing("landing")
+    expected = host_b / "lake" / landed.relative_to(host_a / "lake")
+    assert fetched == [expected]
+    assert object_store.download_missing("landing") == []  # already there, same size
+
+    # Host B publishes it (a local move) and mirrors the move in the shared lake.
+    accepted = host_b / "lake" / "account_snapshots" / expected.relative_to(
+        host_b / "lake" / "landing" / "account_snapshots")
+    accepted.parent.mkdir(parents=True)
+    expected.replace(accepted)
+    assert object_store.publish_moves([(expected, accepted)]) == 1
+    store = object_store.remote_lake()
+    assert store.list_files("landing") == []
+    tables = object_store.read_lake_files("account_snapshots", store,
+                                          schema=lake.SCHEMAS["account_snapshots"])
+    assert [(path, table.column("handle").to_pylist()) for path, table in tables] == [
+        ("account_snapshots/platform=x/date=2026-03-01/part-b000.parquet", ["a"])]
+
+
+def test_errors_never_show_the_secret_key(pulse_home, lake_connection, monkeypatch):
+    monkeypatch.setenv("AGENCY_PULSE_LAKE_URL", "s3://no-such-bucket-here/prefix")
+    store = object_store.remote_lake()
+    with pytest.raises(OSError) as caught:
+        store.write_bytes("landing/x.parquet", b"data")
+    assert SECRET_KEY not in str(caught.value)
+    assert SECRET_KEY not in repr(store)
