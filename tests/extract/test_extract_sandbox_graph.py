@@ -1,4 +1,4 @@
-"""run_platform('facebook') end to end against the platform sandbox (loopback HTTP)."""
+"""run_platform for Facebook and Instagram end to end against the platform sandbox (loopback)."""
 
 from __future__ import annotations
 
@@ -101,3 +101,26 @@ def test_throttling_and_server_errors_are_retried_through(sandbox, pulse_home):
     assert summary["retries"] > 0 and summary["waited_seconds"] > 0
     assert summary["calls"] == sum(r["calls"] for r in
                                    landed("extract_log", pulse_home).to_pylist())
+
+
+def test_instagram_business_discovery_against_the_sandbox(pulse_home, monkeypatch):
+    registry = parse_registry({"agencies": [{"id": "taxes", "name": "Dövlət Vergi Xidməti",
+                                             "accounts": [{"platform": "instagram",
+                                                           "handle": "taxes.gov.az"},
+                                                          {"platform": "instagram",
+                                                           "handle": "closed.account"}]}]})
+    monkeypatch.delenv("AIRFLOW_CONN_AGENCY_PULSE_INSTAGRAM", raising=False)
+    monkeypatch.setenv("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox")
+    monkeypatch.setenv("AGENCY_PULSE_BACKFILL_DAYS", "60")
+    faults = {"instagram": {"deleted_account": ["closed.account"]}}
+    with run_sandbox(date=DAY, seed=7, registry=registry, faults=faults) as server:
+        monkeypatch.setenv("AGENCY_PULSE_SANDBOX_URL", server.url)
+        summary = run_platform("instagram", DAY, registry=registry)
+    assert summary["statuses"] == {"ok": 1, "gone": 1}
+    root = pulse_home.landing
+    [snapshot] = lake.read_dataset("account_snapshots", root=root, platform="instagram").to_pylist()
+    assert snapshot["followers"] > 0 and snapshot["posts_total"] > 0
+    posts = lake.read_dataset("posts", root=root, platform="instagram").to_pylist()
+    assert posts and min(p["published_at"] for p in posts).date() >= DAY - timedelta(days=60)
+    assert all(p["is_video"] == ("VIDEO" in p["post_type"]) for p in posts)
+    assert all(p["shares"] is None for p in posts)
