@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import numpy as np
+
 from agency_pulse.config import PLATFORMS
 from agency_pulse.registry import Registry, normalize_handle
 
@@ -183,6 +185,7 @@ class SandboxWorld:
         self._by_id: dict[tuple[str, str], SandboxAccount] = {}
         self._year_blocks: OrderedDict[tuple[str, int, int], tuple[Post, ...]] = OrderedDict()
         self._cached_year_blocks = cached_year_blocks
+        self._skeletons: OrderedDict[tuple[str, int, int], _Skeleton] = OrderedDict()
         self._lock = threading.Lock()
         numbers = dict.fromkeys(PLATFORMS, 0)
         for agency in (registry.agencies if registry else ()):
@@ -330,11 +333,12 @@ class SandboxWorld:
         Lazy by calendar year, so reading the first page never generates ten years.
         """
         first_year = max(account.created_on.year, not_before.year if not_before else 0)
+        end = day_end(day)
         for year in range(day.year, first_year - 1, -1):
             for post in reversed(self._year_posts(account, year)):
                 if not_before is not None and post.published_at < not_before:
                     return
-                if post.visible_on(day):
+                if post.published_at < end and (post.deleted_on is None or day < post.deleted_on):
                     yield post
 
     def posts_visible_on(self, account: SandboxAccount, day: date) -> list[Post]:
@@ -357,7 +361,7 @@ class SandboxWorld:
         offsets, total = {}, 0
         for year in range(account.created_on.year, until_year + 1):
             offsets[year] = total
-            total += len(self._year_posts(account, year))
+            total += len(self._year_skeleton(account, year).published)
         return offsets
 
     def message_number(self, account: SandboxAccount, post: Post) -> int:
@@ -378,31 +382,73 @@ class SandboxWorld:
                 self._year_blocks.popitem(last=False)
         return block
 
-    def _generate_year(self, account: SandboxAccount, year: int) -> tuple[Post, ...]:
+    def _year_skeleton(self, account: SandboxAccount, year: int) -> _Skeleton:
+        """When the year's posts were published and deleted: cheap, so counting is cheap."""
+        cache_key = (account.platform, account.number, year)
+        with self._lock:
+            cached = self._skeletons.get(cache_key)
+            if cached is not None:
+                self._skeletons.move_to_end(cache_key)
+                return cached
+        skeleton = self._generate_skeleton(account, year)
+        with self._lock:
+            self._skeletons[cache_key] = skeleton
+            while len(self._skeletons) > self._cached_year_blocks * 4:
+                self._skeletons.popitem(last=False)
+        return skeleton
+
+    def _generate_skeleton(self, account: SandboxAccount, year: int) -> _Skeleton:
         if account.single_post_at is not None:
             if account.single_post_at.year != year:
-                return ()
-            return (self._make_post(account, account.single_post_at, year, 0,
-                                    _rng(self.seed, account.number, "single"),
-                                    self.followers_on(account, account.single_post_at.date())),)
-        rng = _rng(self.seed, account.platform, account.number, year, "posts")
+                return _Skeleton.empty()
+            return _Skeleton(np.array([int(account.single_post_at.timestamp())], dtype=np.int64),
+                             np.zeros(1, dtype=np.int64))
         first = max(date(year, 1, 1), account.created_on)
         last = min(date(year, 12, 31), account.posting_until or date.max)
+        if last < first:
+            return _Skeleton.empty()
+        # Timing and deletion use their own (frozen, legacy) stream, vectorised per year, so
+        # counting posts never needs their details.
+        rng = np.random.RandomState(stable_hash(self.seed, account.platform, account.number, year, "timing") % 2**32)
+        days = last.toordinal() - first.toordinal() + 1
+        per_day = rng.poisson(account.posts_per_day, days)
+        total = int(per_day.sum())
+        seconds = rng.randint(6 * 3600, 22 * 3600, size=total)
+        deleted = rng.random_sample(total) < 0.03
+        delays = rng.randint(1, 41, size=total)
+        day_offsets = np.repeat(np.arange(days, dtype=np.int64), per_day)
+        first_midnight = int(datetime.combine(first, time(0), tzinfo=UTC).timestamp())
+        published = np.sort(first_midnight + day_offsets * 86400 + seconds)
+        published_ordinals = first.toordinal() + (published - first_midnight) // 86400
+        deleted_on = np.where(deleted, published_ordinals + delays, 0)
+        return _Skeleton(published.astype(np.int64), deleted_on.astype(np.int64))
+
+    def count_visible_posts(self, account: SandboxAccount, day: date) -> int:
+        """How many posts are visible at the end of ``day``, without building them."""
+        end = int(day_end(day).timestamp())
+        ordinal = day.toordinal()
+        total = 0
+        for year in range(account.created_on.year, day.year + 1):
+            skeleton = self._year_skeleton(account, year)
+            visible = (skeleton.published < end) & ((skeleton.deleted_on == 0) | (ordinal < skeleton.deleted_on))
+            total += int(visible.sum())
+        return total
+
+    def _generate_year(self, account: SandboxAccount, year: int) -> tuple[Post, ...]:
+        rng = _rng(self.seed, account.platform, account.number, year, "details")
         posts: list[Post] = []
-        day = first
-        while day <= last:
-            count = _poisson(rng, account.posts_per_day)
-            if count:
-                audience = self.followers_on(account, day)
-                midnight = datetime.combine(day, time(0), tzinfo=UTC)
-                for second in sorted(rng.randrange(6 * 3600, 22 * 3600) for _ in range(count)):
-                    posts.append(self._make_post(account, midnight + timedelta(seconds=second),
-                                                 year, len(posts), rng, audience))
-            day += timedelta(days=1)
+        audience_day, audience = None, 0
+        skeleton = self._year_skeleton(account, year)
+        for epoch, deleted_ordinal in zip(skeleton.published.tolist(), skeleton.deleted_on.tolist(), strict=True):
+            published = datetime.fromtimestamp(epoch, UTC)
+            if published.date() != audience_day:
+                audience_day, audience = published.date(), self.followers_on(account, published.date())
+            deleted_on = date.fromordinal(deleted_ordinal) if deleted_ordinal else None
+            posts.append(self._make_post(account, published, deleted_on, year, len(posts), rng, audience))
         return tuple(posts)
 
-    def _make_post(self, account: SandboxAccount, published: datetime, year: int, index: int,
-                   rng: random.Random, audience: int) -> Post:
+    def _make_post(self, account: SandboxAccount, published: datetime, deleted_on: date | None, year: int,
+                   index: int, rng: random.Random, audience: int) -> Post:
         roll = rng.random()
         if roll < account.live_share:
             kind = "live"
@@ -414,9 +460,6 @@ class SandboxWorld:
         comments = int(reactions * rng.uniform(0.02, 0.2))
         shares = 0 if rng.random() < 0.3 else int(reactions * rng.uniform(0.01, 0.15))
         views = int(audience * rng.uniform(0.05, 0.8) * (3 if kind in ("video", "live") else 1))
-        deleted_on = None
-        if rng.random() < 0.03:
-            deleted_on = published.date() + timedelta(days=rng.randint(1, 40))
         duration = rng.randint(1200, 7200) if kind == "live" else rng.randint(30, 900)
         return Post(account_number=account.number, year=year, index=index,
                     published_at=published, kind=kind, final_reactions=reactions,
@@ -453,10 +496,13 @@ class SandboxWorld:
         return stable_hash(self.seed, payload).to_bytes(8, "big")[:2]
 
 
-def _poisson(rng: random.Random, rate: float) -> int:
-    threshold = math.exp(-rate)
-    count, product = 0, rng.random()
-    while product > threshold:
-        count += 1
-        product *= rng.random()
-    return count
+@dataclass(frozen=True)
+class _Skeleton:
+    """One account-year of posts, oldest first: Unix seconds published, ordinal day deleted (0: never)."""
+
+    published: np.ndarray
+    deleted_on: np.ndarray
+
+    @staticmethod
+    def empty() -> _Skeleton:
+        return _Skeleton(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))

@@ -99,7 +99,6 @@ def _business_discovery(request: SandboxRequest, state: SandboxState,
                                  error_user_msg=f"The user with username: {username} cannot be found.")
     if fault == "private":
         return graph.graph_error(request, "(#10) Application does not have permission for this action", 10)
-    visible = state.world.posts_visible_on(account, state.day)
     values = {
         "id": account.platform_id, "ig_id": int(account.platform_id[-10:]),
         "username": account.handle, "name": account.name,
@@ -108,12 +107,12 @@ def _business_discovery(request: SandboxRequest, state: SandboxState,
         "profile_picture_url": f"https://scontent.cdninstagram.com/v/{account.platform_id}.jpg",
         "followers_count": state.world.followers_on(account, state.day),
         "follows_count": 40 + account.number % 200,
-        "media_count": len(visible),
+        "media_count": state.world.count_visible_posts(account, state.day),
     }
     result: dict = {}
     for sub in item.subfields or [GraphField("id")]:
         if sub.name == "media":
-            media = _media_page(request, state, account, visible, sub)
+            media = _media_page(request, state, account, sub)
             if isinstance(media, SandboxResponse):
                 return media
             result["media"] = media
@@ -127,12 +126,12 @@ def _business_discovery(request: SandboxRequest, state: SandboxState,
 
 
 def _media_page(request: SandboxRequest, state: SandboxState, account: SandboxAccount,
-                visible: list[Post], item: GraphField) -> dict | SandboxResponse:
+                item: GraphField) -> dict | SandboxResponse:
     try:
         limit = min(MAX_LIMIT, max(1, int(item.modifiers.get("limit", DEFAULT_LIMIT))))
     except ValueError:
         return graph.graph_error(request, "(#100) Param limit must be an integer", 100)
-    start = 0
+    positions = {}
     for name in ("after", "before"):
         cursor = item.modifiers.get(name)
         if not cursor:
@@ -140,13 +139,21 @@ def _media_page(request: SandboxRequest, state: SandboxState, account: SandboxAc
         parts = graph.decode_cursor(cursor)
         if not parts or len(parts) != 2 or not all(p.isdigit() for p in parts):
             return graph.graph_error(request, f"(#100) The {name} parameter is not a valid cursor", 100)
-        position = (int(parts[0]), int(parts[1]))
-        if name == "after":
-            start = next((i for i, p in enumerate(visible) if (p.year, p.index) < position), len(visible))
-        else:
-            end = next((i for i, p in enumerate(visible) if (p.year, p.index) <= position), len(visible))
-            start = max(0, end - limit)
-    page = visible[start:start + limit]
+        positions[name] = (int(parts[0]), int(parts[1]))
+    newest_first = state.world.iter_visible_posts(account, state.day)
+    if "before" in positions:  # the page just newer than the cursor
+        newer = [p for p in newest_first if (p.year, p.index) > positions["before"]]
+        page, more = newer[-limit:], True
+    else:
+        after = positions.get("after")
+        page, more = [], False
+        for post in newest_first:
+            if after is not None and (post.year, post.index) >= after:
+                continue
+            if len(page) == limit:
+                more = True
+                break
+            page.append(post)
     data = []
     for post in page:
         media = _media_object(request, state, account, post, item.subfields or [GraphField("id")])
@@ -156,7 +163,7 @@ def _media_page(request: SandboxRequest, state: SandboxState, account: SandboxAc
     body: dict = {"data": data}
     if page:
         cursors = {"before": graph.encode_cursor(page[0].year, page[0].index)}
-        if start + limit < len(visible):
+        if more:
             cursors["after"] = graph.encode_cursor(page[-1].year, page[-1].index)
         body["paging"] = {"cursors": cursors}
     return body

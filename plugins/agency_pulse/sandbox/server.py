@@ -85,6 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "AgencyPulseSandbox/1.0"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; without this, keep-alive clients wait ~40 ms each.
+    disable_nagle_algorithm = True
     state: SandboxState  # set on the subclass made per server
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
