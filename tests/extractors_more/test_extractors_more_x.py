@@ -270,6 +270,7 @@ def test_access_tier_453_stops_the_platform_with_x_message(api, conn, sleeps):
     assert isinstance(error, PermissionDenied) and error.platform_wide
     assert "453" in error.reason and "different access level" in error.reason
     assert result.outcomes["x:culture"][0] == "failed"
+    assert [r["handle"] for r in result.account_snapshots] == ["culture"]  # counts came first
 
 
 def test_bad_token_stops_the_platform(api, conn, sleeps):

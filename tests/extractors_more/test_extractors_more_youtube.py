@@ -336,7 +336,9 @@ def test_run_budget_stops_before_spending_more_units(api, conn, fake_platform, s
 
     assert client.units == 3 and len(fake_platform.requests) == 3
     assert isinstance(result.stopped_by, QuotaExhausted)
-    assert len(result.account_snapshots) == 2  # counts first: every channel but posts stopped
+    assert len(result.account_snapshots) == 3  # counts come first: every channel has one
+    assert result.outcomes["youtube:a0"][0] == "ok"
+    assert "youtube:a2" not in result.outcomes  # the runner logs it failed: platform stopped
 
 
 def test_rate_limit_is_retried(api, conn, fake_platform, sleeps):

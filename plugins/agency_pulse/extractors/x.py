@@ -185,13 +185,23 @@ def extract(client, conn, accounts: list[Account], run_date: date,
     fetched_at = datetime.now(UTC)
     headers = {"Authorization": f"Bearer {conn.token}"} if conn.token else None
     users, shared_cost = _fetch_users(client, conn.base_url, headers, accounts, result)
+    # Snapshots land before any timeline call: a stop later cannot cost a count.
+    for account in accounts:
+        if account.account_id not in users:
+            continue
+        try:
+            result.account_snapshots.append(
+                snapshot_row(account, users[account.account_id], run_date, fetched_at))
+        except MalformedResponse as exc:
+            del users[account.account_id]
+            calls, units = shared_cost.pop(account.account_id, (0, 0))
+            result.outcomes[account.account_id] = ("failed", exc.reason, calls, units)
     if result.stopped_by is not None:
         return result
 
     def extract_posts(account: Account) -> None:
         user = users[account.account_id]
-        snapshot = snapshot_row(account, user, run_date, fetched_at)
-        result.account_snapshots.append(snapshot)
+        posts_total = user["public_metrics"].get("tweet_count")
         since = state.since_for(account.account_id, run_date)
         tweets, complete = _read_timeline(client, conn.base_url, headers, str(user["id"]),
                                           since)
@@ -207,7 +217,7 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         elif since is None:
             result.outcomes[account.account_id] = (
                 "ok", f"history cut at the {REACHABLE_POSTS:,} most recent posts X serves "
-                f"({len(returned)} read of {snapshot['posts_total']} posted)", 0, 0)
+                f"({len(returned)} read of {posts_total} posted)", 0, 0)
         else:
             result.outcomes[account.account_id] = (
                 "ok", f"the {REACHABLE_POSTS:,}-post limit stopped the read before "

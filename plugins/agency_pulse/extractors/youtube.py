@@ -238,12 +238,22 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         client.budget = int(conn.extra.get("daily_quota_units") or DAILY_QUOTA_UNITS)
     channels, shared_cost = _fetch_channels(client, conn.base_url, auth, accounts, state,
                                             result)
+    # Snapshots land before any post call: a quota spent later cannot cost a count.
+    for account in accounts:
+        if account.account_id not in channels:
+            continue
+        try:
+            result.account_snapshots.append(
+                snapshot_row(account, channels[account.account_id], run_date, fetched_at))
+        except MalformedResponse as exc:
+            del channels[account.account_id]
+            calls, units = shared_cost.pop(account.account_id, (0, 0))
+            result.outcomes[account.account_id] = ("failed", exc.reason, calls, units)
     if result.stopped_by is not None:
         return result
 
     def extract_uploads(account: Account) -> None:
         channel = channels[account.account_id]
-        result.account_snapshots.append(snapshot_row(account, channel, run_date, fetched_at))
         uploads = ((channel.get("contentDetails") or {}).get("relatedPlaylists") or {}
                    ).get("uploads")
         since = state.since_for(account.account_id, run_date)
