@@ -107,3 +107,14 @@ def test_rate_limit_window_runs_out_into_a_429(http, fresh_sandbox):
         fresh_sandbox.state.rate_window("x:users/by", 300, 900)
     response = get(http, fresh_sandbox, "/users/by", usernames="edu_gov_az")
     assert response.status_code == 429 and response.headers["x-rate-limit-remaining"] == "0"
+
+
+def test_rate_limits_can_be_lowered_for_a_run(http):
+    from datetime import date
+
+    from agency_pulse.sandbox import run_sandbox
+
+    with run_sandbox(date=date(2026, 11, 27), x_rate_limits={"users/by": 2}) as sb:
+        codes = [get(http, sb, "/users/by", usernames="edu_gov_az").status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert sb.config()["x_rate_limits"] == {"users/by": 2}

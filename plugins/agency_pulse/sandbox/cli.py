@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="switch a fault on, e.g. x:throttle:0.2 or facebook:deleted_account:a,b")
     parser.add_argument("--timeout-seconds", type=float, default=None,
                         help="how long a 'timeout' fault delays the answer (default 2)")
+    parser.add_argument("--x-rate-limit", type=int, default=None, metavar="N",
+                        help="requests per 15 minutes on every X endpoint (default: the real limits)")
+    parser.add_argument("--youtube-quota", type=int, default=None, metavar="UNITS",
+                        help="YouTube units a day (default 10000)")
     parser.add_argument("--verbose", action="store_true", help="log requests (tokens redacted) to stderr")
     return parser
 
@@ -56,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the sandbox in the foreground; 0 on Ctrl-C, 1 when it cannot start, 2 on bad usage."""
     from agency_pulse.sandbox.server import SandboxServer
+    from agency_pulse.sandbox.x import RATE_LIMITS as X_RATE_LIMITS
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -66,7 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = SandboxServer(date=args.date or datetime.now(UTC).date(), seed=args.seed,
                                registry=args.registry, extra_accounts_per_platform=args.extra_accounts,
-                               faults=faults, port=args.port, verbose=args.verbose)
+                               faults=faults, port=args.port, verbose=args.verbose,
+                               youtube_daily_quota=args.youtube_quota,
+                               x_rate_limits=({name: args.x_rate_limit for name in X_RATE_LIMITS}
+                                              if args.x_rate_limit else None))
     except (AgencyPulseError, OSError) as exc:
         print(f"agency-pulse sandbox: {exc}", file=sys.stderr)
         return 1

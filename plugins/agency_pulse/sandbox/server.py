@@ -209,10 +209,12 @@ class SandboxServer:
     def __init__(self, *, date: date, seed: int = 7, registry: Registry | str | Path | None = None,
                  extra_accounts_per_platform: int = 0, faults: dict | None = None, port: int = 0,
                  host: str = "127.0.0.1", verbose: bool = False,
-                 youtube_daily_quota: int | None = None):
+                 youtube_daily_quota: int | None = None, x_rate_limits: dict[str, int] | None = None):
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
-        kwargs = {} if youtube_daily_quota is None else {"youtube_daily_quota": youtube_daily_quota}
+        kwargs: dict = {"x_rate_limits": x_rate_limits}
+        if youtube_daily_quota is not None:
+            kwargs["youtube_daily_quota"] = youtube_daily_quota
         self.state = SandboxState(day=date, seed=seed, registry=registry,
                                   extra_accounts_per_platform=extra_accounts_per_platform,
                                   faults=faults, verbose=verbose, **kwargs)

@@ -70,12 +70,15 @@ class SandboxState:
 
     def __init__(self, *, day: date, seed: int, registry: Registry | None,
                  extra_accounts_per_platform: int = 0, faults: dict | None = None,
-                 youtube_daily_quota: int = YOUTUBE_DAILY_QUOTA, verbose: bool = False):
+                 youtube_daily_quota: int = YOUTUBE_DAILY_QUOTA, verbose: bool = False,
+                 x_rate_limits: dict[str, int] | None = None):
         self._lock = threading.RLock()
         self.registry = registry
         self.extra_accounts_per_platform = extra_accounts_per_platform
         self.verbose = verbose
         self.youtube_daily_quota = youtube_daily_quota
+        # Per-endpoint X limits per 15 minutes overriding the real ones (e.g. for benchmarks).
+        self.x_rate_limits = dict(x_rate_limits or {})
         self.day = day
         self.seed = seed
         self.faults = FaultConfig(faults)
@@ -115,6 +118,7 @@ class SandboxState:
             return {"date": self.day.isoformat(), "seed": self.seed, "faults": self.faults.as_dict(),
                     "extra_accounts_per_platform": self.extra_accounts_per_platform,
                     "youtube_daily_quota": self.youtube_daily_quota,
+                    "x_rate_limits": dict(self.x_rate_limits),
                     "youtube_units_used_today": self._youtube_units[self.day]}
 
     # -- faults ---------------------------------------------------------------------------

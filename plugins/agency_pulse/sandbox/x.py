@@ -111,8 +111,9 @@ def handle(request: SandboxRequest, state: SandboxState) -> SandboxResponse:
                         _PROBLEM + "resource-not-found")
     if not request.bearer_token():
         return _problem(401, "Unauthorized", "Unauthorized")
-    remaining, reset = state.rate_window(f"x:{name}", RATE_LIMITS[name], 900)
-    headers = {"x-rate-limit-limit": str(RATE_LIMITS[name]), "x-rate-limit-remaining": str(max(0, remaining)),
+    limit = state.x_rate_limits.get(name, RATE_LIMITS[name])
+    remaining, reset = state.rate_window(f"x:{name}", limit, 900)
+    headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(max(0, remaining)),
                "x-rate-limit-reset": str(reset)}
     if remaining < 0:
         return _problem(429, "Too Many Requests", "Too Many Requests", headers=headers)
