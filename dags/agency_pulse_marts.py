@@ -40,7 +40,7 @@ def agency_pulse_marts():
         from agency_pulse import pipeline
 
         summary = pipeline.build_warehouse()
-        return {"rows": (summary or {}).get("rows", {})}
+        return {"loaded": summary["loaded"], "marts": summary["marts"]}
 
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[Asset(REPORT_ASSET_URI)])
     def write_report() -> str:

@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from agency_pulse import config
@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_run(args) -> int:
     from agency_pulse import pipeline
 
-    run_date = args.date or datetime.now(timezone.utc).date()
-    if run_date > datetime.now(timezone.utc).date():
+    run_date = args.date or datetime.now(UTC).date()
+    if run_date > datetime.now(UTC).date():
         raise UsageError(f"--date {run_date} is in the future")
     status = 0
     with pipeline.sandbox_if_default(run_date):
@@ -210,8 +210,10 @@ def cmd_build(args) -> int:
     pipeline.validate_landing()
     summary = pipeline.build_warehouse()
     print(f"Warehouse rebuilt: {config.paths().warehouse}")
-    for name, count in sorted((summary or {}).get("rows", {}).items()):
-        print(f"  {name:<40} {count:>12,}")
+    for name, count in sorted((summary or {}).get("loaded", {}).items()):
+        print(f"  {name:<40} {count:>12,} rows loaded")
+    for name, count in sorted((summary or {}).get("marts", {}).items()):
+        print(f"  marts.{name:<34} {count:>12,} rows")
     return 0
 
 

@@ -69,10 +69,17 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
 
 
 def build_warehouse() -> dict:
-    """Load the accepted lake and rebuild the marts (the one warehouse writer)."""
-    from agency_pulse import warehouse
+    """Load the accepted lake, rebuild the marts, then publish the readers' snapshot.
 
-    return warehouse.build()
+    Readers (report, query, UI) read the snapshot, so they never hold the lock the
+    single DuckDB writer needs.
+    """
+    from agency_pulse import warehouse
+    from agency_pulse.report.warehouse_snapshot import publish_snapshot
+
+    summary = warehouse.build()
+    publish_snapshot()
+    return summary
 
 
 def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,

@@ -40,7 +40,7 @@ def _marts_checksums(paths) -> dict[str, str]:
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
         sums = {}
         for mart in MARTS:
-            rows = con.sql(f"select * from marts.{mart} order by all").fetchall()
+            rows = con.execute(f"select * from marts.{mart} order by all").fetchall()
             sums[mart] = hashlib.sha256(repr(rows).encode()).hexdigest()
         return sums
 
@@ -63,19 +63,19 @@ def test_extract_then_marts_dag_build_the_marts_and_rerun_is_identical(airflow_o
     _run(bag, "agency_pulse_marts")
 
     with duckdb.connect(str(paths.warehouse), read_only=True) as con:
-        platforms = {r[0] for r in con.sql(
+        platforms = {r[0] for r in con.execute(
             "select distinct platform from marts.account_annual").fetchall()}
         assert "facebook" in platforms
-        annual = con.sql("""select count(*), count(followers_end), sum(posts)
-                            from marts.agency_annual where year = 2026""").fetchone()
+        annual = con.execute("""select count(*), count(followers_end), sum(posts)
+                                from marts.agency_annual where year = 2026""").fetchall()[0]
         assert annual[0] >= 15 and annual[1] >= 15 and annual[2] > 0
-        years = con.sql("select min(year) from marts.account_annual").fetchone()[0]
+        years = con.execute("select min(year) from marts.account_annual").fetchall()[0][0]
         assert years <= 2024, "the first run should bring years of post history"
-        logged = con.sql("""select count(*) from quality.extract_log
-                            where run_date = ?""", params=[RUN_DAY]).fetchone()[0]
+        logged = con.execute("""select count(*) from quality.extract_log
+                                where run_date = ?""", [RUN_DAY]).fetchall()[0][0]
         assert logged >= 30  # one row per registry account
-        validated = con.sql("select count(*), bool_and(success) from quality.validation_runs"
-                            ).fetchone()
+        validated = con.execute(
+            "select count(*), bool_and(success) from quality.validation_runs").fetchall()[0]
         assert validated[0] > 0 and validated[1]
     assert (paths.data_docs / "index.html").exists()
     first = _marts_checksums(paths)
