@@ -364,3 +364,21 @@ def test_pages_always_cut_short_fail_the_posts_loudly(api, fake_platform, sleeps
     assert status == "failed" and "cut short" in reason and calls == 1 + 3
     assert result.posts == [] and result.post_deletions == []
     assert [r["followers"] for r in result.account_snapshots] == [10]
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (429, load_fixture("telegram_errors.json")["too_many_requests"], "TransientError"),
+    (401, load_fixture("telegram_errors.json")["unauthorized"], "InvalidToken"),
+    (404, {"ok": False, "error_code": 404, "description": "Not Found"}, "InvalidToken"),
+    (400, load_fixture("telegram_errors.json")["chat_not_found"], "AccountGone"),
+    (403, load_fixture("telegram_errors.json")["forbidden"], "PermissionDenied"),
+    (502, None, None),  # nginx's HTML page: the client's default (transient) applies
+])
+def test_classify_bot_api_errors(status, body, expected):
+    class Response:
+        status_code = status
+
+    error = telegram.classify(Response(), body)
+    assert (type(error).__name__ if error else None) == expected
+    if expected == "TransientError":
+        assert error.retry_after == 3.0
