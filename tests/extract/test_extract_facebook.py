@@ -154,6 +154,11 @@ def test_posts_seen_in_the_window_and_no_longer_returned_are_deletions(fake_api,
     state = ExtractState(last_post_at={"facebook:facebookapp": datetime(2026, 11, 25, tzinfo=UTC)},
                          known_post_ids={"facebook:facebookapp": known},
                          post_last_seen={f"{PAGE_ID}_5555": date(2026, 11, 25)})
+    skipped = load_fixture("fb_posts_page2.json")["data"][1] | {"id": f"{PAGE_ID}_6666"}
+    state.known_post_ids["facebook:facebookapp"].add(
+        (f"{PAGE_ID}_6666", datetime(2026, 11, 1, 12, tzinfo=UTC)))
+    fake_api.on(rf"/v24.0/{PAGE_ID}_5555", (400, ERRORS["object_gone"]))
+    fake_api.on(rf"/v24.0/{PAGE_ID}_6666", skipped)
     result = facebook.extract(make_client(), conn(), [account("facebookapp", PAGE_ID)],
                               RUN_DATE, state)
     assert int(fake_api.calls_to(r"/v24.0/\d+/posts")[0]["query"]["since"]) == int(
@@ -162,6 +167,9 @@ def test_posts_seen_in_the_window_and_no_longer_returned_are_deletions(fake_api,
         "account_id": "facebook:facebookapp", "platform": "facebook",
         "post_id": f"{PAGE_ID}_5555", "last_seen_on": date(2026, 11, 25),
         "detected_on": RUN_DATE}]
+    # missing from the listing but still there when asked for: a post, not a deletion
+    assert f"{PAGE_ID}_6666" in {p["post_id"] for p in result.posts}
+    assert fake_api.calls_to(rf"/v24.0/{PAGE_ID}_1111") == []
 
 
 def test_a_looping_cursor_stops_paging_and_skips_deletions(fake_api, make_client, caplog):

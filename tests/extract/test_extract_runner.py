@@ -205,6 +205,7 @@ def test_a_deletion_is_detected_end_to_end_from_the_lake(pulse_home, fake_api, m
                 "fetched_at": datetime(2026, 11, 25, 6, tzinfo=UTC)}
     lake.write_partition("posts", "facebook", earlier, lake.table_from_rows("posts", [vanished]))
     serve(fake_api)
+    fake_api.on("/v24.0/111_vanished", (400, ERRORS["object_gone"]))
     run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(), client=make_client())
     since = int(fake_api.calls_to(r"/v24.0/111/posts")[0]["query"]["since"])
     assert since == int(datetime(2026, 10, 27, tzinfo=UTC).timestamp())

@@ -277,10 +277,30 @@ class FacebookExtractor:
             returned.add(row["post_id"])
             self.result.posts.append(row)
         if complete:
-            self.result.post_deletions += deletions_for(account, self.platform, self.state,
-                                                        returned, self.run_date, since)
+            for candidate in deletions_for(account, self.platform, self.state, returned,
+                                           self.run_date, since):
+                self.confirm_deletion(account, candidate, live_ids)
         if self.insights_enabled:
             self.fetch_follower_history(account, page_id)
+
+    def confirm_deletion(self, account: Account, candidate: dict, live_ids: set[str]) -> None:
+        """Ask for a missing post itself: only "object gone" (100/33) proves a deletion.
+
+        A post the listing skipped (ranking, or paging while posts were deleted) that still
+        exists is landed as a post instead.
+        """
+        try:
+            post = self.get(candidate["post_id"], {"fields": POST_FIELDS})
+        except AccountGone:
+            self.result.post_deletions.append(candidate)
+            return
+        except PlatformError as exc:
+            if exc.stops_platform:
+                raise
+            log.warning("%s: could not check whether post %s was deleted (%s)",
+                        self.platform, candidate["post_id"], exc.reason)
+            return
+        self.result.posts.append(self.post_row(account, post, live_ids))
 
     def fetch_posts(self, page_id: str, since: datetime | None) -> tuple[list[dict], bool]:
         """Every post since ``since``; ``complete`` is False when paging had to be cut off."""
