@@ -198,7 +198,7 @@ class SandboxWorld:
                     account.platform, account.handle, numbers[account.platform], agency.id,
                     account.platform_id, active_from=account.active_from,
                     active_to=account.active_to or agency.active_to,
-                    name=f"{agency.name} ({account.label})" if account.label else agency.name)
+                    name=agency.name)
                 self._register(built)
 
     # -- accounts -----------------------------------------------------------------------

@@ -84,6 +84,8 @@ def handle(request: SandboxRequest, state: SandboxState) -> SandboxResponse:
     page = _CHANNEL_PATH.match(request.path)
     if page:
         return _channel_page(state, page.group(1))
+    if request.path.startswith("/t.me"):
+        return html_response("<html><body><h1>Not Found</h1></body></html>", status=404)
     match = _BOT_PATH.match(request.path)
     if not match or not match.group(1):
         return _bot_error(404, "Not Found")
