@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from agency_pulse import lake
+from agency_pulse import config, lake
 from validation_samples import RUN_DAY
+
+
+@pytest.fixture(scope="module")
+def shared_home(tmp_path_factory):
+    """One AGENCY_PULSE_HOME for a module whose tests write nothing (one GX context for all)."""
+    home = tmp_path_factory.mktemp("shared_pulse")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AGENCY_PULSE_HOME", str(home))
+        yield config.Paths(home)
 
 
 @pytest.fixture

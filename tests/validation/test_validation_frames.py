@@ -15,7 +15,7 @@ def failed_types(outcome) -> list[str]:
     return [f.split(":")[0] for f in outcome.failed_expectations]
 
 
-def test_pandas3_string_columns_are_validated(pulse_home):
+def test_pandas3_string_columns_are_validated(shared_home):
     frame = pd.DataFrame([observation(), observation(account_id="telegram:other", handle="other")])
     assert str(frame["platform"].dtype) == "str"  # pandas 3: not object
 
@@ -25,7 +25,7 @@ def test_pandas3_string_columns_are_validated(pulse_home):
     assert outcome.rows == 2 and outcome.file is None and outcome.partition_date == RUN_DAY
 
 
-def test_pandas3_string_column_with_unknown_platform_fails(pulse_home):
+def test_pandas3_string_column_with_unknown_platform_fails(shared_home):
     frame = pd.DataFrame([observation(platform="tiktok")])
 
     outcome = validate_frame("observations", frame, run_date=RUN_DAY)
@@ -34,13 +34,13 @@ def test_pandas3_string_column_with_unknown_platform_fails(pulse_home):
     assert "tiktok" in outcome.failed_expectations[0]
 
 
-def test_object_dtype_strings_and_narrow_ints_are_accepted(pulse_home):
+def test_object_dtype_strings_and_narrow_ints_are_accepted(shared_home):
     frame = pd.DataFrame([observation()]).astype({"handle": object, "followers": "int32"})
 
     assert validate_frame("observations", frame, run_date=RUN_DAY).success
 
 
-def test_a_column_of_the_wrong_type_fails(pulse_home):
+def test_a_column_of_the_wrong_type_fails(shared_home):
     frame = pd.DataFrame([observation()])
     frame["followers"] = "many"
 
@@ -49,7 +49,7 @@ def test_a_column_of_the_wrong_type_fails(pulse_home):
     assert "expect_column_values_to_be_of_type(followers)" in failed_types(outcome)
 
 
-def test_a_missing_column_fails_and_is_named(pulse_home):
+def test_a_missing_column_fails_and_is_named(shared_home):
     frame = pd.DataFrame([observation()]).drop(columns=["note"])
 
     outcome = validate_frame("observations", frame, run_date=RUN_DAY)
@@ -59,7 +59,7 @@ def test_a_missing_column_fails_and_is_named(pulse_home):
     assert "note" in failure
 
 
-def test_content_times_may_reach_the_end_of_the_day_after_the_run(pulse_home):
+def test_content_times_may_reach_the_end_of_the_day_after_the_run(shared_home):
     last_moment = datetime(2026, 11, 27, 23, 59, 59, tzinfo=UTC)
     ok = lake.table_from_rows("posts", [post("p1", published_at=last_moment)])
     late = lake.table_from_rows("posts", [post("p2", published_at=last_moment + timedelta(seconds=1))])
@@ -69,7 +69,7 @@ def test_content_times_may_reach_the_end_of_the_day_after_the_run(pulse_home):
         "expect_column_values_to_be_between(published_at)"]
 
 
-def test_a_date_beyond_pandas_range_fails_instead_of_crashing(pulse_home):
+def test_a_date_beyond_pandas_range_fails_instead_of_crashing(shared_home):
     table = lake.table_from_rows("account_snapshots", [snapshot(snapshot_date=date(9999, 1, 1))])
 
     outcome = validate_frame("account_snapshots", table, run_date=RUN_DAY)
@@ -77,7 +77,7 @@ def test_a_date_beyond_pandas_range_fails_instead_of_crashing(pulse_home):
     assert failed_types(outcome) == ["expect_column_values_to_be_between(snapshot_date)"]
 
 
-def test_an_empty_frame_is_valid(pulse_home):
+def test_an_empty_frame_is_valid(shared_home):
     empty = lake.SCHEMAS["posts"].empty_table().to_pandas()
 
     outcome = validate_frame("posts", empty, run_date=RUN_DAY)
@@ -85,7 +85,7 @@ def test_an_empty_frame_is_valid(pulse_home):
     assert outcome.success and outcome.rows == 0
 
 
-def test_observation_may_not_report_a_last_post_after_the_day_observed(pulse_home):
+def test_observation_may_not_report_a_last_post_after_the_day_observed(shared_home):
     same_day = pd.DataFrame([observation(last_post_on=date(2026, 11, 20))])
     after = pd.DataFrame([observation(last_post_on=date(2026, 11, 21))])
     no_post = pd.DataFrame([observation(last_post_on=None)])
@@ -96,10 +96,10 @@ def test_observation_may_not_report_a_last_post_after_the_day_observed(pulse_hom
         "expect_column_pair_values_a_to_be_greater_than_b(observed_on,last_post_on)"]
 
 
-def test_validate_frame_writes_nothing(pulse_home):
+def test_validate_frame_writes_nothing(shared_home):
     validate_frame("posts", pd.DataFrame([post("p1", views=-1)]), run_date=RUN_DAY)
 
-    assert [p for p in pulse_home.home.rglob("*") if p.is_file()] == []
+    assert [p for p in shared_home.home.rglob("*") if p.is_file()] == []
 
 
 @pytest.mark.parametrize("dataset", sorted(lake.SCHEMAS))

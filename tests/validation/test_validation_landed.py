@@ -284,3 +284,45 @@ def test_a_file_with_wrong_column_types_is_quarantined(pulse_home):
     assert any(f.startswith("expect_column_values_to_be_of_type(reactions)")
                for f in outcome.failed_expectations)
     assert quarantined_file(pulse_home, "posts", "x").exists()
+
+
+def test_an_unreadable_file_is_quarantined_and_the_rest_still_processed(pulse_home, land):
+    directory = lake.partition_dir("posts", "x", RUN_DAY, pulse_home.landing)
+    directory.mkdir(parents=True)
+    broken = directory / "part-broken.parquet"
+    broken.write_bytes(b"not parquet at all")
+    good = land("posts", "facebook", [post("f1", platform="facebook")])
+
+    outcomes = validate_landed([broken, good], data_docs=False)
+
+    assert [o.success for o in outcomes] == [False, True]
+    assert outcomes[0].failed_expectations[0].startswith("read_parquet(file): error")
+    assert quarantined_file(pulse_home, "posts", "x", key="broken").exists()
+    assert quarantined_file(pulse_home, "posts", "x", key="broken") \
+        .with_name("part-broken.result.json").exists()
+    assert len(recorded_runs(pulse_home)) == 2
+
+
+def test_follower_jumps_compare_with_the_lake_the_file_landed_in(pulse_home, tmp_path, land):
+    # A landing file under another lake root is compared with, and published to, that lake.
+    other_lake = tmp_path / "elsewhere" / "lake"
+    yesterday = RUN_DAY - timedelta(days=1)
+    lake.write_partition("account_snapshots", "facebook", yesterday,
+                         lake.table_from_rows("account_snapshots",
+                                              [snapshot(followers=100_000, day=yesterday)]),
+                         root=other_lake)
+    landed = lake.write_partition("account_snapshots", "facebook", RUN_DAY,
+                                  lake.table_from_rows("account_snapshots", [snapshot(followers=5)]),
+                                  root=other_lake / "landing")
+
+    [outcome] = validate_landed([landed], data_docs=False)
+
+    assert outcome.success and len(outcome.warnings) == 1
+    assert outcome.published_to == str(accepted_file(config_paths(other_lake), "account_snapshots",
+                                                     "facebook"))
+
+
+def config_paths(lake_root):
+    from agency_pulse import config
+
+    return config.Paths(lake_root.parent)

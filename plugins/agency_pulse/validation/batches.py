@@ -6,6 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,11 +75,13 @@ def _safe_cast(column: pa.ChunkedArray, expected: pa.DataType) -> pa.ChunkedArra
 def validate_batch(dataset: str, table: pa.Table, *, run_date: date, run_name: str,
                    validated_at: datetime | None = None, platform: str | None = None,
                    type_problems: list[str] | None = None, store: bool = True,
-                   follower_jump: FollowerJumpRule = DEFAULT_FOLLOWER_JUMP) -> BatchVerdict:
+                   follower_jump: FollowerJumpRule = DEFAULT_FOLLOWER_JUMP,
+                   lake_root: Path | None = None) -> BatchVerdict:
     """Run the dataset's suite on the whole table; for account snapshots, flag follower jumps.
 
     ``type_problems`` (from ``conform_table``) count as failures. With ``store`` the GX result
-    is kept for Data Docs.
+    is kept for Data Docs. Follower jumps compare with the accepted lake under ``lake_root``
+    (default: the configured lake).
     """
     gx = runtime()
     frame = to_checkable_frame(table)
@@ -92,7 +95,7 @@ def validate_batch(dataset: str, table: pa.Table, *, run_date: date, run_name: s
     if dataset == "account_snapshots" and platform and table.num_rows and not type_problems \
             and {"account_id", "followers"} <= set(table.column_names):
         accounts = {a for a in table["account_id"].to_pylist() if a is not None}
-        previous = previous_snapshots(accounts, run_date, platform)
+        previous = previous_snapshots(accounts, run_date, platform, root=lake_root)
         warnings = find_follower_jumps(table, previous, follower_jump)
     document = result.to_json_dict()
     document["agency_pulse"] = {"type_problems": list(type_problems or []),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agency_pulse import lake
@@ -81,29 +82,39 @@ def validate_landed(files: list[Path], *, run_id: str | None = None,
     """
     run_id = run_id or f"validation-{uuid.uuid4().hex[:12]}"
     parsed = [LandedFile.parse(Path(f)) for f in files]
-    outcomes = []
-    for landed in parsed:
-        if not landed.path.exists():
-            log.warning("validation: %s is no longer in landing (already validated?); skipped",
-                        landed.path)
-            continue
-        outcomes.append(_validate_one(landed, run_id=run_id, run_date=run_date or landed.day,
-                                      follower_jump=follower_jump))
-    if outcomes:
-        record_outcomes(outcomes)
-        if data_docs:
-            build_data_docs(outcomes)
+    outcomes: list[ValidationOutcome] = []
+    try:
+        for landed in parsed:
+            if not landed.path.exists():
+                log.warning("validation: %s is no longer in landing (already validated?); "
+                            "skipped", landed.path)
+                continue
+            outcomes.append(_validate_one(landed, run_id=run_id,
+                                          run_date=run_date or landed.day,
+                                          follower_jump=follower_jump))
+    finally:
+        # Files already moved must be on record even if a later one raised.
+        if outcomes:
+            record_outcomes(outcomes)
+            if data_docs:
+                build_data_docs(outcomes)
     return outcomes
 
 
 def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
                   follower_jump: FollowerJumpRule) -> ValidationOutcome:
     validated_at = datetime.now(UTC)
-    table, type_problems = conform_table(landed.dataset, pq.read_table(landed.path), strict=True)
-    verdict = validate_batch(
-        landed.dataset, table, run_date=run_date, validated_at=validated_at,
-        run_name=f"{run_id}__{landed.platform}__{landed.day.isoformat()}__{landed.key}",
-        platform=landed.platform, type_problems=type_problems, follower_jump=follower_jump)
+    try:
+        table = pq.read_table(landed.path)
+    except (pa.ArrowException, OSError) as exc:
+        verdict = _unreadable(landed, exc)
+    else:
+        table, type_problems = conform_table(landed.dataset, table, strict=True)
+        verdict = validate_batch(
+            landed.dataset, table, run_date=run_date, validated_at=validated_at,
+            run_name=f"{run_id}__{landed.platform}__{landed.day.isoformat()}__{landed.key}",
+            platform=landed.platform, type_problems=type_problems, follower_jump=follower_jump,
+            lake_root=landed.lake_root)
     outcome = ValidationOutcome(
         run_id=run_id, validated_at=validated_at, dataset=landed.dataset,
         platform=landed.platform, partition_date=landed.day, file=str(landed.path),
@@ -119,6 +130,15 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
         log.error("validation: %s failed: %s", landed.path,
                   "; ".join(verdict.failed_expectations))
     return outcome
+
+
+def _unreadable(landed: LandedFile, exc: Exception) -> BatchVerdict:
+    """A file that is not readable Parquet fails without reaching GX."""
+    failure = f"read_parquet(file): error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return BatchVerdict(success=False, rows=0, evaluated_expectations=1,
+                        failed_expectations=[failure], warnings=[],
+                        result={"success": False, "results": [],
+                                "agency_pulse": {"failed_expectations": [failure], "warnings": []}})
 
 
 def _publish(landed: LandedFile) -> Path:
