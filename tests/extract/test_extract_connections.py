@@ -135,3 +135,13 @@ def test_inside_an_airflow_task_uses_basehook_and_masks_the_token(monkeypatch):
     assert conn.token == TOKEN and conn.extra["insights"] is True
     assert set(masked) == {TOKEN, "s3cr3t"}
     assert set(conn.secrets) == {TOKEN, "s3cr3t"}
+
+
+def test_tokens_are_registered_with_the_real_airflow_secrets_masker():
+    code = ("import airflow.sdk.log; from agency_pulse import connections; "
+            "connections.register_secrets_with_airflow(['EAAB-canary-mask']); "
+            "from airflow.sdk._shared.secrets_masker import redact; "
+            "print(redact('token EAAB-canary-mask here'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "token *** here"
