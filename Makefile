@@ -20,13 +20,15 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 SANDBOX_PORT ?= 8099
 
-.PHONY: help setup venv airflow-home run test test-fast airflow lint bench bench-quick lock clean
+.PHONY: help setup browser venv airflow-home run test test-fast test-distributed reliability airflow up down lint bench bench-quick lock clean
 
 help:
 	@echo "make run      run the whole pipeline once on the sandbox and print a leaderboard"
 	@echo "make test     the full test suite"
 	@echo "make airflow  Airflow standalone with the DAGs on the sandbox (UI on localhost:8080)"
 	@echo "make lint     ruff (incl. AIR3 rules)"
+	@echo "make reliability  faults, crashes, reruns, bad input, secrets: the scenario table"
+	@echo "make up/down  the docker-compose deployment (CeleryExecutor)"
 	@echo "make bench    benchmarks (make bench-quick: a short version)"
 
 venv: $(VENV)/.installed
@@ -46,11 +48,21 @@ $(AIRFLOW_HOME)/.ready: $(VENV)/.installed
 
 setup: venv airflow-home
 
+# The browser test drives Debian's Chromium headless; install it where it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium and chromium-driver for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "the browser test needs Chromium: sudo apt-get install -y chromium chromium-driver" >&2; \
+	  fi; }
+
 run: setup
 	$(BIN)/agency-pulse run
 	@$(BIN)/agency-pulse report | sed 's/^/Report:             /'
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-fast: setup
@@ -58,6 +70,18 @@ test-fast: setup
 
 airflow: setup
 	$(BIN)/python -m agency_pulse.airflow_setup --standalone --sandbox-port $(SANDBOX_PORT)
+
+reliability: setup
+	$(BIN)/python -m reliability.run
+
+test-distributed: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m distributed --run-distributed
+
+up:
+	docker compose up -d --build
+
+down:
+	docker compose down
 
 lint: venv
 	$(BIN)/ruff check dags plugins tests
