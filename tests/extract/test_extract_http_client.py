@@ -41,6 +41,15 @@ def test_honours_retry_after_header(fake_api, make_client, sleeps):
     assert sleeps == [7.0]
 
 
+def test_honours_retry_after_as_an_http_date(fake_api, make_client, sleeps):
+    import email.utils
+
+    when = email.utils.formatdate(1_700_000_000 + 30, usegmt=True)
+    fake_api.on("/v24.0/me", (503, {}, {"Retry-After": when}), {"id": "1"})
+    make_client().get_json(f"{BASE}/me")
+    assert sleeps == [30.0]
+
+
 def test_honours_x_rate_limit_reset(fake_api, make_client, sleeps):
     reset = str(int(1_700_000_000 + 42))
     fake_api.on("/2/users/by", (429, {"title": "Too Many Requests", "status": 429},
