@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if not args.verbose:  # GX sets its own loggers to INFO; the CLI prints what matters
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
