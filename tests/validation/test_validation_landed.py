@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -23,6 +24,9 @@ from validation_samples import (
     post,
     snapshot,
 )
+
+# Data Docs have their own tests; the others skip rendering to stay fast.
+validate_without_docs = partial(validate_landed, data_docs=False)
 
 
 def accepted_file(paths, dataset, platform, day=RUN_DAY, key="all"):
@@ -95,8 +99,7 @@ def test_each_rule_failing_quarantines_the_file(pulse_home, land, dataset, platf
                                                 expectation):
     landed = land(dataset, platform, rows)
 
-    # Data Docs have their own tests; skipping them keeps this long parametrisation fast.
-    [outcome] = validate_landed([landed], run_id="run-bad", data_docs=False)
+    [outcome] = validate_without_docs([landed], run_id="run-bad")
 
     quarantined = quarantined_file(pulse_home, dataset, platform)
     assert not outcome.success
@@ -124,7 +127,7 @@ def test_good_files_are_published_even_when_another_fails(pulse_home, land):
     good = land("posts", "facebook", [post("f1", platform="facebook", account_id="facebook:c")])
     bad = land("posts", "x", [post("x1", comments=-1)])
 
-    outcomes = validate_landed([good, bad], run_id="run-mixed")
+    outcomes = validate_without_docs([good, bad], run_id="run-mixed")
 
     assert [o.success for o in outcomes] == [True, False]
     assert accepted_file(pulse_home, "posts", "facebook").exists()
@@ -144,7 +147,7 @@ def test_fetch_time_of_a_backfill_is_not_future(pulse_home, land):
     landed = land("account_snapshots", "facebook",
                   [snapshot(day=old_day, fetched_at=today_fetch)], day=old_day)
 
-    [outcome] = validate_landed([landed])
+    [outcome] = validate_without_docs([landed])
 
     assert outcome.success, outcome.failed_expectations
 
@@ -155,13 +158,13 @@ def test_follower_jump_is_a_warning_and_still_published(pulse_home, land):
         snapshot("facebook:culture.az", 1500, day=yesterday),
         snapshot("facebook:tourism.az", 2000, day=yesterday),
         snapshot("facebook:small.az", 40, day=yesterday)], day=yesterday)
-    assert validate_landed([earlier])[0].success
+    assert validate_without_docs([earlier])[0].success
 
     today = land("account_snapshots", "facebook", [
         snapshot("facebook:culture.az", 1600),          # ordinary growth
         snapshot("facebook:tourism.az", 150),            # fell more than 10x
         snapshot("facebook:small.az", 4000)])            # small base: ignored
-    [outcome] = validate_landed([today], run_id="run-jump")
+    [outcome] = validate_without_docs([today], run_id="run-jump")
 
     assert outcome.success and outcome.failed_expectations == []
     assert len(outcome.warnings) == 1
@@ -175,11 +178,11 @@ def test_follower_jump_factor_is_configurable(pulse_home, land):
     from agency_pulse.validation import FollowerJumpRule
 
     yesterday = RUN_DAY - timedelta(days=1)
-    validate_landed([land("account_snapshots", "facebook", [snapshot(followers=1000, day=yesterday)],
+    validate_without_docs([land("account_snapshots", "facebook", [snapshot(followers=1000, day=yesterday)],
                           day=yesterday)])
     today = land("account_snapshots", "facebook", [snapshot(followers=2500)])
 
-    [outcome] = validate_landed([today], follower_jump=FollowerJumpRule(factor=2.0))
+    [outcome] = validate_without_docs([today], follower_jump=FollowerJumpRule(factor=2.0))
 
     assert outcome.success and len(outcome.warnings) == 1
 
@@ -191,7 +194,7 @@ def test_every_dataset_accepts_a_valid_and_an_empty_batch(pulse_home, land):
         landed += [land(dataset, platform, [SAMPLE_ROWS[dataset]()], key="valid"),
                    land(dataset, platform, [], key="empty")]
 
-    outcomes = validate_landed(landed, data_docs=False)
+    outcomes = validate_without_docs(landed)
 
     assert [(o.dataset, o.success, o.rows) for o in outcomes] == [
         (dataset, True, rows) for dataset in sorted(lake.SCHEMAS) for rows in (1, 0)], \
@@ -201,9 +204,9 @@ def test_every_dataset_accepts_a_valid_and_an_empty_batch(pulse_home, land):
 
 def test_revalidating_a_day_replaces_the_accepted_partition(pulse_home, land):
     # An earlier partial run left a keyed file; a whole-day rerun (key "all") replaces it.
-    validate_landed([land("posts", "x", [post("old")], key="batch1")])
-    validate_landed([land("posts", "x", [post("p1"), post("p2")])])
-    [outcome] = validate_landed([land("posts", "x", [post("p1", reactions=99)])])
+    validate_without_docs([land("posts", "x", [post("old")], key="batch1")])
+    validate_without_docs([land("posts", "x", [post("p1"), post("p2")])])
+    [outcome] = validate_without_docs([land("posts", "x", [post("p1", reactions=99)])])
 
     directory = lake.partition_dir("posts", "x", RUN_DAY, pulse_home.lake)
     assert outcome.success
@@ -214,10 +217,10 @@ def test_revalidating_a_day_replaces_the_accepted_partition(pulse_home, land):
 
 
 def test_a_fixed_rerun_clears_the_quarantined_version(pulse_home, land):
-    validate_landed([land("posts", "x", [post("p1", shares=-1)])])
+    validate_without_docs([land("posts", "x", [post("p1", shares=-1)])])
     assert quarantined_file(pulse_home, "posts", "x").exists()
 
-    [outcome] = validate_landed([land("posts", "x", [post("p1")])])
+    [outcome] = validate_without_docs([land("posts", "x", [post("p1")])])
 
     assert outcome.success
     assert not quarantined_file(pulse_home, "posts", "x").exists()
@@ -225,8 +228,8 @@ def test_a_fixed_rerun_clears_the_quarantined_version(pulse_home, land):
 
 
 def test_a_failed_rerun_keeps_the_accepted_version(pulse_home, land):
-    validate_landed([land("posts", "x", [post("p1")])])
-    validate_landed([land("posts", "x", [post("p1", views=-5)])])
+    validate_without_docs([land("posts", "x", [post("p1")])])
+    validate_without_docs([land("posts", "x", [post("p1", views=-5)])])
 
     table = lake.read_dataset("posts", root=pulse_home.lake)
     assert table.column("views").to_pylist() == [500]
@@ -255,9 +258,9 @@ def test_data_docs_keep_earlier_runs(pulse_home, land):
 
 def test_a_file_already_moved_is_skipped(pulse_home, land):
     landed = land("posts", "x", [post("p1")])
-    validate_landed([landed])
+    validate_without_docs([landed])
 
-    assert validate_landed([landed]) == []
+    assert validate_without_docs([landed]) == []
 
 
 def test_a_path_outside_the_landing_layout_is_refused(pulse_home, tmp_path):
@@ -278,7 +281,7 @@ def test_a_file_with_wrong_column_types_is_quarantined(pulse_home):
                              pa.array(["ten"]))
     pq.write_table(table, directory / "part-all.parquet")
 
-    [outcome] = validate_landed([directory / "part-all.parquet"])
+    [outcome] = validate_without_docs([directory / "part-all.parquet"])
 
     assert not outcome.success
     assert any(f.startswith("expect_column_values_to_be_of_type(reactions)")
@@ -293,7 +296,7 @@ def test_an_unreadable_file_is_quarantined_and_the_rest_still_processed(pulse_ho
     broken.write_bytes(b"not parquet at all")
     good = land("posts", "facebook", [post("f1", platform="facebook")])
 
-    outcomes = validate_landed([broken, good], data_docs=False)
+    outcomes = validate_without_docs([broken, good])
 
     assert [o.success for o in outcomes] == [False, True]
     assert outcomes[0].failed_expectations[0].startswith("read_parquet(file): error")
@@ -315,7 +318,7 @@ def test_follower_jumps_compare_with_the_lake_the_file_landed_in(pulse_home, tmp
                                   lake.table_from_rows("account_snapshots", [snapshot(followers=5)]),
                                   root=other_lake / "landing")
 
-    [outcome] = validate_landed([landed], data_docs=False)
+    [outcome] = validate_without_docs([landed])
 
     assert outcome.success and len(outcome.warnings) == 1
     assert outcome.published_to == str(accepted_file(config_paths(other_lake), "account_snapshots",
