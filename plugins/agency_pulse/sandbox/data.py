@@ -456,10 +456,16 @@ class SandboxWorld:
             kind = "video"
         else:
             kind = rng.choices(["status", "photo", "album", "link", "shared"], weights=[20, 45, 10, 15, 10])[0]
-        reactions = int(audience * account.engagement_rate * math.exp(rng.gauss(0, 0.8)))
+        spread = math.exp(rng.gauss(0, 0.8))
+        if account.platform == "youtube":
+            # Videos travel beyond the subscribers; likes follow the views.
+            views = int(audience * rng.uniform(0.3, 5.0) * spread)
+            reactions = int(views * rng.uniform(0.01, 0.05))
+        else:
+            views = int(audience * rng.uniform(0.05, 0.8) * (3 if kind in ("video", "live") else 1))
+            reactions = int(audience * account.engagement_rate * spread)
         comments = int(reactions * rng.uniform(0.02, 0.2))
         shares = 0 if rng.random() < 0.3 else int(reactions * rng.uniform(0.01, 0.15))
-        views = int(audience * rng.uniform(0.05, 0.8) * (3 if kind in ("video", "live") else 1))
         duration = rng.randint(1200, 7200) if kind == "live" else rng.randint(30, 900)
         return Post(account_number=account.number, year=year, index=index,
                     published_at=published, kind=kind, final_reactions=reactions,
