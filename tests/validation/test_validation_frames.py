@@ -112,3 +112,22 @@ def test_every_dataset_has_a_suite_on_its_keys(dataset):
     assert "expect_table_columns_to_match_set" in types
     assert set(rules.key_columns) <= set(lake.SCHEMAS[dataset].names)
     assert ("expect_compound_columns_to_be_unique" in types) == (len(rules.key_columns) > 1)
+
+
+def test_a_timestamp_beyond_pandas_range_fails_instead_of_crashing(shared_home):
+    far = datetime(9999, 1, 1, tzinfo=UTC)
+    table = lake.table_from_rows("posts", [post("p1", published_at=far, fetched_at=far)])
+
+    outcome = validate_frame("posts", table, run_date=RUN_DAY)
+
+    assert failed_types(outcome) == ["expect_column_values_to_be_between(published_at)",
+                                     "expect_column_values_to_be_between(fetched_at)"]
+
+
+def test_a_column_of_mixed_values_is_reported_not_raised(shared_home):
+    frame = pd.DataFrame([observation(), observation(account_id="telegram:b")])
+    frame["followers"] = pd.Series([10, "ten"], dtype=object)
+
+    outcome = validate_frame("observations", frame, run_date=RUN_DAY)
+
+    assert "expect_column_values_to_be_of_type(followers)" in failed_types(outcome)

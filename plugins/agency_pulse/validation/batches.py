@@ -47,8 +47,8 @@ def conform_table(dataset: str, data, *, strict: bool) -> tuple[pa.Table, list[s
     type that casts safely is converted.
     """
     schema = lake.SCHEMAS[dataset]
-    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-    problems = []
+    problems: list[str] = []
+    table = data if isinstance(data, pa.Table) else _table_from_pandas(data, problems)
     columns = {}
     for name in table.column_names:
         column = table[name]
@@ -63,6 +63,18 @@ def conform_table(dataset: str, data, *, strict: bool) -> tuple[pa.Table, list[s
                     column = cast
         columns[name] = column
     return pa.table(columns) if columns else table, problems
+
+
+def _table_from_pandas(frame, problems: list[str]) -> pa.Table:
+    """Convert column by column so one unconvertible column is reported, not raised."""
+    columns = {}
+    for name in frame.columns:
+        try:
+            columns[str(name)] = pa.array(frame[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            problems.append(f"expect_column_values_to_be_of_type({name}): "
+                            f"mixed or unsupported values ({type(exc).__name__})")
+    return pa.table(columns) if columns else pa.table({})
 
 
 def _safe_cast(column: pa.ChunkedArray, expected: pa.DataType) -> pa.ChunkedArray | None:
@@ -134,7 +146,8 @@ def _clamp_to_nanosecond_range(column: pa.ChunkedArray) -> pa.ChunkedArray:
         return column
     first = pa.scalar(_NS_FIRST_DAY, pa.date32()).cast(column.type)
     last = pa.scalar(_NS_LAST_DAY, pa.date32()).cast(column.type)
-    return pc.min_element_wise(pc.max_element_wise(column, first), last)
+    column = pc.if_else(pc.less(column, first), first, column)
+    return pc.if_else(pc.greater(column, last), last, column)
 
 
 def describe_failure(result) -> str:
