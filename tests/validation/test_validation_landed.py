@@ -205,10 +205,11 @@ def test_every_dataset_accepts_a_valid_and_an_empty_batch(pulse_home, land):
 def test_revalidating_a_day_replaces_the_accepted_partition(pulse_home, land):
     # An earlier partial run left a keyed file; a whole-day rerun (key "all") replaces it.
     validate_without_docs([land("posts", "x", [post("old")], key="batch1")])
-    validate_without_docs([land("posts", "x", [post("p1"), post("p2")])])
+    [first] = validate_without_docs([land("posts", "x", [post("p1"), post("p2")])])
     [outcome] = validate_without_docs([land("posts", "x", [post("p1", reactions=99)])])
 
     directory = lake.partition_dir("posts", "x", RUN_DAY, pulse_home.lake)
+    assert first.superseded == [str(directory / "part-batch1.parquet")]
     assert outcome.success
     assert sorted(p.name for p in directory.glob("*.parquet")) == ["part-all.parquet"]
     table = lake.read_dataset("posts", root=pulse_home.lake)
@@ -223,6 +224,8 @@ def test_a_fixed_rerun_clears_the_quarantined_version(pulse_home, land):
     [outcome] = validate_without_docs([land("posts", "x", [post("p1")])])
 
     assert outcome.success
+    assert outcome.superseded == [str(quarantined_file(pulse_home, "posts", "x")), str(
+        quarantined_file(pulse_home, "posts", "x").with_name("part-all.result.json"))]
     assert not quarantined_file(pulse_home, "posts", "x").exists()
     assert not quarantined_file(pulse_home, "posts", "x").with_name("part-all.result.json").exists()
 

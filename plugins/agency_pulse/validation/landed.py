@@ -122,7 +122,8 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
         evaluated_expectations=verdict.evaluated_expectations,
         failed_expectations=verdict.failed_expectations, warnings=verdict.warnings)
     if verdict.success:
-        outcome.published_to = str(_publish(landed))
+        target, superseded = _publish(landed)
+        outcome.published_to, outcome.superseded = str(target), [str(p) for p in superseded]
         for warning in verdict.warnings:
             log.warning("validation: %s: %s", landed.path.name, warning)
     else:
@@ -130,6 +131,11 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
         log.error("validation: %s failed: %s", landed.path,
                   "; ".join(verdict.failed_expectations))
     return outcome
+
+
+def _result_path(parquet_path: Path) -> Path:
+    """part-{k}.parquet -> part-{k}.result.json beside it."""
+    return parquet_path.with_name(parquet_path.name.removesuffix(".parquet") + ".result.json")
 
 
 def _unreadable(landed: LandedFile, exc: Exception) -> BatchVerdict:
@@ -141,26 +147,27 @@ def _unreadable(landed: LandedFile, exc: Exception) -> BatchVerdict:
                                 "agency_pulse": {"failed_expectations": [failure], "warnings": []}})
 
 
-def _publish(landed: LandedFile) -> Path:
+def _publish(landed: LandedFile) -> tuple[Path, list[Path]]:
+    """Move the file into the accepted lake; return it and the files it superseded."""
     target = landed.zone_path(landed.lake_root)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(landed.path, target)
+    superseded = []
     if landed.key == "all":
         # A whole platform-day replaces the accepted partition, like lake.write_partition.
-        for other in target.parent.glob("part-*.parquet"):
-            if other != target:
-                other.unlink()
+        superseded += [other for other in target.parent.glob("part-*.parquet") if other != target]
     # An earlier, failed version of the same file is now superseded.
     stale = landed.zone_path(landed.lake_root / "quarantine")
-    for leftover in (stale, stale.with_name(stale.name.removesuffix(".parquet") + ".result.json")):
-        leftover.unlink(missing_ok=True)
-    return target
+    superseded += [leftover for leftover in (stale, _result_path(stale)) if leftover.exists()]
+    for path in superseded:
+        path.unlink(missing_ok=True)
+    return target, superseded
 
 
 def _quarantine(landed: LandedFile, verdict: BatchVerdict) -> Path:
     target = landed.zone_path(landed.lake_root / "quarantine")
     target.parent.mkdir(parents=True, exist_ok=True)
-    result_path = target.with_name(target.name.removesuffix(".parquet") + ".result.json")
+    result_path = _result_path(target)
     document = dict(verdict.result)
     document["agency_pulse"] = {**document.get("agency_pulse", {}), "file": str(landed.path),
                                 "quarantined_to": str(target)}

@@ -37,7 +37,9 @@ class ValidationOutcome:
     """One batch's validation: one row of ``VALIDATION_RUNS_SCHEMA``.
 
     ``failed_expectations`` and ``warnings`` are lists here, JSON strings in the record.
-    ``published_to`` (not recorded) is where an accepted file now lives.
+    Not recorded: ``published_to``, where an accepted file now lives, and ``superseded``,
+    the files its publication removed (the rest of a replaced partition, an old quarantined
+    copy), for whoever mirrors the lake elsewhere.
     """
 
     run_id: str
@@ -53,11 +55,13 @@ class ValidationOutcome:
     warnings: list[str] = field(default_factory=list)
     quarantined_to: str | None = None
     published_to: str | None = None
+    superseded: list[str] = field(default_factory=list)
 
     def record(self) -> dict:
         """This outcome as a row of ``VALIDATION_RUNS_SCHEMA``."""
         row = asdict(self)
         row.pop("published_to")
+        row.pop("superseded")
         row["failed_expectations"] = json.dumps(self.failed_expectations, ensure_ascii=False)
         row["warnings"] = json.dumps(self.warnings, ensure_ascii=False)
         return row
