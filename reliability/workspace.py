@@ -125,11 +125,17 @@ def open_workspace(registry: Path | str = BASELINE_REGISTRY, *, day: date = RUN_
                    seed: int = SEED, faults: dict | None = None,
                    canaries: Mapping[str, str] | None = None, with_sandbox: bool = True,
                    extra_env: Mapping[str, str | None] | None = None,
-                   keep: bool = False) -> Iterator[Workspace]:
-    """A fresh home and sandbox for the block; the environment and temp files are restored."""
+                   registry_text: str | None = None, keep: bool = False) -> Iterator[Workspace]:
+    """A fresh home and sandbox for the block; the environment and temp files are restored.
+
+    ``registry_text`` (YAML) is written beside the home and used instead of ``registry``.
+    """
     parent = Path(tempfile.mkdtemp(prefix="agency-pulse-reliability-"))
     home = parent / "home"
     home.mkdir()
+    if registry_text is not None:
+        registry = parent / "registry.yaml"
+        registry.write_text(registry_text, encoding="utf-8")
     registry = Path(registry).resolve()
     env: dict[str, str | None] = {
         "AGENCY_PULSE_HOME": str(home), "AGENCY_PULSE_REGISTRY": str(registry),

@@ -82,6 +82,21 @@ class Registry:
                      and a.account_id == wanted), None)
 
 
+class _RegistryLoader(yaml.SafeLoader):
+    """SafeLoader that leaves an impossible date (2026-13-45) as text, so the registry's own
+    date check names its path instead of YAML raising a bare ValueError."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_RegistryLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def load_registry(path: str | Path | None = None) -> Registry:
     """Load and validate the registry YAML; raise RegistryError naming the bad path."""
     path = Path(path) if path else registry_path()
@@ -92,7 +107,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
     except UnicodeDecodeError as exc:
         raise RegistryError(f"registry {path}: not UTF-8 (byte {exc.start})") from None
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_RegistryLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -1,0 +1,205 @@
+"""Scenario 5, bad input: the corpus of broken registries, observation CSVs and API bodies.
+
+Every bad input must give a clear one-line error naming the input and the place (or fail
+just the affected account with the reason, or quarantine the bad batch), while the good
+input beside it is loaded; spreadsheet formulas never reach a CSV export unescaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from agency_pulse import config, lake
+
+from reliability.canned_api import CannedApi
+from reliability.verdict import ScenarioResult
+from reliability.workspace import RUN_DAY, environment, open_workspace
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CORPUS = PROJECT_ROOT / "tests" / "reliability" / "corpus"
+OBSERVATIONS_CORPUS = PROJECT_ROOT / "tests" / "observations" / "corpus"
+# The observations corpus is written for this day (its "future" dates are after it).
+OBSERVATIONS_TODAY = date(2026, 6, 30)
+API_REGISTRY = """agencies:
+- id: corpus
+  name: Corpus Agency
+  accounts:
+  - {platform: x, handle: good_one}
+  - {platform: x, handle: bad_one}
+"""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def registry_cases(result: ScenarioResult) -> None:
+    """Each broken registry: RegistryError, one line, naming the file and the place."""
+    from agency_pulse.errors import RegistryError
+    from agency_pulse.registry import load_registry
+
+    files = sorted((CORPUS / "registry").glob("*.yaml"))
+    problems = []
+    for path in files:
+        expected = path.read_bytes().split(b"\n", 1)[0].decode("ascii").removeprefix("# expect: ")
+        try:
+            load_registry(path)
+            problems.append(f"{path.name}: accepted")
+            continue
+        except RegistryError as exc:
+            message = str(exc)
+        if "\n" in message or path.name not in message or expected not in message:
+            problems.append(f"{path.name}: {message!r} (wanted {expected!r})")
+    cli_line = _cli_error_line(files[0]) if files else ""
+    cli_ok = cli_line.count("\n") == 0 and files and files[0].name in cli_line
+    result.check("registry corpus", not problems and cli_ok,
+                 f"{len(files) - len(problems)}/{len(files)} broken registries refused with a "
+                 f"one-line error naming file and place; `agency-pulse build` says: "
+                 f"{cli_line.strip()[:110]!r}" + (f"; {problems[:3]}" if problems else ""))
+
+
+def _cli_error_line(registry: Path) -> str:
+    """What ``agency-pulse build`` prints on stderr with this registry (exit status checked)."""
+    from agency_pulse import cli
+
+    stderr = io.StringIO()
+    with (contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()),
+          environment({"AGENCY_PULSE_REGISTRY": str(registry)})):
+        status = cli.main(["build"])
+    text = stderr.getvalue().rstrip("\n")
+    return text if status == 1 else f"exit {status}: {text}"
+
+
+def observation_cases(result: ScenarioResult, ws) -> None:
+    """Every bad CSV of the observations corpus is refused whole; good ones and the
+    formula file load; the formula notes come out of a CSV export escaped."""
+    from agency_pulse import cli, warehouse
+    from agency_pulse.errors import UserInputError
+    from agency_pulse.observations import import_observations
+    from agency_pulse.registry import load_registry
+
+    registry = load_registry(OBSERVATIONS_CORPUS / "registry.yaml")
+    bad = sorted((OBSERVATIONS_CORPUS / "bad").glob("*.csv"))
+    problems = []
+    for path in bad:
+        try:
+            import_observations(path, registry=registry, today=OBSERVATIONS_TODAY)
+            problems.append(f"{path.name}: accepted")
+        except UserInputError as exc:
+            first = str(exc).splitlines()[0]
+            if not first.startswith(path.name) or "nothing imported" not in first:
+                problems.append(f"{path.name}: {first!r}")
+    landed_after_bad = len(list(ws.paths.lake.rglob("*.parquet")))
+    good = sorted((OBSERVATIONS_CORPUS / "good").glob("*.csv")) + sorted(
+        (CORPUS / "observations").glob("*.csv"))
+    loaded = 0
+    for path in good:
+        try:
+            loaded += import_observations(path, registry=registry, today=OBSERVATIONS_TODAY).rows
+        except Exception as exc:  # reported below
+            problems.append(f"{path.name} refused: {str(exc).splitlines()[0]}")
+    result.check("observation CSV corpus", not problems and landed_after_bad == 0,
+                 f"{len(bad) - len([p for p in problems if 'accepted' in p])}/{len(bad)} bad "
+                 f"files refused whole (negative counts, future dates, unknown agencies, "
+                 f"duplicate rows, non-UTF-8...), {landed_after_bad} files landed by them; "
+                 f"{len(good)} good files loaded ({loaded} rows)"
+                 + (f"; {problems[:3]}" if problems else ""))
+
+    warehouse.build()  # the workspace's registry is the observations corpus registry
+    export = ws.parent / "notes.csv"
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = cli.main(["query", "select note from staging.lake_observations "
+                                    "where note is not null order by note", "--output", str(export)])
+    cells = [row[0] for row in csv.reader(export.open(encoding="utf-8"))][1:] if status == 0 else []
+    formulas = [c for c in cells if "cmd|" in c or "HYPERLINK" in c or "SUM(" in c]
+    unescaped = [c for c in cells if c.startswith(FORMULA_START)]
+    result.check("formulas escaped in CSV export",
+                 status == 0 and len(formulas) == 4 and not unescaped,
+                 f"export exit {status}; {len(formulas)} formula notes exported, "
+                 f"{len(unescaped)} unescaped" + (f": {unescaped[:2]}" if unescaped else
+                                                  f" (e.g. {formulas[0][:24]!r})" if formulas else ""))
+
+
+def api_cases(result: ScenarioResult, ws) -> None:
+    """Each canned X answer through ``run_platform``: statuses, reasons, quarantine, landing."""
+    from agency_pulse.connections import PlatformConnection
+    from agency_pulse.extract import PlatformRunFailed, run_platform
+    from agency_pulse.validation import validate_landed
+
+    cases = sorted((CORPUS / "api_x").glob("*.json"))
+    passed, problems = [], []
+    with CannedApi() as api:
+        connection = PlatformConnection(platform="x", base_url=f"{api.url}/2",
+                                        token="corpus-bearer-token", source="airflow")
+        # Each case lands on its own day, earlier than the previous one, so no case's
+        # accepted data is "before" a later case's day (no incremental state between them).
+        for number, path in enumerate(cases):
+            case = json.loads(path.read_text(encoding="utf-8"))
+            day = RUN_DAY - timedelta(days=number)
+            api.use(case.get("routes", {}))
+            try:
+                run_platform("x", day, connection=connection, run_id=f"corpus-{path.stem}")
+            except PlatformRunFailed:
+                pass  # the extract_log says why; judged below
+            landing = sorted(ws.paths.landing.glob(f"*/platform=x/date={day}/part-*.parquet"))
+            outcomes = validate_landed(landing, run_id=f"corpus-{path.stem}", run_date=day,
+                                       data_docs=False)
+            trouble = _judge_api_case(case, day, outcomes)
+            (problems if trouble else passed).append(f"{path.stem}: {trouble}" if trouble
+                                                      else path.stem)
+    result.check("API body corpus", not problems,
+                 f"{len(passed)}/{len(cases)} canned X answers handled as expected "
+                 f"({', '.join(passed)})" + (f"; FAILED {problems}" if problems else ""))
+
+
+def _judge_api_case(case: dict, day: date, outcomes: list) -> str | None:
+    accepted = config.paths().lake
+    log_file = lake.partition_dir("extract_log", "x", day, accepted) / "part-all.parquet"
+    if not log_file.exists():
+        return "no accepted extract_log"
+    rows = pq.read_table(log_file).to_pylist()
+    statuses = {r["account_id"]: r["status"] for r in rows}
+    reasons = {r["account_id"]: r["reason"] or "" for r in rows}
+    if statuses != case["expect"]:
+        return f"statuses {statuses}, expected {case['expect']} (reasons {reasons})"
+    wanted = case.get("reason_contains")
+    failing = [a for a, s in statuses.items() if s != "ok"]
+    if wanted and not any(wanted in reasons[a] and "\n" not in reasons[a] for a in failing):
+        return f"reason {reasons} lacks {wanted!r}"
+    quarantined = sorted(o.dataset for o in outcomes if not o.success)
+    if quarantined != sorted(case.get("quarantined", [])):
+        return f"quarantined {quarantined}, expected {case.get('quarantined', [])}"
+    snapshots = lake.partition_dir("account_snapshots", "x", day, accepted) / "part-all.parquet"
+    captured = pq.read_table(snapshots).column("account_id").to_pylist() if snapshots.exists() else []
+    # An account failed after its counts were read keeps its snapshot (the case says so).
+    wanted_snapshots = sorted(case.get("snapshots", [a for a, s in statuses.items() if s == "ok"]))
+    if sorted(captured) != wanted_snapshots:
+        return f"accepted snapshots for {sorted(captured)}, expected {wanted_snapshots}"
+    for account_id, count in case.get("landed_posts", {}).items():
+        posts = lake.partition_dir("posts", "x", day, accepted) / "part-all.parquet"
+        have = (pq.read_table(posts).column("account_id").to_pylist().count(account_id)
+                if posts.exists() else 0)
+        if have != count:
+            return f"{have} posts of {account_id} accepted, expected {count}"
+    return None
+
+
+def bad_input_corpus() -> ScenarioResult:
+    result = ScenarioResult(
+        "bad_input_corpus",
+        injected="tests/reliability/corpus (broken registries; X answers with missing fields, "
+                 "new fields, wrong types, HTML, a looping cursor, a 50,000-post page, a 2099 "
+                 "post) and tests/observations/corpus (negative counts, future dates, unknown "
+                 "agencies, duplicate rows, non-UTF-8, formulas)",
+        expected="one-line errors naming input and place; bad file refused whole or bad account "
+                 "failed with the reason or bad batch quarantined; good input loaded; formulas "
+                 "escaped in CSV exports")
+    registry_cases(result)
+    with open_workspace(registry_text=API_REGISTRY, with_sandbox=False) as ws:
+        api_cases(result, ws)
+    with open_workspace(OBSERVATIONS_CORPUS / "registry.yaml", with_sandbox=False) as ws:
+        observation_cases(result, ws)
+    return result

@@ -1,0 +1,90 @@
+"""Find SQL built from text at run time in the package: every ``execute``/``sql``/``query``
+call whose SQL argument is an f-string, a ``+``/``%`` expression or a ``.format`` call, and
+every such string that reads like SQL wherever it is built (it may be executed later)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SQL_METHODS = {"execute", "executemany", "sql", "query", "read_sql", "read_sql_query"}
+# Interpolated names that hold identifiers from our own constants or code-built fragments
+# (reviewed: table/schema names from lake.SCHEMAS, warehouse.SCHEMAS, MARTS, LAYERS and
+# model files; column lists quoted from lake.SCHEMAS), never a data value.
+IDENTIFIER_NAMES = {
+    "schema", "table", "view", "select", "partition", "latest", "name", "qualified",
+    "qualified_name", "dataset", "mart", "columns", "column", "order", "source", "target",
+    "relation", "table_name", "schema_name", "grain", "suffix",
+}
+_LOOKS_LIKE_SQL = re.compile(r"\b(select\b.*\bfrom|insert\s+into|delete\s+from|update\s+\w+\s+set|"
+                             r"create\s+(or\s+replace\s+)?(table|view|schema)|\bwhere\b)",
+                             re.IGNORECASE | re.DOTALL)
+# A run of "?" placeholders (", ".join(["?"] * n)) binds values, it does not embed them.
+_PLACEHOLDERS = re.compile(r"""^['"], ['"]\.join\(\[['"]\?['"]\] \* \w+\)$""")
+
+
+@dataclass(frozen=True)
+class DynamicSql:
+    """One call site building SQL from text, and the expressions it interpolates."""
+
+    file: str
+    line: int
+    expressions: tuple[str, ...]
+
+    @property
+    def carries_data(self) -> bool:
+        """True when an interpolated expression is not a reviewed identifier name."""
+        return any(_base_name(e) not in IDENTIFIER_NAMES and not _PLACEHOLDERS.match(e)
+                   for e in self.expressions)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} ({', '.join(self.expressions) or 'concatenation'})"
+
+
+def _base_name(expression: str) -> str:
+    """``model.sql`` -> ``sql``; ``self.table`` -> ``table``; ``f(x)`` -> the call text."""
+    return expression.rsplit(".", 1)[-1]
+
+
+def _interpolated(node: ast.AST) -> list[str] | None:
+    """The expressions a dynamic SQL argument interpolates, or None when it is a literal."""
+    if isinstance(node, ast.JoinedStr):
+        return [ast.unparse(v.value) for v in node.values if isinstance(v, ast.FormattedValue)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Mod):
+        parts = []
+        for side in (node.left, node.right):
+            inner = _interpolated(side)
+            if inner is None and not isinstance(side, ast.Constant):
+                parts.append(ast.unparse(side))
+            elif inner:
+                parts.extend(inner)
+        return parts
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "format"):
+        return [ast.unparse(a) for a in [*node.args, *(k.value for k in node.keywords)]]
+    return None
+
+
+def scan(package: Path) -> list[DynamicSql]:
+    """Every call site under ``package`` passing dynamically built text as SQL."""
+    found: dict[tuple[str, int], DynamicSql] = {}
+    for path in sorted(package.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        where = str(path.relative_to(package.parent))
+        # Error messages may quote SQL shapes; they are never executed.
+        in_raise = {id(n) for r in ast.walk(tree) if isinstance(r, ast.Raise) for n in ast.walk(r)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in SQL_METHODS and node.args):
+                expressions = _interpolated(node.args[0])
+                if expressions is not None:
+                    found[(where, node.lineno)] = DynamicSql(where, node.lineno, tuple(expressions))
+            elif (isinstance(node, ast.JoinedStr) and (where, node.lineno) not in found
+                  and id(node) not in in_raise):
+                text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+                if _LOOKS_LIKE_SQL.search(text):
+                    found[(where, node.lineno)] = DynamicSql(where, node.lineno,
+                                                             tuple(_interpolated(node) or ()))
+    return sorted(found.values(), key=lambda d: (d.file, d.line))
