@@ -8,13 +8,12 @@ reads real extracts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import yaml
-
 from agency_pulse import lake
 from agency_pulse.config import PLATFORMS
 
@@ -73,7 +72,7 @@ def write_snapshots(workload: Workload, root: Path, days: list[date] | None = No
         for day in days or _days(workload.start, workload.days):
             t = (day - workload.start).days
             followers = np.maximum(0, base * np.exp(daily_growth * t)).astype(np.int64)
-            fetched = datetime(day.year, day.month, day.day, 6, tzinfo=timezone.utc)
+            fetched = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
             table = pa.table({
                 "snapshot_date": pa.array([day] * n, pa.date32()),
                 "account_id": account_col, "agency_id": agency_col,
@@ -99,8 +98,8 @@ def write_posts(workload: Workload, root: Path, *, start: date | None = None,
     total = posts if posts is not None else workload.posts
     per_platform = total // len(PLATFORMS)
     span = (end - start).days + 1
-    start_s = int((datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
-                   - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds())
+    start_s = int((datetime(start.year, start.month, start.day, tzinfo=UTC)
+                   - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
     written = 0
     for p_index, platform in enumerate(PLATFORMS):
         handles = np.array([f"{platform}:{h}" for h in ids[platform]], dtype=object)
@@ -133,7 +132,7 @@ def write_posts(workload: Workload, root: Path, *, start: date | None = None,
                 "views_rounding": pa.nulls(n, pa.string()),
                 "fetched_on": pa.array([fetch_day] * n, pa.date32()),
                 "fetched_at": pa.array([datetime(fetch_day.year, fetch_day.month, fetch_day.day, 6,
-                                                 tzinfo=timezone.utc)] * n, lake.UTC_TS),
+                                                 tzinfo=UTC)] * n, lake.UTC_TS),
             }, schema=lake.SCHEMAS["posts"])
             lake.write_partition("posts", platform, fetch_day, table, root=root,
                                  key=f"bench{lo}")
