@@ -111,7 +111,8 @@ def write_posts(workload: Workload, root: Path, *, start: date | None = None,
         order = np.argsort(published, kind="stable")
         owner, published = owner[order], published[order]
         chunk_bounds = _month_bounds(published)
-        for lo, hi, fetch_day in chunk_bounds:
+        for lo, hi, month_end in chunk_bounds:
+            fetch_day = min(month_end, end)  # never fetched after the workload's last day
             n = hi - lo
             reactions = rng.poisson(40, n).astype(np.int64)
             table = pa.table({
