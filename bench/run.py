@@ -153,8 +153,73 @@ def measure_extraction(quick: bool) -> list[Measurement]:
     return rows
 
 
+def _write_workload(workload, home: Path) -> Path:
+    from bench.workload import write_posts, write_registry, write_snapshots
+
+    home.mkdir(parents=True, exist_ok=True)
+    registry = write_registry(workload, home / "registry.yaml")
+    write_snapshots(workload, home / "lake")
+    write_posts(workload, home / "lake")
+    return registry
+
+
+def _mart_frames(warehouse_path: Path) -> dict:
+    from agency_pulse import warehouse
+
+    con = warehouse.connect_read_only(warehouse_path)
+    try:
+        return {name: con.sql(f"select * from marts.{name}").to_arrow_table().to_pandas()
+                for name in warehouse.MARTS}
+    finally:
+        con.close()
+
+
+def measure_rebuild(quick: bool) -> list[Measurement]:
+    """Full rebuild of the warehouse and marts vs the marts in pandas, both in child processes."""
+    import pandas as pd
+
+    from bench.pandas_marts import compare_marts
+    from bench.rebuild import run_child
+    from bench.workload import Workload
+
+    workload = (Workload(accounts=1000, days=365, posts=1_000_000) if quick
+                else Workload(accounts=10_000, days=1095, posts=20_000_000))
+    described = (f"{workload.accounts:,} accounts, {workload.days} days of snapshots "
+                 f"({workload.accounts // 5 * 5 * workload.days:,} rows), {workload.posts:,} posts")
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        started = time.perf_counter()
+        registry = _write_workload(workload, home)
+        generated = time.perf_counter() - started
+        ours = run_child("warehouse", home, registry)
+        theirs = run_child("pandas", home, registry, output=Path(tmp) / "pandas")
+        frames = {name: pd.read_pickle(Path(tmp) / "pandas" / f"{name}.pkl")
+                  for name in ours["marts"]}
+        differences = compare_marts(_mart_frames(home / "warehouse.duckdb"), frames)
+    equal = not any(differences.values())
+    ratio = theirs["seconds"] / max(ours["seconds"], 1e-9)
+    cores = os.cpu_count()
+    details = {"ours": ours, "pandas": theirs, "differences": differences,
+               "workload_seconds": generated}
+    return [
+        Measurement(
+            measure="full rebuild of the warehouse and the four marts", workload=described,
+            ours=f"{ours['seconds']:.1f} s", alternative=f"pandas {theirs['seconds']:.1f} s "
+            f"(marts {'EQUAL' if equal else 'NOT EQUAL'} to ours)",
+            ratio=f"{ratio:.2f}x faster", target=f"< 60 s on {cores} cores, faster than pandas",
+            met=ours["seconds"] < 60 and ratio > 1 and equal, details=details),
+        Measurement(
+            measure="peak memory of the heaviest step (full rebuild)", workload=described,
+            ours=f"{ours['peak_rss_mib'] / 1024:.2f} GiB",
+            alternative=f"pandas {theirs['peak_rss_mib'] / 1024:.2f} GiB",
+            ratio=f"{theirs['peak_rss_mib'] / max(ours['peak_rss_mib'], 1e-9):.2f}x less",
+            target="< 4 GB", met=ours["peak_rss_mib"] * 1024 * 1024 < 4e9, details=details),
+    ]
+
+
 MEASURES = {
     "extraction": measure_extraction,
+    "rebuild": measure_rebuild,
     "dag_parse": measure_dag_parse,
     "validation": measure_validation,
 }
