@@ -1,13 +1,16 @@
 """
 ### Agency Pulse: daily extract
 
-Every day, for every platform (Facebook, Instagram, YouTube, X, Telegram), one mapped task
-extracts the registry's accounts into the lake's landing zone (account snapshots, posts
-with their metrics, follower history, the extract log and the raw responses), then one
-task validates every landed batch with Great Expectations: good batches are published
-to the lake, bad ones quarantined. Publishing updates the lake Asset, which schedules the
-marts DAG. A platform without a connection is skipped with one log line; a platform
-that fails (expired token, quota spent) fails its own task only, after landing what it got.
+Every day, for every platform (Facebook, Instagram, YouTube, X, Telegram), the registry's
+accounts are split into batches and one mapped task per batch extracts them into the lake's
+landing zone (account snapshots, posts with their metrics, follower history, the extract
+log and the raw responses). The batches of a platform spread over every Celery worker, while
+the platform's API pool caps how many run at once across all of them, so more workers never
+exceed the API's rate limits together. Then one task validates every landed batch with
+Great Expectations: good batches are published to the lake, bad ones quarantined.
+Publishing updates the lake Asset, which schedules the marts DAG. A platform without a
+connection is skipped with one log line; a batch that fails (expired token, quota spent)
+fails its own task only, after landing what it got.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, dag, task
 
-from agency_pulse.orchestration import LAKE_ASSET_URI, TAGS, default_args, run_day
+from agency_pulse.config import PLATFORMS
+from agency_pulse.orchestration import LAKE_ASSET_URI, TAGS, api_pool, default_args, run_day
 
 
 @dag(
@@ -30,26 +34,33 @@ from agency_pulse.orchestration import LAKE_ASSET_URI, TAGS, default_args, run_d
 )
 def agency_pulse_extract():
     @task
-    def platforms() -> list[str]:
-        from agency_pulse.config import PLATFORMS
+    def plan_batches(platform: str, **context) -> list[dict]:
+        """The platform's registry accounts in batches: one mapped extract task each."""
+        from agency_pulse.orchestration import extract_batches
 
-        return list(PLATFORMS)
+        return extract_batches(platform)
 
-    @task(map_index_template="{{ task.op_kwargs['platform'] }}")
-    def extract_platform(platform: str, **context) -> dict:
+    @task(map_index_template="{{ task.op_kwargs['platform'] }}/{{ task.op_kwargs['batch_key'] }}")
+    def extract_batch(platform: str, batch_key: str, accounts: list[str], **context) -> dict:
         from agency_pulse import pipeline
 
-        return pipeline.extract_platform(platform, run_day(context), run_id=context["run_id"])
+        return pipeline.extract_platform(platform, run_day(context), run_id=context["run_id"],
+                                         batch_key=batch_key, accounts=accounts)
 
     @task(trigger_rule="all_done", outlets=[Asset(LAKE_ASSET_URI)])
-    def validate_landed_batches(summaries, **context) -> int:
-        """Validate what landed, whether or not every platform succeeded."""
+    def validate_landed_batches(**context) -> int:
+        """Validate what landed, whether or not every batch succeeded."""
         from agency_pulse import pipeline
 
         outcomes = pipeline.validate_landing(day=run_day(context), run_id=context["run_id"])
         return len(outcomes)
 
-    validate_landed_batches(extract_platform.expand(platform=platforms()))
+    extracted = [
+        extract_batch.override(task_id=f"extract_{platform}", pool=api_pool(platform))
+        .expand_kwargs(plan_batches.override(task_id=f"plan_{platform}")(platform))
+        for platform in PLATFORMS
+    ]
+    extracted >> validate_landed_batches()
 
 
 agency_pulse_extract()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from agency_pulse.config import WAREHOUSE_POOL
 
@@ -22,9 +22,25 @@ OBSERVATIONS_ASSET_URI = "agency-pulse://lake/observations"
 WAREHOUSE_ASSET_URI = "agency-pulse://warehouse/marts"
 REPORT_ASSET_URI = "agency-pulse://reports/latest"
 
+# Accounts per mapped extract task (AGENCY_PULSE_EXTRACT_BATCH_SIZE overrides): small enough
+# to spread a platform over the workers, large enough to keep batched API calls (50-100 ids) full.
+DEFAULT_EXTRACT_BATCH_SIZE = 100
+
+# Extract tasks of one platform running at once on ALL workers together. Each task paces itself
+# by the API's rate-limit headers; the pool stops more workers from multiplying that rate.
+API_POOL_SLOTS = {"facebook": 4, "instagram": 2, "youtube": 2, "x": 2, "telegram": 4}
+
+
+def api_pool(platform: str) -> str:
+    """The Airflow pool a platform's extract tasks run in."""
+    return f"agency_pulse_api_{platform}"
+
+
 # Airflow pools created at set-up: name -> (slots, description).
 POOLS = {
     WAREHOUSE_POOL: (1, "DuckDB allows one writer process: every warehouse writer runs here"),
+    **{api_pool(platform): (slots, f"{platform} API: extract tasks at once on all workers")
+       for platform, slots in API_POOL_SLOTS.items()},
 }
 
 # Tasks that write the warehouse run on this queue (served by the worker owning the volume).
@@ -65,6 +81,25 @@ def run_day(context) -> date:
     run_after = getattr(dag_run, "run_after", None)
     if run_after is not None:
         return run_after.date()
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
+
+
+def extract_batches(platform: str, batch_size: int | None = None, registry=None) -> list[dict]:
+    """The platform's registry accounts in batches, as keyword arguments for the mapped extract
+    task: ``[{"platform", "batch_key": "b000", "accounts": [account_id, ...]}, ...]``.
+
+    Batch size: ``batch_size``, else AGENCY_PULSE_EXTRACT_BATCH_SIZE, else 100. Reads the
+    registry, so call it inside a task, never at parse time.
+    """
+    from agency_pulse.registry import load_registry
+
+    size = batch_size or int(os.environ.get("AGENCY_PULSE_EXTRACT_BATCH_SIZE",
+                                            DEFAULT_EXTRACT_BATCH_SIZE))
+    if size < 1:
+        raise ValueError(f"extract batch size must be at least 1, not {size}")
+    account_ids = [a.account_id for a in (registry or load_registry()).accounts_for(platform)]
+    return [{"platform": platform, "batch_key": f"b{number:03d}",
+             "accounts": account_ids[start:start + size]}
+            for number, start in enumerate(range(0, len(account_ids), size))]
