@@ -14,6 +14,13 @@
 
 A failure rolls the whole transaction back, so readers keep the previous complete build.
 
+Incremental builds (the default): ``quality.loaded_files`` remembers every lake file loaded
+(path, size, mtime) and ``quality.build_state`` a fingerprint of the registry and the SQL.
+When the fingerprint is unchanged and no loaded file changed or disappeared, only the new
+files are read and upserted into ``staging.lake_<dataset>`` (by key, the latest wins exactly
+as in a full load); the registry is not reloaded. Otherwise, or with ``build(full=True)``,
+everything is reloaded. The models then run as in a full build.
+
 Model order: the layers run in the order of ``LAYERS`` (staging, intermediate, marts, quality).
 Each ``.sql`` file is one model that creates ``<schema>.<file name>`` (the schema of its layer,
 see ``LAYERS``); inside a layer a model runs after every model of the same layer it names, so
@@ -24,7 +31,9 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import Iterable
@@ -111,29 +120,51 @@ def connect_read_only(path: str | Path | None = None) -> duckdb.DuckDBPyConnecti
 
 
 def build(*, registry: Registry | None = None, home_paths: config.Paths | None = None,
-          lock_timeout: float = 30.0) -> dict:
+          lock_timeout: float = 30.0, full: bool = False) -> dict:
     """Load the accepted lake, the registry and the quality results, and rebuild every model.
 
-    Returns a JSON-serialisable summary: the warehouse path, the rows loaded per source
-    table, the models run in order, and the rows of each mart. All or nothing: on any error
-    the transaction is rolled back and ``WarehouseError`` names what failed.
+    Incremental unless ``full`` (or the registry or SQL changed, or a loaded lake file changed
+    or disappeared): only lake files not loaded before are read; the result equals a full
+    build's (``quality.build_state.last_mode`` says which was done). Returns a
+    JSON-serialisable summary: the warehouse path, the rows loaded per source table, the models run in order, and the rows
+    of each mart. All or nothing: on any error the transaction is rolled back and
+    ``WarehouseError`` names what failed.
     """
     home_paths = home_paths or config.paths()
     registry = registry if registry is not None else load_registry()
     home_paths.home.mkdir(parents=True, exist_ok=True)
+    fingerprint = build_fingerprint(registry)
     con = _connect_writer(home_paths.warehouse, lock_timeout)
     try:
         con.execute("begin transaction")
         try:
-            create_source_tables(con)
+            files = {dataset: _file_facts(lake.dataset_glob(dataset, root=home_paths.lake))
+                     for dataset in lake.SCHEMAS}
+            new_files = None if full else _new_files(con, files, fingerprint)
+            mode = "full" if new_files is None else "incremental"
+            log.info("warehouse build: %s load", mode)
             loaded = {}
-            for dataset in lake.SCHEMAS:
-                loaded[f"staging.lake_{dataset}"] = _load_lake_dataset(con, dataset, home_paths.lake)
-            loaded["core.agencies"], loaded["core.accounts"] = _load_registry(con, registry)
+            if new_files is None:
+                create_source_tables(con)
+                for dataset in lake.SCHEMAS:
+                    loaded[f"staging.lake_{dataset}"] = _load_lake_dataset(
+                        con, dataset, home_paths.lake)
+                loaded["core.agencies"], loaded["core.accounts"] = _load_registry(con, registry)
+                con.execute("create or replace table quality.extract_log as "
+                            "select * from staging.lake_extract_log")
+            else:
+                con.execute("set TimeZone = 'UTC'")
+                for dataset in lake.SCHEMAS:
+                    loaded[f"staging.lake_{dataset}"] = _upsert_lake_files(
+                        con, dataset, [path for path, *_ in new_files[dataset]])
+                if new_files["extract_log"]:
+                    con.execute("create or replace table quality.extract_log as "
+                                "select * from staging.lake_extract_log")
+                loaded["core.agencies"] = _count(con, "core.agencies")
+                loaded["core.accounts"] = _count(con, "core.accounts")
             loaded["quality.validation_runs"] = _load_validation_runs(con, home_paths.quality)
-            con.execute("create or replace table quality.extract_log as "
-                        "select * from staging.lake_extract_log")
-            loaded["quality.extract_log"] = loaded["staging.lake_extract_log"]
+            loaded["quality.extract_log"] = _count(con, "quality.extract_log")
+            _remember_loaded_files(con, files, fingerprint, mode)
             models = run_models(con)
             marts = {name: _count(con, f"marts.{name}") for name in MARTS
                      if any(m.qualified_name == f"marts.{name}" for m in models)}
@@ -152,6 +183,114 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     }
     log.info("warehouse built: %s", summary)
     return summary
+
+
+def build_fingerprint(registry: Registry, sql_dir: Path | None = None) -> str:
+    """A hash of the registry and every SQL model: when it changes, build() loads in full."""
+    digest = hashlib.sha256()
+    for agency in registry.agencies:
+        digest.update(repr(agency).encode())
+    for path in sorted((sql_dir or config.SQL_DIR).rglob("*.sql")):
+        digest.update(str(path.relative_to(sql_dir or config.SQL_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _file_facts(pattern: str) -> list[tuple[str, int, int]]:
+    facts = []
+    for path in _parquet_files(pattern):
+        stat = os.stat(path)
+        facts.append((path, stat.st_size, stat.st_mtime_ns))
+    return facts
+
+
+def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, int, int]]],
+               fingerprint: str) -> dict[str, list[tuple[str, int, int]]] | None:
+    """Per dataset, the lake files not loaded yet; None when only a full load is right.
+
+    Full when the warehouse is new, the registry or SQL changed, a loaded file changed or
+    disappeared, or a new file sorts before a loaded one of its partition folder (ties on
+    the latest column go to the later file name, as in a full load).
+    """
+    tables = set(table_names(con, ("quality", "staging", "core")))
+    needed = {"quality.loaded_files", "quality.build_state", "core.agencies", "core.accounts",
+              "quality.extract_log", *(f"staging.lake_{d}" for d in lake.SCHEMAS)}
+    if not needed <= tables:
+        return None
+    state = con.execute("select fingerprint from quality.build_state").fetchall()
+    if state != [(fingerprint,)]:
+        return None
+    loaded = {path: (dataset, size, mtime) for dataset, path, size, mtime in con.execute(
+        "select dataset, path, size, mtime_ns from quality.loaded_files").fetchall()}
+    current = {path for facts in files.values() for path, *_ in facts}
+    if any(path not in current for path in loaded):
+        return None
+    new: dict[str, list[tuple[str, int, int]]] = {}
+    last_loaded_in_folder: dict[str, str] = {}
+    for path, (_, _, _) in loaded.items():
+        folder = str(Path(path).parent.parent)  # .../<dataset>/platform=<p>
+        last_loaded_in_folder[folder] = max(last_loaded_in_folder.get(folder, ""), path)
+    for dataset, facts in files.items():
+        new[dataset] = []
+        for path, size, mtime in facts:
+            if path in loaded:
+                if loaded[path][1:] != (size, mtime):
+                    return None
+                continue
+            if path < last_loaded_in_folder.get(str(Path(path).parent.parent), ""):
+                return None
+            new[dataset].append((path, size, mtime))
+    return new
+
+
+def _remember_loaded_files(con: duckdb.DuckDBPyConnection,
+                           files: dict[str, list[tuple[str, int, int]]], fingerprint: str,
+                           mode: str) -> None:
+    rows = [(dataset, path, size, mtime) for dataset, facts in files.items()
+            for path, size, mtime in facts]
+    table = pa.table({"dataset": pa.array([r[0] for r in rows], pa.string()),
+                      "path": pa.array([r[1] for r in rows], pa.string()),
+                      "size": pa.array([r[2] for r in rows], pa.int64()),
+                      "mtime_ns": pa.array([r[3] for r in rows], pa.int64())})
+    _create_from_arrow(con, "quality.loaded_files", table)
+    con.execute("create or replace table quality.build_state as "
+                "select $f as fingerprint, $mode as last_mode", {"f": fingerprint, "mode": mode})
+
+
+def _upsert_lake_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> int:
+    """Upsert new lake files into ``staging.lake_<dataset>``: per key the latest row wins,
+    a tie going to the new file (it sorts after every loaded file of its folder)."""
+    table = f"staging.lake_{dataset}"
+    if not files:
+        return _count(con, table)
+    schema = lake.SCHEMAS[dataset]
+    present = _parquet_columns(con, files)
+    columns = [name for name in schema.names if name in present]
+    keys, latest = lake.KEYS[dataset]
+    if latest not in present or not set(keys) <= present:
+        raise WarehouseError(f"lake dataset {dataset}: files lack the key columns "
+                             f"{', '.join((*keys, latest))}")
+    select = ", ".join(f'"{c}"' for c in columns)
+    partition = ", ".join(f'"{k}"' for k in keys)
+    same_key = " and ".join(f'old."{k}" is not distinct from new."{k}"' for k in keys)
+    try:
+        con.execute(
+            f"create or replace temp table _new_rows as "
+            f"select {select} from read_parquet($files, hive_partitioning = false, "
+            f"union_by_name = true, filename = '_source_file') "
+            f"qualify row_number() over (partition by {partition} "
+            f'order by "{latest}" desc nulls last, _source_file desc) = 1',
+            {"files": files})
+        con.execute(
+            f"delete from {table} as old using _new_rows as new where {same_key} "
+            f'and (old."{latest}" is null or new."{latest}" >= old."{latest}")')
+        con.execute(
+            f"insert into {table} by name select * from _new_rows as new "
+            f"where not exists (select 1 from {table} as old where {same_key})")
+        con.execute("drop table _new_rows")
+    except duckdb.Error as exc:
+        raise WarehouseError(f"lake dataset {dataset}: cannot load: {exc}") from exc
+    return _count(con, table)
 
 
 def create_source_tables(con: duckdb.DuckDBPyConnection) -> None:
