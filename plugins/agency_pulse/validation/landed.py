@@ -89,9 +89,18 @@ def validate_landed(files: list[Path], *, run_id: str | None = None,
                 log.warning("validation: %s is no longer in landing (already validated?); "
                             "skipped", landed.path)
                 continue
-            outcomes.append(_validate_one(landed, run_id=run_id,
-                                          run_date=run_date or landed.day,
-                                          follower_jump=follower_jump))
+            try:
+                outcome = _validate_one(landed, run_id=run_id, run_date=run_date or landed.day,
+                                        follower_jump=follower_jump)
+            except FileNotFoundError:
+                if landed.path.exists():
+                    raise
+                # An overlapping run of the same day (a manual run over the scheduled one)
+                # published or quarantined it between our listing and our move.
+                log.warning("validation: %s was validated by another run meanwhile; skipped",
+                            landed.path)
+                continue
+            outcomes.append(outcome)
     finally:
         # Files already moved must be on record even if a later one raised.
         if outcomes:
@@ -106,6 +115,8 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
     validated_at = datetime.now(UTC)
     try:
         table = pq.read_table(landed.path)
+    except FileNotFoundError:
+        raise  # gone, not unreadable: the caller decides (another run moved it)
     except (pa.ArrowException, OSError) as exc:
         verdict = _unreadable(landed, exc)
     else:
