@@ -315,7 +315,7 @@ def compare_marts(ours: dict[str, pd.DataFrame], theirs: dict[str, pd.DataFrame]
                 for i, (a, b) in enumerate(zip(left[column].tolist(), right[column].tolist(),
                                                strict=True)):
                     if not _same(a, b, tolerance):
-                        found.append(f"row {i} {dict(zip(keys, left.loc[i, keys]))} {column}: "
+                        found.append(f"row {i} {dict(zip(keys, left.loc[i, keys], strict=True))} {column}: "
                                      f"{a!r} != {b!r}")
                         break
         differences[mart] = found

@@ -89,8 +89,9 @@ def write_snapshots(workload: Workload, root: Path, days: list[date] | None = No
 
 
 def write_posts(workload: Workload, root: Path, *, start: date | None = None,
-                end: date | None = None, posts: int | None = None) -> int:
-    """Posts published between start and end, landed in monthly fetch partitions."""
+                end: date | None = None, posts: int | None = None, key_prefix: str = "bench") -> int:
+    """Posts published between start and end, landed in monthly fetch partitions
+    (file names ``part-<key_prefix><n>``: a later batch with another prefix adds files)."""
     rng = np.random.default_rng(workload.seed + 1)
     ids = account_ids(workload)
     start = start or workload.start
@@ -136,7 +137,7 @@ def write_posts(workload: Workload, root: Path, *, start: date | None = None,
                                                  tzinfo=UTC)] * n, lake.UTC_TS),
             }, schema=lake.SCHEMAS["posts"])
             lake.write_partition("posts", platform, fetch_day, table, root=root,
-                                 key=f"bench{lo}")
+                                 key=f"{key_prefix}{lo}")
             written += n
     return written
 
