@@ -123,6 +123,7 @@ def hard_faults() -> ScenarioResult:
         ws.run_day(day2)
         reference_posts = set(ws.query("select account_id, post_id from staging.lake_posts"))
     with open_workspace(faults=HARD_FAULTS) as ws:
+        task_errors = _airflow_task_errors(day1)
         first = ws.run_day(day1, faults=HARD_FAULTS)
         log1 = {r["account_id"]: r for r in extract_log(ws.home) if r["run_date"] == day1}
         second = ws.run_day(day2, faults={})
@@ -142,6 +143,10 @@ def hard_faults() -> ScenarioResult:
     named = [p for p in ("telegram", "youtube", "x") if f"{p}:" in message]
     result.check("run reports failure", first.failed and len(named) == 3,
                  f"DailyRunFailed naming {', '.join(named) or 'nothing'}: {message[:150]!r}")
+    result.check("the Airflow extract task fails", sorted(task_errors) == ["telegram", "x", "youtube"],
+                 "pipeline.extract_platform (the DAG's extract task) raises for "
+                 + (", ".join(f"{p} ({why[:40]!r})" for p, why in sorted(task_errors.items()))
+                    or "no platform"))
     ok_day1 = sum(1 for r in log1.values() if r["status"] == "ok")
     result.check("unaffected accounts complete", snapshots.get(day1, 0) == ok_day1 == 2,
                  f"{snapshots.get(day1, 0)} snapshots on {day1} for {ok_day1} ok accounts")
@@ -156,3 +161,16 @@ def hard_faults() -> ScenarioResult:
                  f"{day1} cannot be recovered (platforms give today's counts only)"
                  + (f"; run failed: {str(second.failure)[:120]}" if second.failed else ""))
     return result
+
+
+def _airflow_task_errors(day) -> dict[str, str]:
+    """What the extract DAG's task callable raises per platform (a raise fails the task)."""
+    from agency_pulse import pipeline
+
+    errors = {}
+    for platform in config.PLATFORMS:
+        try:
+            pipeline.extract_platform(platform, day, run_id=f"scheduled__{day}")
+        except Exception as exc:  # the task would fail with this; recorded
+            errors[platform] = str(exc)
+    return errors

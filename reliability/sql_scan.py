@@ -12,11 +12,12 @@ from pathlib import Path
 SQL_METHODS = {"execute", "executemany", "sql", "query", "read_sql", "read_sql_query"}
 # Interpolated names that hold identifiers from our own constants or code-built fragments
 # (reviewed: table/schema names from lake.SCHEMAS, warehouse.SCHEMAS, MARTS, LAYERS and
-# model files; column lists quoted from lake.SCHEMAS), never a data value.
+# model files; column lists and key comparisons quoted from lake.SCHEMAS and lake.KEYS),
+# never a data value.
 IDENTIFIER_NAMES = {
     "schema", "table", "view", "select", "partition", "latest", "name", "qualified",
     "qualified_name", "dataset", "mart", "columns", "column", "order", "source", "target",
-    "relation", "table_name", "schema_name", "grain", "suffix",
+    "relation", "table_name", "schema_name", "grain", "suffix", "same_key",
 }
 _LOOKS_LIKE_SQL = re.compile(r"\b(select\b.*\bfrom|insert\s+into|delete\s+from|update\s+\w+\s+set|"
                              r"create\s+(or\s+replace\s+)?(table|view|schema)|\bwhere\b)",
