@@ -112,12 +112,15 @@ class LakeStore:
                 found.append(info.path[len(self.root):].lstrip("/"))
         return sorted(found)
 
-    def sizes(self, prefix: str = "") -> dict[str, int]:
-        """Relative path -> size in bytes of every file under ``prefix``."""
+    def infos(self, prefix: str = "") -> dict[str, tuple[int, int | None]]:
+        """Relative path -> (size, modification time in ns or None) of every file under
+        ``prefix`` except temporary ones (a name starting with a dot)."""
         selector = pafs.FileSelector(self.path(prefix), recursive=True, allow_not_found=True)
-        return {info.path[len(self.root):].lstrip("/"): info.size
-                for info in self.filesystem.get_file_info(selector)
-                if info.type == pafs.FileType.File}
+        found = {}
+        for info in self.filesystem.get_file_info(selector):
+            if info.type == pafs.FileType.File and not info.base_name.startswith("."):
+                found[info.path[len(self.root):].lstrip("/")] = (info.size, info.mtime_ns)
+        return found
 
     def move(self, source: str, target: str) -> None:
         """Move one file (on S3: copy, then delete the source)."""
@@ -314,28 +317,60 @@ def upload_lake_file(path: Path, store: LakeStore | None = None) -> str | None:
 
 
 def download_missing(prefix: str, store: LakeStore | None = None,
-                     local_root: Path | None = None) -> list[Path]:
-    """Fetch the shared lake's files under ``prefix`` that the local lake lacks (or holds
-    with another size); return the local paths written. No-op without a shared lake."""
+                     local_root: Path | None = None, *, delete_stale: bool = False) -> list[Path]:
+    """Bring the local lake's files under ``prefix`` in step with the shared lake.
+
+    Fetches every shared file the local lake lacks or holds with another size or time;
+    with ``delete_stale`` also removes local Parquet files the shared lake no longer has
+    (a partition another host replaced). Returns the local paths written. No-op without a
+    shared lake.
+    """
     store = store or remote_lake()
     if store is None:
         return []
     local_root = local_root or config.paths().lake
+    remote = store.infos(prefix)
     fetched = []
-    for relative, size in sorted(store.sizes(prefix).items()):
-        if relative.rsplit("/", 1)[-1].startswith("."):
-            continue
+    for relative, (size, mtime_ns) in sorted(remote.items()):
         local = local_root / relative
-        if local.exists() and local.stat().st_size == size:
-            continue
+        if local.exists():
+            stat = local.stat()
+            if stat.st_size == size and (mtime_ns is None or stat.st_mtime_ns == mtime_ns):
+                continue
         local.parent.mkdir(parents=True, exist_ok=True)
         tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
         tmp.write_bytes(store.read_bytes(relative))
+        if mtime_ns is not None:
+            # The shared copy's time: an unchanged object is never fetched twice, and the
+            # warehouse's incremental load sees a replaced one as changed.
+            os.utime(tmp, ns=(mtime_ns, mtime_ns))
         os.replace(tmp, local)
         fetched.append(local)
+    if delete_stale:
+        local_prefix = local_root / prefix
+        for local in sorted(local_prefix.rglob("part-*.parquet")) if local_prefix.exists() else []:
+            if local.relative_to(local_root).as_posix() not in remote:
+                local.unlink()
     if fetched:
         log.info("lake: fetched %d file(s) under %s from %s", len(fetched), prefix or "/",
                  store.url)
+    return fetched
+
+
+def mirror_accepted_lake(platform: str | None = None, store: LakeStore | None = None
+                         ) -> list[Path]:
+    """Make the local accepted lake (every dataset, or one platform's partitions) an exact
+    copy of the shared one, for readers that glob local files (the warehouse, extract
+    state). No-op without a shared lake."""
+    from agency_pulse import lake
+
+    store = store or remote_lake()
+    if store is None:
+        return []
+    fetched = []
+    for dataset in lake.SCHEMAS:
+        prefix = f"{dataset}/platform={platform}" if platform else dataset
+        fetched += download_missing(prefix, store, delete_stale=True)
     return fetched
 
 

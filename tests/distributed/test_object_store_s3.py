@@ -170,3 +170,29 @@ def test_errors_never_show_the_secret_key(pulse_home, lake_connection, monkeypat
         store.write_bytes("landing/x.parquet", b"data")
     assert SECRET_KEY not in str(caught.value)
     assert SECRET_KEY not in repr(store)
+
+
+def test_mirroring_the_accepted_lake_fetches_changes_and_drops_replaced_files(
+        tmp_path, monkeypatch, lake_connection):
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "warehouse-host"))
+    store = object_store.remote_lake()
+    first = "account_snapshots/platform=x/date=2026-03-01/part-b000.parquet"
+    second = "account_snapshots/platform=x/date=2026-03-01/part-b001.parquet"
+    store.write_table(first, _snapshots("a"))
+    store.write_table(second, _snapshots("b"))
+    store.write_table("landing/posts/platform=x/date=2026-03-02/part-all.parquet",
+                      lake.SCHEMAS["posts"].empty_table())
+    local = config.paths().lake
+    assert sorted(p.relative_to(local).as_posix()
+                  for p in object_store.mirror_accepted_lake()) == [first, second]
+    assert object_store.mirror_accepted_lake() == []  # unchanged objects are not fetched again
+    assert not (local / "landing").exists()  # only the accepted zone is mirrored
+
+    # Another host replaces the partition: one new file, the old parts gone.
+    store.write_table(first, _snapshots("a", "c"))
+    store.delete(second)
+    assert [p.relative_to(local).as_posix()
+            for p in object_store.mirror_accepted_lake(platform="x")] == [first]
+    assert not (local / second).exists()
+    assert sorted(lake.read_dataset("account_snapshots").column("handle").to_pylist()) == [
+        "a", "c"]
