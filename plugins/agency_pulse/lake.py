@@ -118,7 +118,9 @@ SCHEMAS: dict[str, pa.Schema] = {
 # Dedup keys: among rows with the same key, the latest (by the second element) wins.
 KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "account_snapshots": (("account_id", "snapshot_date"), "fetched_at"),
-    "posts": (("platform", "post_id"), "fetched_at"),
+    # A post's metrics as of the latest run day, not the latest wall-clock fetch: a backfill
+    # of an older day run afterwards (or alongside) must not roll metrics back.
+    "posts": (("platform", "post_id"), "fetched_on"),
     "post_deletions": (("platform", "post_id"), "detected_on"),
     "follower_history": (("account_id", "day"), "fetched_at"),
     "observations": (("account_id", "observed_on"), "imported_at"),
