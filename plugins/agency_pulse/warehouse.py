@@ -30,6 +30,7 @@ the order follows the SQL itself and a new file needs no registration anywhere.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import hashlib
 import logging
@@ -58,6 +59,9 @@ LAYERS: tuple[tuple[str, str], ...] = (
     ("marts", "marts"),
     ("quality", "quality"),
 )
+
+# How long a build waits for another process's build of the same warehouse.
+BUILD_LOCK_TIMEOUT_SECONDS = 1800.0
 
 MARTS = ("account_monthly", "account_annual", "agency_monthly", "agency_annual")
 
@@ -134,7 +138,12 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     registry = registry if registry is not None else load_registry()
     home_paths.home.mkdir(parents=True, exist_ok=True)
     fingerprint = build_fingerprint(registry)
-    con = _connect_writer(home_paths.warehouse, lock_timeout)
+    build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
+    try:
+        con = _connect_writer(home_paths.warehouse, lock_timeout)
+    except BaseException:
+        build_lock.close()
+        raise
     try:
         con.execute("begin transaction")
         try:
@@ -175,6 +184,7 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             raise
     finally:
         con.close()
+        build_lock.close()  # closing the file releases the lock
     summary = {
         "warehouse": str(home_paths.warehouse),
         "loaded": loaded,
@@ -373,6 +383,29 @@ def _dependency_order(models: list[Model]) -> list[Model]:
             ordered.append(by_name[name])
             done.add(name)
     return ordered
+
+
+def _hold_build_lock(warehouse: Path, timeout: float):
+    """Wait for the other builds of this warehouse (other processes) and hold the lock.
+
+    DuckDB lets one process write and fails a second at once ("Could not set lock"), so a
+    CLI build and a DAG's build, or two backfill days, queue here. Returns the open lock
+    file: closing it releases the lock. WarehouseError after ``timeout`` seconds.
+    """
+    lock_path = warehouse.with_name(warehouse.name + ".build-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "a")  # noqa: SIM115 (held until the build ends)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.close()
+                raise WarehouseError(f"another warehouse build held {lock_path} for more than "
+                                     f"{timeout:.0f}s; try again when it has finished") from None
+            time.sleep(0.2)
 
 
 def _connect_writer(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
