@@ -24,7 +24,7 @@ def land_day(paths, day: date, index: int) -> None:
     """One daily run's accepted files: snapshots, posts (re-reading recent ones with new
     metrics), a deletion now and then and the extract log."""
     fetched_at = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
-    for platform, account_id, agency_id in ACCOUNTS:
+    for platform, account_id, _agency_id in ACCOUNTS:
         mine = [a for a in ACCOUNTS if a[0] == platform]
         snapshots = [{"snapshot_date": day, "account_id": a, "agency_id": g, "platform": p,
                       "handle": a.split(":")[1], "followers": 1000 + 37 * index + 5 * n,

@@ -33,57 +33,116 @@ post_tracking as (
 
 ),
 
+grains as (
+
+    select grain from (values ('month'), ('year')) as grains (grain)
+
+),
+
+-- Equi-joins on calendar buckets instead of range and as-of joins over the whole history:
+-- every bucket of observations or posts is one of the account's periods.
+followers_by_period as (
+
+    select
+        daily_followers.account_id,
+        grains.grain,
+        cast(date_trunc(grains.grain, daily_followers.observed_on) as date) as period_start,
+        arg_max(daily_followers.followers, daily_followers.observed_on) as followers_last,
+    from daily_followers
+    cross join grains
+    group by all
+
+),
+
 followers_at_bounds as (
 
     select
         periods.account_id,
         periods.grain,
         periods.period_start,
-        before_start.followers as followers_start,
-        -- the last observation before the next period starts is the end only if inside P
-        case
-            when last_by_end.observed_on >= periods.period_start then last_by_end.followers
-        end as followers_end,
+        -- the last observation before the period: the end of the latest earlier bucket
+        last_value(followers_by_period.followers_last ignore nulls) over (
+            partition by periods.account_id, periods.grain
+            order by periods.period_start
+            rows between unbounded preceding and 1 preceding
+        ) as followers_start,
+        followers_by_period.followers_last as followers_end,
     from periods
-    asof left join daily_followers as before_start
-        on periods.account_id = before_start.account_id
-        and periods.period_start > before_start.observed_on
-    asof left join daily_followers as last_by_end
-        on periods.account_id = last_by_end.account_id
-        and periods.period_end >= last_by_end.observed_on
+    left join followers_by_period
+        using (account_id, grain, period_start)
 
 ),
 
 posts_in_period as (
 
     select
-        periods.account_id,
-        periods.grain,
-        periods.period_start,
+        posts.account_id,
+        grains.grain,
+        cast(date_trunc(grains.grain, posts.published_on) as date) as period_start,
         count(*) as posts,
         count(*) filter (where posts.is_video) as video_posts,
         count(*) filter (where posts.is_live) as live_posts,
         sum(posts.engagement) as engagement,
-    from periods
-    inner join posts
-        on periods.account_id = posts.account_id
-        and posts.published_on between periods.period_start and periods.period_end
+    from posts
+    cross join grains
     group by all
+
+),
+
+post_days as (
+
+    select
+        account_id,
+        published_on,
+        cast(date_trunc('month', published_on) as date) as published_month,
+        count(*) as day_posts,
+    from posts
+    group by all
+
+),
+
+-- the 30 days up to the evaluation day E (E-29 .. E, both included) lie in at most two months
+last_30_day_months as (
+
+    select
+        account_id,
+        grain,
+        period_start,
+        evaluation_day,
+        unnest(list_distinct([
+            cast(date_trunc('month', evaluation_day - 29) as date),
+            cast(date_trunc('month', evaluation_day) as date),
+        ])) as published_month,
+    from periods
 
 ),
 
 posts_in_last_30_days as (
 
-    -- the 30 days up to the evaluation day E: E-29 .. E, both included
     select
-        periods.account_id,
-        periods.grain,
-        periods.period_start,
-        count(*) as posts_last_30_days,
-    from periods
-    inner join posts
-        on periods.account_id = posts.account_id
-        and posts.published_on between periods.evaluation_day - 29 and periods.evaluation_day
+        last_30_day_months.account_id,
+        last_30_day_months.grain,
+        last_30_day_months.period_start,
+        cast(sum(post_days.day_posts) as bigint) as posts_last_30_days,
+    from last_30_day_months
+    inner join post_days
+        on last_30_day_months.account_id = post_days.account_id
+        and last_30_day_months.published_month = post_days.published_month
+        and post_days.published_on
+            between last_30_day_months.evaluation_day - 29 and last_30_day_months.evaluation_day
+    group by all
+
+),
+
+-- the latest post event of each UTC day: the last one by the end of day E is the latest
+-- event of the last such day on or before E
+post_event_days as (
+
+    select
+        account_id,
+        cast(posted_at at time zone 'UTC' as date) as posted_on,
+        max(posted_at) as posted_at,
+    from post_events
     group by all
 
 ),
@@ -94,13 +153,11 @@ last_posts as (
         periods.account_id,
         periods.grain,
         periods.period_start,
-        post_events.posted_at as last_post_at,
+        post_event_days.posted_at as last_post_at,
     from periods
-    asof left join post_events
-        on periods.account_id = post_events.account_id
-        -- posted at or before the end of the evaluation day (UTC)
-        and cast(periods.evaluation_day + 1 as timestamp) at time zone 'UTC'
-            > post_events.posted_at
+    asof left join post_event_days
+        on periods.account_id = post_event_days.account_id
+        and periods.evaluation_day >= post_event_days.posted_on
 
 ),
 

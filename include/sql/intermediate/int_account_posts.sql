@@ -16,12 +16,29 @@ deletions as (
 
 ),
 
-latest_posts as (
+fetches as (
 
-    select *
+    select
+        *,
+        count(*) over (partition by platform, post_id) as fetch_count,
     from posts
     where account_id is not null
         and published_at is not null
+
+),
+
+-- the warehouse loads one row per post already: order only the rare posts fetched twice
+latest_posts as (
+
+    select * exclude (fetch_count)
+    from fetches
+    where fetch_count = 1
+
+    union all
+
+    select * exclude (fetch_count)
+    from fetches
+    where fetch_count > 1
     qualify row_number() over (
         partition by platform, post_id
         order by fetched_at desc nulls last
