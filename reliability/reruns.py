@@ -4,6 +4,7 @@ racing the scheduled one. Marts must equal a single clean run's, with no DuckDB 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -47,8 +48,6 @@ def same_day_three_times() -> ScenarioResult:
 
 
 def _spawn(command: list[str], env_overrides: dict[str, str]) -> subprocess.Popen:
-    import os
-
     env = dict(os.environ)
     env.update(env_overrides)
     return subprocess.Popen([sys.executable, "-m", "reliability.child", *command],
