@@ -19,14 +19,23 @@ def captured_logs(level: int = logging.DEBUG) -> Iterator[io.StringIO]:
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
-    saved_level = root.level
+    # Loggers something else quietened (GX, the CLI) must speak too, for the block.
+    quietened = {name: logger.level for name, logger in logging.root.manager.loggerDict.items()
+                 if isinstance(logger, logging.Logger) and logger.level > level}
+    saved_level, saved_disable = root.level, logging.root.manager.disable
     root.addHandler(handler)
     root.setLevel(level)
+    logging.disable(logging.NOTSET)
+    for name in quietened:
+        logging.getLogger(name).setLevel(level)
     try:
         yield buffer
     finally:
         root.removeHandler(handler)
         root.setLevel(saved_level)
+        logging.disable(saved_disable)
+        for name, saved in quietened.items():
+            logging.getLogger(name).setLevel(saved)
 
 
 def file_text(path: Path) -> str:

@@ -9,6 +9,7 @@ import traceback
 from datetime import timedelta
 
 from agency_pulse.config import PLATFORMS
+from agency_pulse.connections import resolve
 
 from reliability.leak_search import captured_logs, files_containing
 from reliability.verdict import ScenarioResult
@@ -33,6 +34,7 @@ def secrets_never_leak() -> ScenarioResult:
         expected="no canary in any log line, lake or quarantine file, raw archive, warehouse "
                  "table, report or exception")
     with open_workspace(canaries=canaries) as ws, captured_logs() as logs:
+        in_use = [p for p in PLATFORMS if getattr(resolve(p), "token", None) == canaries[p]]
         clean = ws.run_day(RUN_DAY)
         failing = ws.run_day(RUN_DAY + timedelta(days=1), faults=FAILING_FAULTS)
         exceptions = []
@@ -49,11 +51,15 @@ def secrets_never_leak() -> ScenarioResult:
         statuses = ws.query("select status, count(*) from quality.extract_log "
                             "group by 1 order by 1")
 
+    request_lines = sum(1 for line in log_text.splitlines() if line.startswith("DEBUG urllib3"))
     result.check("runs exercised success and failure",
-                 not clean.failed and failing.failed,
+                 not clean.failed and failing.failed and request_lines > 0
+                 and len(in_use) == len(PLATFORMS),
                  f"clean run {'ok' if not clean.failed else 'FAILED: ' + str(clean.failure)[:120]}, "
                  f"faulty run {'failed as expected' if failing.failed else 'did not fail'}; "
-                 f"extract_log {dict(statuses)}; {len(log_text.splitlines())} log lines captured"
+                 f"extract_log {dict(statuses)}; {len(log_text.splitlines())} log lines captured "
+                 f"({request_lines} urllib3 request lines at DEBUG); canary connections in use "
+                 f"for {len(in_use)}/{len(PLATFORMS)} platforms"
                  + (f"; report: {report_error}" if report_error else ""))
     leaks = {
         "logs": [p for p, c in canaries.items() if c in log_text],
