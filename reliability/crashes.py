@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from agency_pulse import config, lake
+from agency_pulse import config, lake, pipeline, warehouse
 
 from reliability.verdict import ScenarioResult
 from reliability.workspace import (
@@ -73,13 +73,11 @@ def extract_killed_mid_write() -> ScenarioResult:
         code, _ = _kill(process)
         leftovers = sorted(p.name for p in directory.glob(".part-*.tmp")) if directory.exists() else []
         complete = directory / "part-all.parquet"
-        result.check("killed mid-write", caught and code == -signal.SIGKILL and leftovers
-                     and not complete.exists(),
+        result.check("killed mid-write", not first.failed and before and caught
+                     and code == -signal.SIGKILL and leftovers and not complete.exists(),
                      f"exit {code}; {len(leftovers)} temporary file(s) left, "
                      f"{'a' if complete.exists() else 'no'} part-all.parquet in landing"
-                     + ("" if first.failed is False else f"; first run failed: {first.failure}"))
-        from agency_pulse import pipeline, warehouse
-
+                     + (f"; first run failed: {first.failure}" if first.failed else ""))
         listed = [p.name for p in pipeline.landed_files()]
         globbed = [f for f in glob.glob(lake.dataset_glob("posts")) if ".tmp" in f]
         outcomes = pipeline.validate_landing(day=RUN_DAY, raise_on_failure=False)
@@ -123,8 +121,6 @@ def warehouse_build_killed() -> ScenarioResult:
                  f"over a built {day1})",
         expected="each time the warehouse opens read-only with the previous complete build's "
                  "marts; a rerun gives the same marts as an uninterrupted build")
-    from agency_pulse import pipeline, warehouse
-
     with open_workspace(day=day1) as ws:
         ws.run_day(day1)
         previous = mart_digests(ws.home)
