@@ -165,10 +165,13 @@ def write_partition(dataset: str, platform: str, day: date, table: pa.Table, *,
     pq.write_table(table, tmp, compression="zstd")
     _fsync(tmp)
     os.replace(tmp, target)
+    replaced = []
     if replace_partition if replace_partition is not None else key == "all":
         for other in directory.glob("part-*.parquet"):
             if other != target:
                 other.unlink()
+                replaced.append(other)
+    _share_with_other_hosts(target, replaced)
     return target
 
 
@@ -180,7 +183,19 @@ def dataset_glob(dataset: str, root: Path | None = None) -> str:
 
 def read_dataset(dataset: str, root: Path | None = None,
                  platform: str | None = None) -> pa.Table:
-    """Read every partition of a dataset (empty table with the schema when none)."""
+    """Read every partition of a dataset (empty table with the schema when none).
+
+    Without ``root``, from the shared lake when AGENCY_PULSE_LAKE_URL points at one.
+    """
+    if root is None and os.environ.get("AGENCY_PULSE_LAKE_URL"):
+        from agency_pulse import object_store
+
+        store = object_store.remote_lake()
+        if store is not None:
+            tables = [table for path, table in object_store.read_lake_files(
+                dataset, store, schema=SCHEMAS[dataset])
+                if platform is None or path.split("/")[1] == f"platform={platform}"]
+            return pa.concat_tables(tables) if tables else SCHEMAS[dataset].empty_table()
     base = (root or lake_root()) / dataset
     pattern = f"platform={platform}/*/*.parquet" if platform else "*/*/*.parquet"
     files = sorted(base.glob(pattern)) if base.exists() else []
@@ -203,7 +218,20 @@ def archive_raw(platform: str, day: date, records: Iterable[Mapping], *, key: st
             fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     _fsync(tmp)
     os.replace(tmp, target)
+    _share_with_other_hosts(target)
     return target
+
+
+def _share_with_other_hosts(written: Path, replaced: Iterable[Path] = ()) -> None:
+    # With a shared lake (AGENCY_PULSE_LAKE_URL=s3://...), a write lands there too at once.
+    if not os.environ.get("AGENCY_PULSE_LAKE_URL"):
+        return
+    from agency_pulse import object_store
+
+    store = object_store.remote_lake()
+    if store is not None:
+        object_store.upload_lake_file(written, store)
+        object_store.delete_lake_files(replaced, store)
 
 
 def _fsync(path: Path) -> None:

@@ -296,12 +296,24 @@ def _check_relative(relative: str) -> None:
 
 # --------------------------------------------------------------------------- local <-> shared
 
+# Validation results live beside the lake locally ($AGENCY_PULSE_HOME/quality); in the
+# shared lake under this prefix, which no dataset name can take.
+SHARED_VALIDATION_RUNS = "_quality/validation_runs"
+
+
 def relative_to_lake(path: Path) -> str | None:
-    """The lake-relative path of a local lake file, or None when it is outside the lake."""
-    try:
-        return Path(path).resolve().relative_to(config.paths().lake.resolve()).as_posix()
-    except ValueError:
-        return None
+    """Where a local file lives in the shared lake: its lake-relative path, or under
+    ``_quality/validation_runs/`` for a validation result; None for anything else."""
+    resolved = Path(path).resolve()
+    paths = config.paths()
+    for local_root, shared_prefix in ((paths.lake, ""),
+                                      (paths.quality / "validation_runs", SHARED_VALIDATION_RUNS)):
+        try:
+            relative = resolved.relative_to(local_root.resolve()).as_posix()
+        except ValueError:
+            continue
+        return f"{shared_prefix}/{relative}" if shared_prefix else relative
+    return None
 
 
 def upload_lake_file(path: Path, store: LakeStore | None = None) -> str | None:
@@ -357,20 +369,21 @@ def download_missing(prefix: str, store: LakeStore | None = None,
     return fetched
 
 
-def mirror_accepted_lake(platform: str | None = None, store: LakeStore | None = None
+def mirror_accepted_lake(platform: str | None = None, *, datasets: Iterable[str] | None = None,
+                         store: LakeStore | None = None, local_root: Path | None = None
                          ) -> list[Path]:
-    """Make the local accepted lake (every dataset, or one platform's partitions) an exact
-    copy of the shared one, for readers that glob local files (the warehouse, extract
-    state). No-op without a shared lake."""
+    """Make the local accepted lake (every dataset or ``datasets``, every platform or one)
+    an exact copy of the shared one, for readers that glob local files (the warehouse,
+    the extract state, validation's follower-jump rule). No-op without a shared lake."""
     from agency_pulse import lake
 
     store = store or remote_lake()
     if store is None:
         return []
     fetched = []
-    for dataset in lake.SCHEMAS:
+    for dataset in datasets or lake.SCHEMAS:
         prefix = f"{dataset}/platform={platform}" if platform else dataset
-        fetched += download_missing(prefix, store, delete_stale=True)
+        fetched += download_missing(prefix, store, local_root, delete_stale=True)
     return fetched
 
 
@@ -390,8 +403,60 @@ def publish_moves(moves: Iterable[tuple[Path, Path]], store: LakeStore | None = 
             continue
         store.write_bytes(target_relative, Path(target).read_bytes())
         store.delete(source_relative)
+        if Path(target).name == "part-all.parquet":
+            # A whole platform-day replaces its partition (lake.write_partition's rule).
+            _delete_other_parts(store, target_relative)
         count += 1
     return count
+
+
+def _delete_other_parts(store: LakeStore, kept_relative: str) -> None:
+    directory = kept_relative.rsplit("/", 1)[0]
+    for relative in store.list_files(directory, suffix=".parquet"):
+        if relative != kept_relative and relative.count("/") == kept_relative.count("/"):
+            store.delete(relative)
+
+
+def share_files(paths: Iterable[Path], store: LakeStore | None = None) -> int:
+    """Upload local files (lake files, validation results) that the shared lake lacks or
+    holds with another size. Returns the number uploaded; no-op without a shared lake."""
+    store = store or remote_lake()
+    if store is None:
+        return 0
+    count = 0
+    known: dict[str, dict[str, tuple[int, int | None]]] = {}  # one listing per folder
+    for path in paths:
+        relative = relative_to_lake(path)
+        if relative is None or not Path(path).is_file():
+            continue
+        folder = relative.rsplit("/", 1)[0]
+        if folder not in known:
+            known[folder] = store.infos(folder)
+        shared = known[folder].get(relative)
+        if shared is None or shared[0] != Path(path).stat().st_size:
+            store.write_bytes(relative, Path(path).read_bytes())
+            count += 1
+    return count
+
+
+def fetch_validation_runs(store: LakeStore | None = None,
+                          quality_root: Path | None = None) -> list[Path]:
+    """Fetch the validation results other hosts shared into the local quality folder."""
+    store = store or remote_lake()
+    if store is None:
+        return []
+    local_root = (quality_root or config.paths().quality) / "validation_runs"
+    fetched = []
+    for relative, (size, _mtime) in sorted(store.infos(SHARED_VALIDATION_RUNS).items()):
+        local = local_root / relative.removeprefix(SHARED_VALIDATION_RUNS + "/")
+        if local.exists() and local.stat().st_size == size:
+            continue
+        local.parent.mkdir(parents=True, exist_ok=True)
+        tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
+        tmp.write_bytes(store.read_bytes(relative))
+        os.replace(tmp, local)
+        fetched.append(local)
+    return fetched
 
 
 def delete_lake_files(paths: Iterable[Path], store: LakeStore | None = None) -> int:
@@ -409,3 +474,21 @@ def read_lake_files(dataset: str, store: LakeStore, schema: pa.Schema | None = N
     return [(relative, store.read_table(relative, schema=schema))
             for relative in store.list_files(dataset, suffix=".parquet")
             if relative.count("/") == 3]  # {dataset}/platform=…/date=…/part-….parquet
+
+
+def share_validation_outcomes(outcomes: Iterable, store: LakeStore | None = None) -> int:
+    """Mirror validation's verdicts in the shared lake: each landed file's move to the
+    accepted zone or quarantine (with its result), and the validation results."""
+    store = store or remote_lake()
+    if store is None:
+        return 0
+    outcomes = list(outcomes)
+    moves = [(Path(o.file), Path(o.published_to or o.quarantined_to)) for o in outcomes
+             if getattr(o, "published_to", None) or o.quarantined_to]
+    mirrored = publish_moves(moves, store)
+    results = [Path(o.quarantined_to).with_name(
+        Path(o.quarantined_to).name.removesuffix(".parquet") + ".result.json")
+        for o in outcomes if o.quarantined_to]
+    validation_runs = sorted((config.paths().quality / "validation_runs").glob("*/*.parquet"))
+    share_files([*results, *validation_runs], store)
+    return mirrored

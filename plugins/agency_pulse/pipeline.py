@@ -40,8 +40,10 @@ class DailyRunFailed(AgencyPulseError):
 def extract_platform(platform: str, run_date: date, *, run_id: str | None = None,
                      batch_key: str = "all", accounts: Sequence | None = None) -> dict:
     """Extract one platform for one day into the landing zone; returns the run summary."""
-    from agency_pulse import extract
+    from agency_pulse import extract, object_store
 
+    # With a shared lake, other hosts published the earlier days the extract state reads.
+    object_store.mirror_accepted_lake(platform)
     return extract.run_platform(platform, run_date, run_id=run_id, batch_key=batch_key,
                                 accounts=list(accounts) if accounts is not None else None)
 
@@ -59,10 +61,15 @@ def landed_files(dataset: str | None = None, platform: str | None = None,
 def validate_landing(*, platform: str | None = None, day: date | None = None,
                      run_id: str | None = None, raise_on_failure: bool = True) -> list:
     """Validate every waiting landing file (of a platform/day when given)."""
-    from agency_pulse import validation
+    from agency_pulse import object_store, validation
 
+    # With a shared lake: batches landed on other hosts, and the earlier snapshots the
+    # follower-jump rule compares with, come from it; the verdicts go back to it.
+    object_store.download_missing("landing")
+    object_store.mirror_accepted_lake(platform, datasets=("account_snapshots",))
     files = landed_files(platform=platform, day=day)
     outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []
+    object_store.share_validation_outcomes(outcomes)
     if raise_on_failure:
         validation.raise_for_failures(outcomes)
     return outcomes

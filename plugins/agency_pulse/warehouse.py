@@ -140,6 +140,7 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     fingerprint = build_fingerprint(registry)
     build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
     try:
+        _mirror_shared_lake(home_paths)
         con = _connect_writer(home_paths.warehouse, lock_timeout)
     except BaseException:
         build_lock.close()
@@ -193,6 +194,17 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     }
     log.info("warehouse built: %s", summary)
     return summary
+
+
+def _mirror_shared_lake(home_paths: config.Paths) -> None:
+    """With a shared lake (AGENCY_PULSE_LAKE_URL=s3://...), load from an exact local copy of
+    its accepted zone and validation results (other hosts extracted and validated them)."""
+    from agency_pulse import object_store
+
+    store = object_store.remote_lake()
+    if store is not None:
+        object_store.mirror_accepted_lake(store=store, local_root=home_paths.lake)
+        object_store.fetch_validation_runs(store, quality_root=home_paths.quality)
 
 
 def build_fingerprint(registry: Registry, sql_dir: Path | None = None) -> str:

@@ -196,3 +196,60 @@ def test_mirroring_the_accepted_lake_fetches_changes_and_drops_replaced_files(
     assert not (local / second).exists()
     assert sorted(lake.read_dataset("account_snapshots").column("handle").to_pylist()) == [
         "a", "c"]
+
+
+def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
+        tmp_path, monkeypatch, lake_connection):
+    """Extract on two hosts, validate on a third, build on a fourth: only S3 is shared."""
+    import yaml
+    from agency_pulse import pipeline
+    from agency_pulse.sandbox import run_sandbox
+    from agency_pulse.sandbox.data import synthetic_handle
+
+    day = date(2026, 11, 20)
+    platforms, count = ("x", "youtube"), 4
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(yaml.safe_dump({"agencies": [
+        {"id": f"sbx-{i}", "name": f"Agency {i}", "kind": "test", "jurisdiction": "AZ",
+         "accounts": [{"platform": p, "handle": synthetic_handle(p, i)} for p in platforms]}
+        for i in range(count)]}), encoding="utf-8")
+    monkeypatch.setenv("AGENCY_PULSE_REGISTRY", str(registry))
+    monkeypatch.setenv("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox")
+
+    def on_host(name: str) -> config.Paths:
+        monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / name))
+        return config.paths()
+
+    x_ids = [f"x:{synthetic_handle('x', i)}" for i in range(count)]
+    with run_sandbox(date=day, extra_accounts_per_platform=count) as sandbox:
+        monkeypatch.setenv("AGENCY_PULSE_SANDBOX_URL", sandbox.url)
+        first = on_host("extract-a")
+        pipeline.extract_platform("x", day, batch_key="b000", accounts=x_ids[:2])
+        second = on_host("extract-b")
+        pipeline.extract_platform("x", day, batch_key="b001", accounts=x_ids[2:])
+        pipeline.extract_platform("youtube", day)
+        on_host("validate")
+        outcomes = pipeline.validate_landing(day=day)
+    assert outcomes and all(o.success for o in outcomes)
+    assert {o.platform for o in outcomes} == set(platforms)
+
+    store = object_store.remote_lake()
+    assert store.list_files("landing") == []  # every landed batch was published
+    assert {f.rsplit("/", 1)[-1] for f in store.list_files("extract_log/platform=x")} == {
+        "part-b000.parquet", "part-b001.parquet"}
+    assert store.list_files("raw/platform=youtube")
+    assert store.list_files(object_store.SHARED_VALIDATION_RUNS)
+    for extract_host in (first, second):  # they never saw an accepted file
+        assert not list(extract_host.lake.glob("extract_log/*/*/*.parquet"))
+
+    warehouse_host = on_host("warehouse")
+    summary = pipeline.build_warehouse()
+    assert summary["marts"]["account_monthly"] > 0
+    import duckdb
+
+    with duckdb.connect(str(warehouse_host.warehouse), read_only=True) as con:
+        accounts = con.execute("select platform, count(distinct account_id) "
+                               "from marts.account_monthly group by all").fetchall()
+        validated = con.execute("select count(*) from quality.validation_runs").fetchone()[0]
+    assert dict(accounts) == {p: count for p in platforms}
+    assert validated == len(outcomes)
