@@ -409,8 +409,7 @@ class LocalCluster:
         spec = self.specs["sandbox"]
         argv = [sys.executable if part == "python" else part for part in spec.command]
         argv[argv.index("--port") + 1] = str(self.layout.ports["sandbox"])
-        if "--host" in argv:  # a container listens on every interface; here loopback (the default)
-            del argv[argv.index("--host"):argv.index("--host") + 2]
+        argv[argv.index("--host") + 1] = "127.0.0.1"  # a container listens on all interfaces
         argv += self.sandbox_argv or []
         managed = self.group.start("sandbox", argv, self.service_environment("sandbox"))
         wait_for_port(self.layout.ports["sandbox"], 120, managed.process, "sandbox")

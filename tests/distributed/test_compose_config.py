@@ -219,3 +219,15 @@ def test_every_agency_pulse_variable_in_compose_is_one_the_code_reads(specs):
                   if key.startswith("AGENCY_PULSE_")}
     assert {"AGENCY_PULSE_HOME", "AGENCY_PULSE_WAREHOUSE_QUEUE"} <= configured
     assert configured <= read, f"set but never read: {configured - read}"
+
+
+def test_the_sandbox_service_command_is_one_the_sandbox_accepts(specs):
+    from agency_pulse.sandbox.cli import build_parser
+
+    command = specs["sandbox"].command
+    assert command[:3] == ["python", "-m", "agency_pulse.sandbox"]
+    args = build_parser().parse_args(command[3:])
+    assert (args.host, args.port) == ("0.0.0.0", 8099)
+    # The Airflow services reach it by its service name and port.
+    assert specs["airflow-worker"].environment["AGENCY_PULSE_SANDBOX_URL"] == \
+        f"http://sandbox:{args.port}"

@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agency-pulse sandbox",
                                      description="Serve the platform sandbox on loopback.")
     parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default loopback; 0.0.0.0 in a container)")
     parser.add_argument("--date", type=date.fromisoformat, default=None,
                         help="the sandbox's today, YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--seed", type=int, default=7)
@@ -71,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = SandboxServer(date=args.date or datetime.now(UTC).date(), seed=args.seed,
                                registry=args.registry, extra_accounts_per_platform=args.extra_accounts,
-                               faults=faults, port=args.port, verbose=args.verbose,
+                               faults=faults, port=args.port, host=args.host, verbose=args.verbose,
                                youtube_daily_quota=args.youtube_quota,
                                x_rate_limits=({name: args.x_rate_limit for name in X_RATE_LIMITS}
                                               if args.x_rate_limit else None))
