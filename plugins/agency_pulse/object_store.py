@@ -10,10 +10,12 @@ glob it) and this module keeps the shared copy in step:
 
 - ``lake.write_partition`` / ``lake.archive_raw`` upload each file they write
   (``upload_lake_file``), so a landed extract is visible to every host at once;
-- before a stage reads a zone it ``download_missing`` from the shared lake, and after
-  validation ``publish_moves`` mirrors each publish or quarantine move;
-- the warehouse reads the accepted datasets straight from the object store
-  (``read_lake_files``), through pyarrow (DuckDB's httpfs extension is not needed).
+- validation first fetches the landed batches (``download_missing("landing")``), then
+  mirrors each publish or quarantine move and its results (``share_validation_outcomes``);
+- the extract state and the warehouse read an exact local copy of the shared accepted zone
+  (``mirror_accepted_lake``: changed objects fetched through pyarrow, replaced parts
+  dropped), so DuckDB reads local Parquet and its incremental load works unchanged (no
+  httpfs extension needed); ``lake.read_dataset`` reads the shared lake directly.
 
 Credentials: the Airflow connection ``agency_pulse_lake`` (aws type: login = access key id,
 password = secret access key, extra ``region_name``, ``endpoint_url`` for S3-compatible

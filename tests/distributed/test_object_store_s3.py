@@ -253,3 +253,25 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
         validated = con.execute("select count(*) from quality.validation_runs").fetchone()[0]
     assert dict(accounts) == {p: count for p in platforms}
     assert validated == len(outcomes)
+
+
+def test_lake_writes_go_through_and_reads_come_from_the_shared_lake(
+        tmp_path, monkeypatch, lake_connection):
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "writer"))
+    day = date(2026, 3, 1)
+    lake.write_partition("account_snapshots", "x", day, _snapshots("a"), key="b000")
+    lake.write_partition("account_snapshots", "youtube", day, _snapshots("b"), key="b000")
+    raw = lake.archive_raw("x", day, [{"url": "https://api.x.com/2/users/by", "status": 200}])
+    # A whole-day write replaces the partition's batches, here and in the shared lake.
+    lake.write_partition("account_snapshots", "x", day, _snapshots("c"))
+    store = object_store.remote_lake()
+    assert store.list_files("account_snapshots/platform=x") == [
+        "account_snapshots/platform=x/date=2026-03-01/part-all.parquet"]
+    assert store.exists(raw.relative_to(config.paths().lake).as_posix())
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "reader"))  # nothing local
+    assert sorted(lake.read_dataset("account_snapshots").column("handle").to_pylist()) == [
+        "b", "c"]
+    assert lake.read_dataset("account_snapshots", platform="x").column(
+        "handle").to_pylist() == ["c"]
+    assert lake.read_dataset("posts").num_rows == 0
