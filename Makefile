@@ -75,9 +75,10 @@ reliability: setup
 	$(BIN)/python -m reliability.run
 
 test-distributed: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m distributed --run-distributed
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m distributed tests/distributed
 
 up:
+	test -f .env || { echo "copy .env.example to .env and set its secrets first" >&2; exit 1; }
 	docker compose up -d --build
 
 down:

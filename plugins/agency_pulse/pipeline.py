@@ -109,7 +109,7 @@ def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,
     outcomes = validate_landing(day=run_date, run_id=run_id, raise_on_failure=False)
     result.validation_failures = [_describe_failure(o) for o in outcomes if not o.success]
     result.build = build_warehouse()
-    problems = [f"{p}: {why}" for p, why in result.failed_platforms.items()]
+    problems = list(result.failed_platforms.values())  # each already names its platform
     problems += result.validation_failures
     if problems:
         raise DailyRunFailed("; ".join(problems), result)
