@@ -270,6 +270,27 @@ MEASURES = {
 }
 
 
+MEASURE_GROUPS = {
+    "DAG file parse time": "dag_parse",
+    "Great Expectations validation": "validation",
+    "full rebuild": "rebuild", "peak memory": "rebuild", "one daily increment": "rebuild",
+    "API calls": "extraction", "extraction wall time": "extraction",
+}
+
+
+def _group_of(measure: str) -> str:
+    return next(group for prefix, group in MEASURE_GROUPS.items() if measure.startswith(prefix))
+
+
+def _earlier_rows(path: Path, rerun: list[str]) -> list[Measurement]:
+    """With --only: the rows of the day's earlier results that this run does not measure again."""
+    if not path.exists():
+        return []
+    earlier = json.loads(path.read_text())
+    return [Measurement(**r) for r in earlier.get("results", [])
+            if _group_of(r["measure"]) not in rerun]
+
+
 def render_markdown(meta: dict, rows: list[Measurement]) -> str:
     lines = [f"# Agency Pulse benchmark, {meta['started_at']} ({meta['mode']})", "",
              f"Machine: {meta['machine']['cores']} cores, {meta['machine']['memory_gib']} GiB, "
@@ -298,9 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Measurement] = []
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / f"{started.date().isoformat()}{'-quick' if quick else ''}"
+    kept = _earlier_rows(stem.with_suffix(".json"), args.only) if args.only else []
+    if kept:
+        meta["merged_from_earlier_run"] = sorted({_group_of(r.measure) for r in kept})
     for name in args.only or MEASURES:
         print(f"== {name}", file=sys.stderr, flush=True)
-        rows.extend(MEASURES[name](quick))
+        measured = [r for r in rows if r not in kept]
+        rows = sorted([*kept, *measured, *MEASURES[name](quick)],
+                      key=lambda r: list(MEASURES).index(_group_of(r.measure)))
         # written after every measure, so a long run interrupted keeps what it measured
         meta["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
         markdown = render_markdown(meta, rows)

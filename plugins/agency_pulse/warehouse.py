@@ -94,6 +94,7 @@ _CREATES = re.compile(
 )
 _QUALIFIED_NAME = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _SQL_COMMENT = re.compile(r"--[^\n]*")
+_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class WarehouseError(RuntimeError):
@@ -420,14 +421,26 @@ def _hold_build_lock(warehouse: Path, timeout: float):
             time.sleep(0.2)
 
 
+def memory_limit() -> str:
+    """``AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT`` (default 3GB): DuckDB spills to disk beyond it,
+    so a full rebuild of years of history stays under 4 GB (a larger limit builds faster)."""
+    configured = os.environ.get("AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT", "").strip() or "3GB"
+    if not _MEMORY_SIZE.match(configured):
+        raise WarehouseError(f"AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT must be a size such as "
+                             f"3GB or 512MB, not {configured!r}")
+    return configured
+
+
 def _connect_writer(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
     # A reader (CLI query, report) may hold the file for a moment: wait for it, then give up.
     deadline = time.monotonic() + lock_timeout
     delay = 0.1
+    limit = memory_limit()
     while True:
         try:
             con = duckdb.connect(str(path))
             con.execute("set TimeZone = 'UTC'")
+            con.execute(f"set memory_limit = '{limit}'")  # checked against _MEMORY_SIZE
             return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
