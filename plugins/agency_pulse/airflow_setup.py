@@ -46,9 +46,12 @@ def start_sandbox(port: int) -> subprocess.Popen:
 
 def standalone(sandbox_port: int) -> int:
     sandbox = start_sandbox(sandbox_port)
-    env = dict(os.environ, AGENCY_PULSE_SANDBOX_URL=f"http://127.0.0.1:{sandbox_port}")
+    venv_bin = str(Path(sys.executable).parent)
+    # `airflow standalone` starts its components as `airflow ...` from PATH
+    env = dict(os.environ, AGENCY_PULSE_SANDBOX_URL=f"http://127.0.0.1:{sandbox_port}",
+               PATH=os.pathsep.join([venv_bin, os.environ.get("PATH", "")]))
     print(f"sandbox on http://127.0.0.1:{sandbox_port}; Airflow UI on http://localhost:8080")
-    airflow = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
+    airflow = shutil.which("airflow", path=venv_bin) or "airflow"
     try:
         return subprocess.call([airflow, "standalone"], env=env)
     except KeyboardInterrupt:
