@@ -109,14 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--output", type=Path, help="write the result to FILE (.csv or .parquet)")
 
-    sandbox = sub.add_parser("sandbox", help="serve the platform sandbox")
-    sandbox.add_argument("--port", type=int, default=8099)
-    sandbox.add_argument("rest", nargs=argparse.REMAINDER,
-                         help="further sandbox options (see `python -m agency_pulse.sandbox --help`)")
+    # `sandbox` passes every option to the sandbox's own parser (see `agency-pulse sandbox -h`)
+    sub.add_parser("sandbox", help="serve the platform sandbox", add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sandbox"]:
+        return serve_sandbox(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -241,11 +242,16 @@ def cmd_query(args) -> int:
     return 0
 
 
-def cmd_sandbox(args) -> int:
-    from agency_pulse.sandbox import __main__ as sandbox_main
+DEFAULT_SANDBOX_PORT = 8099
 
-    rest = [a for a in args.rest if a != "--"]
-    return sandbox_main.main(["--port", str(args.port), *rest]) or 0
+
+def serve_sandbox(options: list[str]) -> int:
+    """`agency-pulse sandbox [--port N] [sandbox options]`: serve until interrupted."""
+    from agency_pulse.sandbox import main as sandbox_main
+
+    if not any(o == "--port" or o.startswith("--port=") for o in options):
+        options = ["--port", str(DEFAULT_SANDBOX_PORT), *options]
+    return sandbox_main(options) or 0
 
 
 COMMANDS = {
@@ -254,7 +260,6 @@ COMMANDS = {
     "build": cmd_build,
     "report": cmd_report,
     "query": cmd_query,
-    "sandbox": cmd_sandbox,
 }
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ def _run(*args, env=None):
 @pytest.mark.parametrize("argv", [
     [], ["frobnicate"], ["run", "--date", "2026-02-30"], ["run", "--platform", "myspace"],
     ["report", "--year", "26"], ["report", "--month", "2026-13"], ["observations"],
+    ["sandbox", "--date", "2026-99-01"], ["sandbox", "--fault", "myspace:throttle:0.5"],
 ])
 def test_bad_usage_exits_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
@@ -59,3 +60,34 @@ def test_broken_registry_is_one_line_naming_the_path(pulse_home, tmp_path):
     assert result.returncode == 1
     assert "agencies[0].accounts[0].platform" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sandbox_command_serves_the_sandbox_with_its_own_options():
+    import json
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agency_pulse.cli", "sandbox", "--port", str(port),
+         "--date", "2026-01-01", "--seed", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/config",
+                                            timeout=1) as response:
+                    config = json.load(response)
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the sandbox did not answer")
+        assert config["date"] == "2026-01-01" and config["seed"] == 3
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
