@@ -438,9 +438,9 @@ def _connect_writer(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnectio
     limit = memory_limit()
     while True:
         try:
-            con = duckdb.connect(str(path))
+            # the limit as connection config, not SQL: no value is spliced into a statement
+            con = duckdb.connect(str(path), config={"memory_limit": limit})
             con.execute("set TimeZone = 'UTC'")
-            con.execute(f"set memory_limit = '{limit}'")  # checked against _MEMORY_SIZE
             return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
