@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from agency_pulse import config
-from agency_pulse.connections import SANDBOX_IG_USER_ID, SANDBOX_PREFIXES
+from agency_pulse.connections import SANDBOX_PREFIXES, sandbox_extra
 
 REGISTRIES = Path(__file__).resolve().parent / "registries"
 BASELINE_REGISTRY = REGISTRIES / "baseline.yaml"
@@ -51,13 +51,7 @@ def canary_connections(sandbox_url: str, canaries: Mapping[str, str]) -> dict[st
     """``AIRFLOW_CONN_AGENCY_PULSE_<P>`` JSON values pointing at the sandbox, canary as password."""
     values = {}
     for platform, token in canaries.items():
-        extra: dict = {}
-        if platform == "instagram":
-            extra["ig_user_id"] = SANDBOX_IG_USER_ID
-        if platform == "telegram":
-            extra["preview_url"] = f"{sandbox_url}/t.me"
-        if platform == "facebook":
-            extra["insights"] = True
+        extra = sandbox_extra(platform, sandbox_url)
         values[f"AIRFLOW_CONN_AGENCY_PULSE_{platform.upper()}"] = json.dumps({
             "conn_type": "http", "host": sandbox_url + SANDBOX_PREFIXES[platform],
             "password": token, "extra": extra})

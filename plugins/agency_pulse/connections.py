@@ -204,6 +204,13 @@ def _sandbox(platform: str) -> PlatformConnection | None:
     sandbox_url = os.environ.get("AGENCY_PULSE_SANDBOX_URL", "").strip().rstrip("/")
     if not sandbox_url:
         return None
+    return PlatformConnection(platform=platform, base_url=sandbox_url + SANDBOX_PREFIXES[platform],
+                              token=SANDBOX_TOKEN, extra=sandbox_extra(platform, sandbox_url),
+                              source="sandbox")
+
+
+def sandbox_extra(platform: str, sandbox_url: str) -> dict:
+    """The connection extras a platform needs against the sandbox at ``sandbox_url``."""
     extra: dict = {}
     if platform == "instagram":
         extra["ig_user_id"] = SANDBOX_IG_USER_ID
@@ -211,8 +218,7 @@ def _sandbox(platform: str) -> PlatformConnection | None:
         extra["preview_url"] = f"{sandbox_url}/t.me"
     if platform == "facebook":
         extra["insights"] = True
-    return PlatformConnection(platform=platform, base_url=sandbox_url + SANDBOX_PREFIXES[platform],
-                              token=SANDBOX_TOKEN, extra=extra, source="sandbox")
+    return extra
 
 
 def _is_sensitive_name(name: str) -> bool:
