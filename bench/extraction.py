@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
+
 from agency_pulse.config import PLATFORMS
 
 # Accounts a counts request may name (PLATFORM_APIS.md); None: one account per request.
@@ -165,7 +166,6 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
     """
     from agency_pulse import connections, extract
     from agency_pulse.registry import load_registry
-
     from bench.naive_extractor import extract_one_call_per_account
 
     with contextlib.ExitStack() as stack:

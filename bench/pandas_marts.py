@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+
 from agency_pulse import lake
 from agency_pulse.registry import Registry, load_registry
 

@@ -44,7 +44,6 @@ def main(argv: list[str]) -> int:
         report = {"marts": summary.get("marts"), "mode": summary.get("mode", "full")}
     elif mode == "pandas":
         from agency_pulse.registry import load_registry
-
         from bench.pandas_marts import compute_marts
 
         marts = compute_marts(Path(home) / "lake", load_registry(Path(registry)))

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import yaml
+
 from agency_pulse import lake
 from agency_pulse.config import PLATFORMS
 

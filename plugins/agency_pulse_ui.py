@@ -11,8 +11,9 @@ $AGENCY_PULSE_HOME of the API server's environment.
 
 from __future__ import annotations
 
-from agency_pulse.ui.plugin_app import LazyASGIApp, build_authenticated_app
 from airflow.plugins_manager import AirflowPlugin
+
+from agency_pulse.ui.plugin_app import LazyASGIApp, build_authenticated_app
 
 URL_PREFIX = "/agency-pulse"
 

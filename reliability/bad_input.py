@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from agency_pulse import config, lake
 
+from agency_pulse import config, lake
 from reliability.canned_api import CannedApi
 from reliability.verdict import ScenarioResult
 from reliability.workspace import RUN_DAY, environment, open_workspace

@@ -40,6 +40,7 @@ def write_posts(rows: int, day: date) -> dict:
     from datetime import UTC, datetime, timedelta
 
     import pyarrow as pa
+
     from agency_pulse import config, lake
 
     published = datetime.combine(day, datetime.min.time(), UTC) - timedelta(days=1)

@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from agency_pulse import config, lake, pipeline, warehouse
-
 from reliability.verdict import ScenarioResult
 from reliability.workspace import (
     RUN_DAY,

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from agency_pulse import config
-
 from reliability.verdict import ScenarioResult
 from reliability.workspace import RUN_DAY, describe_digests, extract_log, open_workspace
 

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import yaml
-from agency_pulse import config
 
+from agency_pulse import config
 from reliability.sql_scan import scan
 from reliability.verdict import ScenarioResult
 from reliability.workspace import RUN_DAY, open_workspace

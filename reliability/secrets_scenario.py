@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from agency_pulse.config import PLATFORMS
 from agency_pulse.connections import resolve
-
 from reliability.leak_search import captured_logs, files_containing
 from reliability.verdict import ScenarioResult
 from reliability.workspace import RUN_DAY, dump_warehouse, open_workspace

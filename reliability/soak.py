@@ -10,7 +10,6 @@ import os
 from datetime import date, timedelta
 
 from agency_pulse import config
-
 from reliability.faults import CLIENT_READ_TIMEOUT_SECONDS, TRANSIENT_KINDS, short_read_timeouts
 from reliability.verdict import ScenarioResult
 from reliability.workspace import open_workspace

@@ -12,7 +12,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository r
 
 from agency_pulse import lake, warehouse  # noqa: E402
 from agency_pulse.registry import load_registry  # noqa: E402
-
 from bench.pandas_marts import compare_marts, compute_marts  # noqa: E402
 from bench.workload import Workload, write_posts, write_registry, write_snapshots  # noqa: E402
 

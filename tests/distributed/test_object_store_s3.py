@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+
 from agency_pulse import config, lake, object_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "distributed"))
@@ -202,6 +203,7 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
         tmp_path, monkeypatch, lake_connection):
     """Extract on two hosts, validate on a third, build on a fourth: only S3 is shared."""
     import yaml
+
     from agency_pulse import pipeline
     from agency_pulse.sandbox import run_sandbox
     from agency_pulse.sandbox.data import synthetic_handle

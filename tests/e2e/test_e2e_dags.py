@@ -7,8 +7,8 @@ extract DAG, as the scheduler would.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, date, datetime
 from pathlib import Path
-from datetime import date, datetime, timezone
 
 import pytest
 
@@ -58,7 +58,7 @@ def test_extract_then_marts_dag_build_the_marts_and_rerun_is_identical(airflow_o
     import duckdb
 
     paths, bag = airflow_on_sandbox
-    logical = datetime(RUN_DAY.year, RUN_DAY.month, RUN_DAY.day, tzinfo=timezone.utc)
+    logical = datetime(RUN_DAY.year, RUN_DAY.month, RUN_DAY.day, tzinfo=UTC)
     _run(bag, "agency_pulse_extract", logical)
     _run(bag, "agency_pulse_marts")
 

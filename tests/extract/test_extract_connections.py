@@ -8,6 +8,7 @@ import sys
 import types
 
 import pytest
+
 from agency_pulse import connections
 
 TOKEN = "EAAB-CANARY-conn"

@@ -6,11 +6,12 @@ import copy
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from extract_fakes import load_fixture
+
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.extract import ExtractState
 from agency_pulse.extractors import facebook
 from agency_pulse.registry import Account
-from extract_fakes import load_fixture
 
 BASE = "https://graph.example.test/v24.0"
 RUN_DATE = date(2026, 11, 26)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import requests
+
 from agency_pulse.errors import (
     AccountGone,
     InvalidToken,

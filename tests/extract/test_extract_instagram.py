@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from extract_fakes import load_fixture
+
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.extract import ExtractState
 from agency_pulse.extractors import instagram
 from agency_pulse.registry import Account
-from extract_fakes import load_fixture
 
 BASE = "https://graph.example.test/v24.0"
 IG_USER = "17841405309211844"

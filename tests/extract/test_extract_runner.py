@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
+from extract_fakes import load_fixture
+
 from agency_pulse import lake
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.extract import PlatformRunFailed, build_state, run_platform
 from agency_pulse.registry import parse_registry
-from extract_fakes import load_fixture
 
 BASE = "https://graph.example.test/v24.0"
 RUN_DATE = date(2026, 11, 26)

@@ -7,6 +7,7 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
+
 from agency_pulse import connections, lake
 from agency_pulse.extract import PlatformRunFailed, run_platform
 from agency_pulse.registry import parse_registry

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pyarrow.parquet as pq
 import pytest
+
 from agency_pulse.connections import SANDBOX_PREFIXES, PlatformConnection
 from agency_pulse.extract import PlatformRunFailed, run_platform
 from agency_pulse.http_client import ApiClient

@@ -10,13 +10,14 @@ from html import escape
 
 import pyarrow.parquet as pq
 import pytest
+from extractors_more_fakes import load_fixture
+
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import InvalidToken, MalformedResponse
 from agency_pulse.extract import ExtractState, run_platform
 from agency_pulse.extractors import telegram
 from agency_pulse.http_client import ApiClient
 from agency_pulse.registry import Account, Agency, Registry
-from extractors_more_fakes import load_fixture
 
 RUN_DATE = date(2026, 11, 26)
 BOT_PREFIX = "/api.telegram.org"

@@ -6,13 +6,14 @@ import copy
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from extractors_more_fakes import load_fixture
+
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import InvalidToken, PermissionDenied, QuotaExhausted
 from agency_pulse.extract import ExtractState
 from agency_pulse.extractors import x
 from agency_pulse.http_client import ApiClient
 from agency_pulse.registry import Account
-from extractors_more_fakes import load_fixture
 
 RUN_DATE = date(2026, 11, 26)
 PREFIX = "/api.x.com/2"

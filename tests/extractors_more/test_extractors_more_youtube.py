@@ -7,13 +7,14 @@ import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from extractors_more_fakes import load_fixture
+
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import QuotaExhausted
 from agency_pulse.extract import ExtractState, run_platform
 from agency_pulse.extractors import youtube
 from agency_pulse.http_client import ApiClient
 from agency_pulse.registry import Account, Agency, Registry
-from extractors_more_fakes import load_fixture
 
 RUN_DATE = date(2026, 11, 26)
 PREFIX = "/www.googleapis.com/youtube/v3"

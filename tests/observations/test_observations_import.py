@@ -14,6 +14,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 import yaml
+
 from agency_pulse import config, lake, observations
 from agency_pulse.errors import UserInputError
 from agency_pulse.registry import parse_registry

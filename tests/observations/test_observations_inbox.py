@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+
 from agency_pulse import config, lake, observations
 from agency_pulse.errors import UserInputError, ValidationFailed
 from agency_pulse.registry import parse_registry

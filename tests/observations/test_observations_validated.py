@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
+
 from agency_pulse import lake, observations
 from agency_pulse.registry import parse_registry
 from agency_pulse.validation import VALIDATION_RUNS_SCHEMA

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from agency_pulse.report.figures import AccountFigures, AgencyFigures, Period, ReportFigures
 from agency_pulse.report.narrative import agency_paragraph
 

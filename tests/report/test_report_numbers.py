@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from agency_pulse.report.numbers import approximate, exact, long_date, percent, signed, style_for
 
 

@@ -8,6 +8,7 @@ from datetime import date
 
 import pyarrow.parquet as pq
 import pytest
+
 from agency_pulse.errors import UserInputError
 from agency_pulse.report.demo_warehouse import build_demo_warehouse
 from agency_pulse.tables import QueryRefused, export, format_table, run_read_only_query

@@ -8,6 +8,7 @@ import sys
 
 import duckdb
 import pytest
+
 from agency_pulse.report.warehouse_snapshot import (
     WarehouseUnavailable,
     publish_snapshot,

@@ -7,6 +7,7 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
+
 from agency_pulse.errors import UserInputError
 from agency_pulse.report import write_report
 from agency_pulse.report.demo_warehouse import build_demo_warehouse

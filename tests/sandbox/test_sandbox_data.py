@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
 from agency_pulse.registry import load_registry
 from agency_pulse.sandbox.data import SandboxWorld, day_end, metrics_on, synthetic_handle
 from agency_pulse.sandbox.telegram import compact_count

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 import requests
+
 from agency_pulse.sandbox import run_sandbox
 from agency_pulse.sandbox.cli import main, parse_fault_options
 from agency_pulse.sandbox.data import synthetic_handle

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import duckdb
 import pyarrow as pa
 import pytest
+
 from agency_pulse import lake, warehouse
 
 FETCHED_AT = datetime(2025, 1, 1, tzinfo=UTC)

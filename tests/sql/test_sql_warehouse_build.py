@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from agency_pulse import config, lake, warehouse
 from agency_pulse.registry import parse_registry
 from agency_pulse.validation import VALIDATION_RUNS_SCHEMA

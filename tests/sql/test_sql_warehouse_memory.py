@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from agency_pulse import warehouse
 from agency_pulse.registry import parse_registry
 

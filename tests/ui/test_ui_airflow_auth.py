@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
+
 from agency_pulse.report.demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app
-from fastapi.testclient import TestClient
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +65,9 @@ def test_bearer_token_is_accepted(client, auth_manager):
 def test_the_plugin_mounts_the_app_with_authentication_and_a_nav_link():
     import importlib.util
 
-    from agency_pulse import config
     from airflow.plugins_manager import AirflowPlugin
+
+    from agency_pulse import config
 
     spec = importlib.util.spec_from_file_location(
         "agency_pulse_ui_under_test", config.PROJECT_ROOT / "plugins" / "agency_pulse_ui.py")

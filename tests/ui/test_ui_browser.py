@@ -13,6 +13,7 @@ import time
 
 import pytest
 import uvicorn
+
 from agency_pulse import config
 from agency_pulse.report.demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from fastapi.testclient import TestClient
+
 from agency_pulse.report import write_report
 from agency_pulse.report.demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app
-from fastapi.testclient import TestClient
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +113,9 @@ def test_pages_say_when_there_is_no_warehouse_yet(pulse_home):
 
 
 def test_serving_never_leaves_the_folder(tmp_path):
-    from agency_pulse.ui.app import _serve_inside
     from fastapi import HTTPException
+
+    from agency_pulse.ui.app import _serve_inside
 
     served = tmp_path / "reports"
     served.mkdir()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from agency_pulse import config, lake
 from validation_samples import RUN_DAY
+
+from agency_pulse import config, lake
 
 
 @pytest.fixture(scope="module")

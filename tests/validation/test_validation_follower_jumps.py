@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pyarrow as pa
+from validation_samples import RUN_DAY, snapshot
+
 from agency_pulse import lake
 from agency_pulse.validation.follower_jumps import (
     FollowerJumpRule,
     find_follower_jumps,
     previous_snapshots,
 )
-from validation_samples import RUN_DAY, snapshot
 
 
 def batch(*rows: dict) -> pa.Table:

@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from validation_samples import RUN_DAY, observation, post, snapshot
+
 from agency_pulse import lake
 from agency_pulse.validation import validate_frame
-from validation_samples import RUN_DAY, observation, post, snapshot
 
 
 def failed_types(outcome) -> list[str]:

@@ -9,13 +9,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from agency_pulse import lake
-from agency_pulse.errors import ValidationFailed
-from agency_pulse.validation import (
-    VALIDATION_RUNS_SCHEMA,
-    raise_for_failures,
-    validate_landed,
-)
 from validation_samples import (
     RUN_DAY,
     SAMPLE_ROWS,
@@ -23,6 +16,14 @@ from validation_samples import (
     observation,
     post,
     snapshot,
+)
+
+from agency_pulse import lake
+from agency_pulse.errors import ValidationFailed
+from agency_pulse.validation import (
+    VALIDATION_RUNS_SCHEMA,
+    raise_for_failures,
+    validate_landed,
 )
 
 # Data Docs have their own tests; the others skip rendering to stay fast.
