@@ -296,6 +296,9 @@ def render_markdown(meta: dict, rows: list[Measurement]) -> str:
              f"Machine: {meta['machine']['cores']} cores, {meta['machine']['memory_gib']} GiB, "
              f"Python {meta['machine']['python']}; "
              + ", ".join(f"{k} {v}" for k, v in meta["machine"]["versions"].items()), "",
+             *([f"Rows of {', '.join(meta['merged_from_earlier_run'])} come from the day's "
+                "earlier run (this one re-measured the rest with `--only`).", ""]
+               if meta.get("merged_from_earlier_run") else []),
              "| measure | workload | Agency Pulse | alternative | ratio | target | met |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
