@@ -46,6 +46,7 @@ SANDBOX_PREFIXES: dict[str, str] = {
 
 # The Instagram user the sandbox treats as "our own" business account.
 SANDBOX_IG_USER_ID = "17841400000000000"
+SANDBOX_IG_USERNAME = "taxes.gov.az"
 SANDBOX_TOKEN = "sandbox-token"
 
 
@@ -213,7 +214,9 @@ def sandbox_extra(platform: str, sandbox_url: str) -> dict:
     """The connection extras a platform needs against the sandbox at ``sandbox_url``."""
     extra: dict = {}
     if platform == "instagram":
-        extra["ig_user_id"] = SANDBOX_IG_USER_ID
+        # The sandbox's own business user stands for the registry's taxes.gov.az account.
+        extra.update(ig_user_id=SANDBOX_IG_USER_ID, ig_username=SANDBOX_IG_USERNAME,
+                     insights=True)
     if platform == "telegram":
         extra["preview_url"] = f"{sandbox_url}/t.me"
     if platform == "facebook":

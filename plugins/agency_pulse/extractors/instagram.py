@@ -6,16 +6,28 @@ One account at a time, seen from our own business account (the connection's
 ``media.after(CURSOR)``. Business discovery has no ``since``: paging stops once a page
 reaches posts older than min(last post seen, run day - settling window). Only Business
 and Creator accounts are visible; others come back as "cannot find user" and are ``gone``.
+
+Follower history, only for our own account (the monitored account whose id is the
+connection's ``ig_user_id``, or whose handle is its ``ig_username``) and only when the
+connection's extra says the token may read insights (``{"insights": true}``):
+``GET {base}/{ig_user_id}/insights?metric=follower_count&period=day&since=&until=``.
+Instagram keeps about 30 days of it, excluding today: the first run reads those 30 days,
+later runs only the days after the last one landed (``ExtractState.history_through``).
+``follower_count`` is the number of NEW followers each day, not an audience size: each
+day's absolute count is derived back from today's ``followers_count`` snapshot, taken as
+the count at the end of yesterday, by subtracting the new followers of every later day.
+Unfollows are not in the metric, so days further back may read a little low. Rows land
+with metric ``follower_count``; the marts prefer a same-day snapshot over them.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from agency_pulse.errors import AccountGone, MalformedResponse, PermissionDenied, PlatformError
 from agency_pulse.extract import ExtractResult, ExtractState, deletions_for, extract_each
-from agency_pulse.extractors.facebook import graph_error, parse_time
+from agency_pulse.extractors.facebook import graph_error, is_invalid_metric, parse_time, unix
 from agency_pulse.registry import Account
 
 log = logging.getLogger(__name__)
@@ -30,6 +42,9 @@ VIDEO_MEDIA_TYPES = {"VIDEO"}
 VIDEO_PRODUCT_TYPES = {"REELS"}
 # Graph's "cannot find user" for business discovery: not a Business/Creator account, or gone.
 USER_NOT_FOUND = (110, 2207013)
+FOLLOWER_METRIC = "follower_count"
+# Instagram answers follower_count for the last 30 days only (today excluded).
+INSIGHTS_HISTORY_DAYS = 30
 
 
 def classify(response, body) -> PlatformError | None:
@@ -66,6 +81,8 @@ class InstagramExtractor:
         self.fetched_at = datetime.now(UTC)
         self.ig_user_id = str(conn.extra.get("ig_user_id") or "")
         self.headers = {"Authorization": f"Bearer {conn.token}"} if conn.token else {}
+        self.own_username = str(conn.extra.get("ig_username") or "").lstrip("@").lower()
+        self.insights_enabled = bool(conn.extra.get("insights"))
 
     def discover(self, account: Account, after: str | None) -> dict:
         try:
@@ -87,7 +104,8 @@ class InstagramExtractor:
     def extract_account(self, account: Account) -> None:
         since = self.state.since_for(account.account_id, self.run_date)
         discovery = self.discover(account, None)
-        self.result.account_snapshots.append(self.snapshot_row(account, discovery))
+        snapshot = self.snapshot_row(account, discovery)
+        self.result.account_snapshots.append(snapshot)
         media, complete = self.media_since(account, discovery, since)
         returned = set()
         for item in media:
@@ -97,6 +115,8 @@ class InstagramExtractor:
         if complete:
             self.result.post_deletions += deletions_for(account, PLATFORM, self.state, returned,
                                                         self.run_date, since)
+        if self.insights_enabled and self.is_own_account(account, snapshot["platform_id"]):
+            self.fetch_follower_history(account, snapshot["followers"])
 
     def media_since(self, account: Account, discovery: dict, since: datetime | None
                     ) -> tuple[list[dict], bool]:
@@ -150,6 +170,92 @@ class InstagramExtractor:
             "views_total": None, "fetched_at": self.fetched_at,
         }
 
+    # -- follower history (own account insights) ------------------------------------
+
+    def is_own_account(self, account: Account, discovered_id: str | None) -> bool:
+        """True when ``account`` is the connection's own business account (by id or handle)."""
+        ids = {account.platform_id, self.state.platform_ids.get(account.account_id),
+               discovered_id}
+        if self.ig_user_id in {str(i) for i in ids if i}:
+            return True
+        return bool(self.own_username) and account.handle.lstrip("@").lower() == self.own_username
+
+    def history_window(self, account: Account) -> tuple[date, date] | None:
+        """[since, until) days still to read: 30 days on the first run, then the days after."""
+        until = self.run_date  # exclusive: today is not complete, and Instagram leaves it out
+        since = until - timedelta(days=INSIGHTS_HISTORY_DAYS)
+        through = self.state.history_through.get(account.account_id)
+        if through is not None:
+            since = max(since, through + timedelta(days=1))
+        return (since, until) if since < until else None
+
+    def fetch_follower_history(self, account: Account, followers_now: int | None) -> None:
+        window = self.history_window(account)
+        if window is None:
+            return
+        if followers_now is None:
+            log.info("%s: no followers_count for %s today; its history has no anchor, skipped",
+                     PLATFORM, account.account_id)
+            return
+        since, until = window
+        try:
+            body = self.client.get_json(
+                f"{self.conn.base_url}/{self.ig_user_id}/insights",
+                {"metric": FOLLOWER_METRIC, "period": "day",
+                 "since": unix(datetime.combine(since, time(), UTC)),
+                 "until": unix(datetime.combine(until, time(), UTC))},
+                headers=self.headers, classify=classify)
+        except PlatformError as exc:
+            if exc.stops_platform:
+                raise
+            # The counts and media stand; only the history is out of reach (and stays so).
+            self.insights_enabled = False
+            if is_invalid_metric(exc):
+                log.warning("%s: insights metric %s is no longer offered (%s); follower "
+                            "history skipped from now on", PLATFORM, FOLLOWER_METRIC, exc.reason)
+            else:
+                log.warning("%s: follower history of %s not readable (%s); skipped",
+                            PLATFORM, account.account_id, exc.reason)
+            return
+        if not isinstance(body, dict):
+            raise MalformedResponse(PLATFORM, "insights: body is not an object")
+        new_followers = self.new_followers_by_day(body, since, until)
+        self.result.follower_history += self.history_rows(account, new_followers, followers_now,
+                                                          since, until)
+
+    def new_followers_by_day(self, body: dict, since: date, until: date) -> dict[date, int]:
+        """``{day: new followers}`` from ``data[0].values[{value, end_time}]``, within the window."""
+        gained: dict[date, int] = {}
+        for series in body.get("data") or []:
+            if not isinstance(series, dict) or series.get("name") != FOLLOWER_METRIC:
+                continue
+            for point in series.get("values") or []:
+                end_time = parse_time(point.get("end_time")) if isinstance(point, dict) else None
+                if end_time is None or point.get("value") is None:
+                    continue
+                # A daily value's end_time is the next day (07:00/08:00 UTC, Pacific midnight).
+                day = (end_time - timedelta(days=1)).date()
+                if since <= day < until:
+                    gained[day] = _count(point["value"], FOLLOWER_METRIC)
+        return gained
+
+    def history_rows(self, account: Account, new_followers: dict[date, int], followers_now: int,
+                     since: date, until: date) -> list[dict]:
+        """Absolute counts for the days answered, walking back from today's snapshot."""
+        rows = []
+        followers = followers_now  # taken as the count at the end of yesterday
+        day = until - timedelta(days=1)
+        while day >= since:
+            if day in new_followers:
+                rows.append({"account_id": account.account_id, "agency_id": account.agency_id,
+                             "platform": PLATFORM, "day": day, "followers": max(0, followers),
+                             "metric": FOLLOWER_METRIC, "fetched_at": self.fetched_at})
+            # The end of the day before had this day's new followers fewer.
+            followers -= new_followers.get(day, 0)
+            day -= timedelta(days=1)
+        rows.reverse()
+        return rows
+
     def post_row(self, account: Account, item: dict) -> dict:
         if not item.get("id"):
             raise MalformedResponse(PLATFORM, f"a media item of {account.handle} has no id")
@@ -173,7 +279,8 @@ class InstagramExtractor:
 
 def extract(client, conn, accounts: list[Account], run_date: date,
             state: ExtractState) -> ExtractResult:
-    """Counts and media (with deletions) of every account, via business discovery."""
+    """Counts and media (with deletions) of every account, via business discovery, and the
+    follower history of our own account when the connection may read its insights."""
     client.add_secrets(conn.secrets)
     extractor = InstagramExtractor(client, conn, run_date, state)
     if not extractor.ig_user_id:

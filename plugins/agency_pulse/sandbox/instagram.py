@@ -12,6 +12,11 @@ media_product_type,permalink,caption}}``
 - ``like_count`` is absent on the few posts whose owner hides like counts.
 - Videos are ``media_type: VIDEO`` with ``media_product_type: REELS``; albums are
   ``CAROUSEL_ALBUM``; there is no live video in media.
+- ``GET /{ig_user_id}/insights?metric=follower_count&period=day&since=&until=``: the NEW
+  followers of each day (the rise of the follower curve, never below 0) of the account the
+  sandbox's own user represents (``taxes.gov.az``, also the connection's ``ig_username``);
+  only the last 30 days, today excluded. Another metric fails with ``(#100) The value must
+  be a valid insights metric``, a window reaching further back with ``(#100)`` too.
 - An unknown (or deleted) username answers code 110 subcode 2207013 ("Cannot find User");
   an account in the ``private`` fault list answers code 10. Throttling and other faults
   answer as on Facebook.
@@ -20,6 +25,7 @@ media_product_type,permalink,caption}}``
 from __future__ import annotations
 
 import base64
+from datetime import UTC, date, datetime, time, timedelta
 
 from agency_pulse.sandbox import graph
 from agency_pulse.sandbox.data import (
@@ -37,6 +43,11 @@ PLATFORM = "instagram"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 OWN_USERNAME = "agency_pulse_monitor"
+# The monitored account the sandbox's own business user stands for (its insights).
+OWN_ACCOUNT_HANDLE = "taxes.gov.az"
+INSIGHT_METRICS = {"follower_count": (
+    "Follower Count", "Total number of new followers each day within the specified range")}
+INSIGHTS_MAX_AGE_DAYS = 30
 
 MEDIA_TYPES = {"photo": ("IMAGE", "FEED"), "status": ("IMAGE", "FEED"), "link": ("IMAGE", "FEED"),
                "shared": ("IMAGE", "FEED"), "album": ("CAROUSEL_ALBUM", "FEED"),
@@ -44,6 +55,8 @@ MEDIA_TYPES = {"photo": ("IMAGE", "FEED"), "status": ("IMAGE", "FEED"), "link": 
 
 
 def endpoint(request: SandboxRequest) -> str:
+    if request.path.rstrip("/").endswith("/insights"):
+        return "insights"
     if "business_discovery" in request.query.get("fields", ""):
         return "business_discovery"
     return "user"
@@ -63,6 +76,8 @@ def handle(request: SandboxRequest, state: SandboxState) -> SandboxResponse:
         return graph.missing_token(request)
     if not segments or segments[0] != OWN_INSTAGRAM_USER_ID:
         return graph.object_missing(request, segments[0] if segments else "")
+    if len(segments) == 2 and segments[1] == "insights":
+        return _insights(request, state)
     if len(segments) > 1:
         return graph.nonexisting_field(request, segments[1], "IGUser")
     try:
@@ -84,6 +99,42 @@ def handle(request: SandboxRequest, state: SandboxState) -> SandboxResponse:
             return graph.nonexisting_field(request, item.name, "IGUser")
     body["id"] = OWN_INSTAGRAM_USER_ID
     return json_response(body, headers=graph.usage_headers(state, PLATFORM))
+
+
+def _insights(request: SandboxRequest, state: SandboxState) -> SandboxResponse:
+    """Daily new followers of the own account, as ``data[0].values[{value, end_time}]``."""
+    names = [m.strip() for m in request.query.get("metric", "").split(",") if m.strip()]
+    if not names or any(n not in INSIGHT_METRICS for n in names):
+        return graph.graph_error(request, "(#100) The value must be a valid insights metric", 100)
+    if request.query.get("period", "day") != "day":
+        return graph.graph_error(request, "(#100) The value must be a valid insights period", 100)
+    since = graph.parse_graph_time(request.query.get("since", ""))
+    until = graph.parse_graph_time(request.query.get("until", ""))
+    until_day = min(until.date() if until else state.day, state.day)
+    since_day = since.date() if since else until_day - timedelta(days=1)
+    if since_day < state.day - timedelta(days=INSIGHTS_MAX_AGE_DAYS):
+        return graph.graph_error(request, "(#100) follower_count only supports the last "
+                                 f"{INSIGHTS_MAX_AGE_DAYS} days, excluding the current day", 100)
+    account = state.world.find(PLATFORM, OWN_ACCOUNT_HANDLE)
+    days = [since_day + timedelta(days=i) for i in range(max(0, (until_day - since_day).days))]
+    data = []
+    for name in names:
+        title, description = INSIGHT_METRICS[name]
+        values = [{"value": _new_followers(state, account, day),
+                   "end_time": graph.graph_time(datetime.combine(day + timedelta(days=1), time(7),
+                                                                 tzinfo=UTC))}
+                  for day in days] if account is not None else []
+        data.append({"name": name, "period": "day", "values": values, "title": title,
+                     "description": description,
+                     "id": f"{OWN_INSTAGRAM_USER_ID}/insights/{name}/day"})
+    return json_response({"data": data}, headers=graph.usage_headers(state, PLATFORM))
+
+
+def _new_followers(state: SandboxState, account: SandboxAccount, day: date) -> int:
+    # Only gains: the metric counts follows, and losses show in no day's value.
+    gained = state.world.followers_on(account, day) - state.world.followers_on(
+        account, day - timedelta(days=1))
+    return max(0, gained)
 
 
 def _business_discovery(request: SandboxRequest, state: SandboxState,
