@@ -314,9 +314,11 @@ def build_client(conn: PlatformConnection, *, budget: int | None = None) -> ApiC
     """The production client; against the sandbox its waits are scaled down (same logic).
 
     ``AGENCY_PULSE_MAX_WAIT_SECONDS`` caps any single wait (default 60);
-    ``AGENCY_PULSE_WAIT_SCALE`` multiplies real sleeping (default 1, or 0.001 on the sandbox).
+    ``AGENCY_PULSE_WAIT_SCALE`` multiplies real sleeping (default 1, or 0.001 on the sandbox);
+    ``AGENCY_PULSE_HTTP_READ_TIMEOUT`` is the seconds a response may take (default 30).
     """
     max_wait = float(os.environ.get("AGENCY_PULSE_MAX_WAIT_SECONDS", "60"))
+    read_timeout = float(os.environ.get("AGENCY_PULSE_HTTP_READ_TIMEOUT", "30"))
     default_scale = "0.001" if conn.source == "sandbox" else "1"
     scale = float(os.environ.get("AGENCY_PULSE_WAIT_SCALE", default_scale))
 
@@ -324,7 +326,7 @@ def build_client(conn: PlatformConnection, *, budget: int | None = None) -> ApiC
         time_module.sleep(seconds * scale)
 
     return ApiClient(conn.platform, secrets=conn.secrets, budget=budget, backoff_max=max_wait,
-                     sleep=sleep)
+                     sleep=sleep, timeout=(5, read_timeout))
 
 
 def _land(platform: str, run_date: date, run_id: str, batch_key: str,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -165,6 +166,7 @@ def write_partition(dataset: str, platform: str, day: date, table: pa.Table, *,
     pq.write_table(table, tmp, compression="zstd")
     _fsync(tmp)
     os.replace(tmp, target)
+    _remove_stale_temporaries(directory)
     replaced = []
     if replace_partition if replace_partition is not None else key == "all":
         for other in directory.glob("part-*.parquet"):
@@ -232,6 +234,21 @@ def _share_with_other_hosts(written: Path, replaced: Iterable[Path] = ()) -> Non
     if store is not None:
         object_store.upload_lake_file(written, store)
         object_store.delete_lake_files(replaced, store)
+
+
+# A temporary file this old belongs to a writer that was killed: no reader ever saw it.
+STALE_TEMPORARY_SECONDS = 3600
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Delete temporary files left by killed writers (fresh ones may be a live writer's)."""
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for leftover in directory.glob(".part-*.tmp"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass  # another writer cleaned it up first
 
 
 def _fsync(path: Path) -> None:

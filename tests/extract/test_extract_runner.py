@@ -274,3 +274,16 @@ def test_an_extractor_bug_still_lands_the_log_and_fails_loudly(pulse_home, fake_
                      client=make_client())
     assert isinstance(failure.value.__cause__, KeyError)
     assert {r["status"] for r in read_landed("extract_log").to_pylist()} == {"failed", "skipped"}
+
+
+def test_production_client_timeouts_and_waits_come_from_the_environment(monkeypatch):
+    from agency_pulse.extract import build_client
+
+    conn = PlatformConnection(platform="x", base_url="https://api.x.com/2", token="t",
+                              extra={}, source="airflow")
+    assert build_client(conn).timeout == (5, 30.0)
+    monkeypatch.setenv("AGENCY_PULSE_HTTP_READ_TIMEOUT", "2.5")
+    monkeypatch.setenv("AGENCY_PULSE_MAX_WAIT_SECONDS", "7")
+    client = build_client(conn)
+    assert client.timeout == (5, 2.5)
+    assert client.backoff_max == 7.0
