@@ -18,6 +18,7 @@ IDENTIFIER_NAMES = {
     "schema", "table", "view", "select", "partition", "latest", "name", "qualified",
     "qualified_name", "dataset", "mart", "columns", "column", "order", "source", "target",
     "relation", "table_name", "schema_name", "grain", "suffix", "same_key",
+    "latest_rows",  # warehouse._latest_rows_query: built from select, partition, latest
 }
 _LOOKS_LIKE_SQL = re.compile(r"\b(select\b.*\bfrom|insert\s+into|delete\s+from|update\s+\w+\s+set|"
                              r"create\s+(or\s+replace\s+)?(table|view|schema)|\bwhere\b)",

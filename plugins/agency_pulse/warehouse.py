@@ -286,24 +286,11 @@ def _upsert_lake_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list
     table = f"staging.lake_{dataset}"
     if not files:
         return _count(con, table)
-    schema = lake.SCHEMAS[dataset]
-    present = _parquet_columns(con, files)
-    columns = [name for name in schema.names if name in present]
+    latest_rows = _latest_rows_query(con, dataset, files)
     keys, latest = lake.KEYS[dataset]
-    if latest not in present or not set(keys) <= present:
-        raise WarehouseError(f"lake dataset {dataset}: files lack the key columns "
-                             f"{', '.join((*keys, latest))}")
-    select = ", ".join(f'"{c}"' for c in columns)
-    partition = ", ".join(f'"{k}"' for k in keys)
     same_key = " and ".join(f'old."{k}" is not distinct from new."{k}"' for k in keys)
     try:
-        con.execute(
-            f"create or replace temp table _new_rows as "
-            f"select {select} from read_parquet($files, hive_partitioning = false, "
-            f"union_by_name = true, filename = '_source_file') "
-            f"qualify row_number() over (partition by {partition} "
-            f'order by "{latest}" desc nulls last, _source_file desc) = 1',
-            {"files": files})
+        con.execute(f"create or replace temp table _new_rows as {latest_rows}", {"files": files})
         con.execute(
             f"delete from {table} as old using _new_rows as new where {same_key} "
             f'and (old."{latest}" is null or new."{latest}" >= old."{latest}")')
@@ -470,27 +457,29 @@ def _load_lake_dataset(con: duckdb.DuckDBPyConnection, dataset: str, lake_root: 
     files = _parquet_files(lake.dataset_glob(dataset, root=lake_root))
     if not files:
         return 0
+    latest_rows = _latest_rows_query(con, dataset, files)
+    try:
+        con.execute(f"insert into {table} by name {latest_rows}", {"files": files})
+    except duckdb.Error as exc:
+        raise WarehouseError(f"lake dataset {dataset}: cannot load: {exc}") from exc
+    return _count(con, table)
+
+
+def _latest_rows_query(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> str:
+    """The query (files as ``$files``) keeping one row per ``lake.KEYS`` key: the latest
+    wins, a tie going to the later file (later partition date, then name)."""
     present = _parquet_columns(con, files)
-    columns = [name for name in schema.names if name in present]
+    columns = [name for name in lake.SCHEMAS[dataset].names if name in present]
     keys, latest = lake.KEYS[dataset]
     if latest not in present or not set(keys) <= present:
         raise WarehouseError(f"lake dataset {dataset}: files lack the key columns "
                              f"{', '.join((*keys, latest))}")
     select = ", ".join(f'"{c}"' for c in columns)
     partition = ", ".join(f'"{k}"' for k in keys)
-    # Ties on the ordering column go to the later file (later partition date, then name).
-    try:
-        con.execute(
-            f"insert into {table} by name "
-            f"select {select} from read_parquet($files, hive_partitioning = false, "
+    return (f"select {select} from read_parquet($files, hive_partitioning = false, "
             f"union_by_name = true, filename = '_source_file') "
             f"qualify row_number() over (partition by {partition} "
-            f'order by "{latest}" desc nulls last, _source_file desc) = 1',
-            {"files": files},
-        )
-    except duckdb.Error as exc:
-        raise WarehouseError(f"lake dataset {dataset}: cannot load: {exc}") from exc
-    return _count(con, table)
+            f'order by "{latest}" desc nulls last, _source_file desc) = 1')
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, files: list[str]) -> set[str]:
