@@ -25,6 +25,7 @@ COPY --chown=airflow:0 requirements.txt pyproject.toml ./
 RUN pip install --no-cache-dir uv==0.13.9 \
     && uv pip install --system --no-cache -r requirements.txt
 
+COPY --chown=airflow:0 src ./src
 COPY --chown=airflow:0 plugins ./plugins
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 include ./include

@@ -51,7 +51,7 @@ class SandboxProcess:
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agency_pulse.sandbox", "--port", str(port),
+            [sys.executable, "-m", "agency_pulse_sandbox", "--port", str(port),
              "--date", day.isoformat(), "--seed", str(seed), "--registry", str(registry),
              "--extra-accounts", str(extra_accounts), "--x-rate-limit", str(10**9),
              "--youtube-quota", str(10**12)],
@@ -115,7 +115,7 @@ def patched_environ(**values: str) -> Iterator[None]:
 
 def write_sandbox_registry(path: Path, per_platform: int) -> Path:
     """A registry of the sandbox's synthetic accounts: agency i owns account i of each platform."""
-    from agency_pulse.sandbox.data import synthetic_handle
+    from agency_pulse_sandbox.data import synthetic_handle
 
     agencies = [{
         "id": f"sandbox-agency-{i:05d}", "name": f"Sandbox Agency {i:05d}",

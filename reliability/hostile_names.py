@@ -106,7 +106,7 @@ def hostile_names() -> ScenarioResult:
                  f"{sum(stored.get(k) == v for k, v in expected_names.items())}/"
                  f"{len(expected_names)} agency names byte-identical in core.agencies; "
                  f"{marts} mart tables")
-    dynamic = scan(config.PROJECT_ROOT / "plugins" / "agency_pulse")
+    dynamic = scan(config.PROJECT_ROOT / "src" / "agency_pulse")
     carrying = [str(d) for d in dynamic if d.carries_data]
     result.check("no data value in dynamic SQL", not carrying,
                  f"{len(dynamic)} SQL strings built at run time, all from identifier "

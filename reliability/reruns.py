@@ -79,7 +79,7 @@ def overlapping_runs() -> ScenarioResult:
                  f"running {second} at once (manual over scheduled)",
         expected="both processes succeed, no DuckDB lock error; marts checksums equal to "
                  "clean sequential runs")
-    from agency_pulse.sandbox import run_sandbox
+    from agency_pulse_sandbox import run_sandbox
 
     with open_workspace(day=first) as ws:
         ws.run_day(first)

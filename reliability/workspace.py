@@ -142,7 +142,7 @@ def open_workspace(registry: Path | str = BASELINE_REGISTRY, *, day: date = RUN_
     env.update(extra_env or {})
     sandbox_cm = contextlib.nullcontext(None)
     if with_sandbox:
-        from agency_pulse.sandbox import run_sandbox
+        from agency_pulse_sandbox import run_sandbox
 
         sandbox_cm = run_sandbox(date=day, seed=seed, registry=registry, faults=faults)
     try:

@@ -27,3 +27,68 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER",
                       os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER",
                       os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins"))
+
+
+# ---- platform API fakes (tests/platform_api_fakes.py) ----
+
+@pytest.fixture
+def fake_api():
+    """An in-process fake transport: route paths with ``fake_api.on(regex, handler...)``."""
+    from platform_api_fakes import FakeApi
+
+    return FakeApi()
+
+
+@pytest.fixture
+def sleeps():
+    """A list the client's fake sleep appends to (no test waits for real)."""
+    return []
+
+
+@pytest.fixture
+def make_client(fake_api, sleeps):
+    """An ApiClient on the fake transport, sleeping into the `sleeps` list, no jitter."""
+    import requests
+
+    from agency_pulse.http_client import ApiClient
+
+    def build(platform="facebook", **options):
+        session = requests.Session()
+        session.mount("https://", fake_api)
+        session.mount("http://", fake_api)
+        options.setdefault("sleep", sleeps.append)
+        options.setdefault("jitter", lambda: 1.0)
+        options.setdefault("clock", lambda: 1_700_000_000.0)
+        return ApiClient(platform, session=session, **options)
+
+    return build
+
+
+@pytest.fixture
+def fake_platform():
+    """A loopback fake platform server: ``fake_platform.route(path, handler)``."""
+    from platform_api_fakes import serve_fake_platform
+
+    platform, stop = serve_fake_platform()
+    try:
+        yield platform
+    finally:
+        stop()
+
+
+# ---- the demo warehouse: small hand-written marts for the report and UI tests ----
+
+@pytest.fixture(scope="session")
+def demo_warehouse_file(tmp_path_factory):
+    from demo_warehouse import build_demo_warehouse
+
+    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "warehouse.duckdb")
+
+
+@pytest.fixture
+def demo_home(pulse_home, demo_warehouse_file):
+    """A pulse_home whose warehouse is a copy of the demo warehouse."""
+    import shutil
+
+    shutil.copy(demo_warehouse_file, pulse_home.warehouse)
+    return pulse_home

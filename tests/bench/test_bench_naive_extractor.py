@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository r
 
 from agency_pulse import connections, extract  # noqa: E402
 from agency_pulse.registry import load_registry  # noqa: E402
-from agency_pulse.sandbox import run_sandbox  # noqa: E402
+from agency_pulse_sandbox import run_sandbox  # noqa: E402
 from bench.extraction import calls_minimum, promote_landing, write_sandbox_registry  # noqa: E402
 from bench.naive_extractor import extract_one_call_per_account  # noqa: E402
 

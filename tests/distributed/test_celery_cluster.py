@@ -51,7 +51,7 @@ WAREHOUSE_POOL = "agency_pulse_warehouse"
 def write_synthetic_registry(path: Path, per_platform: int) -> Path:
     """A registry of `per_platform` agencies, each with one sandbox account on every platform."""
     from agency_pulse.registry import load_registry
-    from agency_pulse.sandbox.data import synthetic_handle
+    from agency_pulse_sandbox.data import synthetic_handle
 
     document = {"agencies": [
         {"id": f"sbx-{index:05d}", "name": f"Sandbox Agency {index:05d}", "kind": "synthetic",

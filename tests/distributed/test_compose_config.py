@@ -213,7 +213,7 @@ def test_image_installs_the_pinned_requirements_and_the_project(specs):
 
 def test_every_agency_pulse_variable_in_compose_is_one_the_code_reads(specs):
     code = "\n".join(path.read_text(encoding="utf-8")
-                     for path in (PROJECT / "plugins" / "agency_pulse").rglob("*.py"))
+                     for path in (PROJECT / "src" / "agency_pulse").rglob("*.py"))
     read = set(re.findall(r"AGENCY_PULSE_[A-Z_]+", code))
     configured = {key for spec in specs.values() for key in spec.environment
                   if key.startswith("AGENCY_PULSE_")}
@@ -222,10 +222,10 @@ def test_every_agency_pulse_variable_in_compose_is_one_the_code_reads(specs):
 
 
 def test_the_sandbox_service_command_is_one_the_sandbox_accepts(specs):
-    from agency_pulse.sandbox.cli import build_parser
+    from agency_pulse_sandbox.cli import build_parser
 
     command = specs["sandbox"].command
-    assert command[:3] == ["python", "-m", "agency_pulse.sandbox"]
+    assert command[:3] == ["python", "-m", "agency_pulse_sandbox"]
     args = build_parser().parse_args(command[3:])
     assert (args.host, args.port) == ("0.0.0.0", 8099)
     # The Airflow services reach it by its service name and port.

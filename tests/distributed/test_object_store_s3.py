@@ -205,8 +205,8 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
     import yaml
 
     from agency_pulse import pipeline
-    from agency_pulse.sandbox import run_sandbox
-    from agency_pulse.sandbox.data import synthetic_handle
+    from agency_pulse_sandbox import run_sandbox
+    from agency_pulse_sandbox.data import synthetic_handle
 
     day = date(2026, 11, 20)
     platforms, count = ("x", "youtube"), 4

@@ -21,7 +21,7 @@ MARTS = ("account_monthly", "account_annual", "agency_monthly", "agency_annual")
 
 @pytest.fixture
 def airflow_on_sandbox(pulse_home, monkeypatch):
-    from agency_pulse.sandbox import run_sandbox
+    from agency_pulse_sandbox import run_sandbox
 
     monkeypatch.setenv("AGENCY_PULSE_TASK_RETRIES", "0")
     monkeypatch.setenv("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox")

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
-from extract_fakes import load_fixture
+from platform_api_fakes import load_fixture
 
 from agency_pulse import lake
 from agency_pulse.connections import PlatformConnection
@@ -18,7 +18,7 @@ from agency_pulse.registry import parse_registry
 BASE = "https://graph.example.test/v24.0"
 RUN_DATE = date(2026, 11, 26)
 CANARY = "EAAB-CANARY-9f8e7d"
-ERRORS = load_fixture("fb_errors.json")
+ERRORS = load_fixture("facebook/errors.json")
 
 
 def registry(*accounts):
@@ -37,12 +37,12 @@ def conn(**extra):
 
 
 def pages(query, request):
-    return {ident: {**load_fixture("fb_page.json"), "id": ident}
+    return {ident: {**load_fixture("facebook/page.json"), "id": ident}
             for ident in query["ids"].split(",")}
 
 
 def posts_for(page_id):
-    body = load_fixture("fb_posts_page2.json")
+    body = load_fixture("facebook/posts_page2.json")
     for post in body["data"]:
         post["id"] = f"{page_id}_{post['id'].rsplit('_', 1)[1]}"
     return body

@@ -1,4 +1,4 @@
-"""Make the project's `reliability` package importable (it lives beside `plugins/`)."""
+"""Make the project's `reliability` package importable (it lives beside `src/`)."""
 
 from __future__ import annotations
 

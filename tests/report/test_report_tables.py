@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import date
 
 import pyarrow.parquet as pq
 import pytest
 
 from agency_pulse.errors import UserInputError
-from agency_pulse.report.demo_warehouse import build_demo_warehouse
 from agency_pulse.tables import QueryRefused, export, format_table, run_read_only_query
-
-
-@pytest.fixture(scope="module")
-def demo_warehouse_file(tmp_path_factory):
-    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "warehouse.duckdb")
-
-
-@pytest.fixture
-def demo_home(pulse_home, demo_warehouse_file):
-    shutil.copy(demo_warehouse_file, pulse_home.warehouse)
-    return pulse_home
 
 
 def test_format_table_aligns_and_formats_numbers():

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from html.parser import HTMLParser
 
 import pytest
 
 from agency_pulse.errors import UserInputError
 from agency_pulse.report import write_report
-from agency_pulse.report.demo_warehouse import build_demo_warehouse
-
-
-@pytest.fixture(scope="module")
-def demo_warehouse_file(tmp_path_factory):
-    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "warehouse.duckdb")
-
-
-@pytest.fixture
-def demo_home(pulse_home, demo_warehouse_file):
-    shutil.copy(demo_warehouse_file, pulse_home.warehouse)
-    return pulse_home
 
 
 def _text(html: str) -> str:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import requests
 
-from agency_pulse.sandbox import run_sandbox
+from agency_pulse_sandbox import run_sandbox
 
 SANDBOX_DAY = date(2026, 11, 27)
 

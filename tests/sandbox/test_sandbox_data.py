@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import pytest
 
 from agency_pulse.registry import load_registry
-from agency_pulse.sandbox.data import SandboxWorld, day_end, metrics_on, synthetic_handle
-from agency_pulse.sandbox.telegram import compact_count
-from agency_pulse.sandbox.youtube import three_significant_figures
+from agency_pulse_sandbox.data import SandboxWorld, day_end, metrics_on, synthetic_handle
+from agency_pulse_sandbox.telegram import compact_count
+from agency_pulse_sandbox.youtube import three_significant_figures
 
 DAY = date(2026, 11, 27)
 

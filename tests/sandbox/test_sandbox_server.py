@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 import requests
 
-from agency_pulse.sandbox import run_sandbox
-from agency_pulse.sandbox.cli import main, parse_fault_options
-from agency_pulse.sandbox.data import synthetic_handle
-from agency_pulse.sandbox.server import redact_path
+from agency_pulse_sandbox import run_sandbox
+from agency_pulse_sandbox.cli import main, parse_fault_options
+from agency_pulse_sandbox.data import synthetic_handle
+from agency_pulse_sandbox.server import redact_path
 
 DAY = date(2026, 11, 27)
 AUTH = {"Authorization": "Bearer sandbox-token"}
@@ -151,7 +151,7 @@ def test_cli_bad_usage_exits_2(capsys):
 
 
 def test_python_dash_m_serves_on_the_port_it_prints(http):
-    process = subprocess.Popen([sys.executable, "-m", "agency_pulse.sandbox", "--port", "0", "--date",
+    process = subprocess.Popen([sys.executable, "-m", "agency_pulse_sandbox", "--port", "0", "--date",
                                 "2026-11-27", "--fault", "x:throttle:0.1"], stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()

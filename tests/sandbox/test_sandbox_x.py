@@ -112,7 +112,7 @@ def test_rate_limit_window_runs_out_into_a_429(http, fresh_sandbox):
 def test_rate_limits_can_be_lowered_for_a_run(http):
     from datetime import date
 
-    from agency_pulse.sandbox import run_sandbox
+    from agency_pulse_sandbox import run_sandbox
 
     with run_sandbox(date=date(2026, 11, 27), x_rate_limits={"users/by": 2}) as sb:
         codes = [get(http, sb, "/users/by", usernames="edu_gov_az").status_code for _ in range(3)]

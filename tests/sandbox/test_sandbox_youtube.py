@@ -42,8 +42,8 @@ def test_channels_by_ids_skip_unknown_and_refuse_more_than_50(http, fresh_sandbo
 def test_hidden_subscriber_count_has_no_count_field(http):
     from datetime import date
 
-    from agency_pulse.sandbox import run_sandbox
-    from agency_pulse.sandbox.data import synthetic_handle
+    from agency_pulse_sandbox import run_sandbox
+    from agency_pulse_sandbox.data import synthetic_handle
 
     with run_sandbox(date=date(2026, 11, 27), seed=7, extra_accounts_per_platform=60) as sb:
         world = sb.state.world
@@ -89,7 +89,7 @@ def test_quota_units_are_counted_and_search_costs_100(http, fresh_sandbox):
 def test_spent_daily_quota_answers_quota_exceeded_until_the_next_day(http):
     from datetime import date, timedelta
 
-    from agency_pulse.sandbox import run_sandbox
+    from agency_pulse_sandbox import run_sandbox
 
     with run_sandbox(date=date(2026, 11, 27), youtube_daily_quota=3) as sb:
         statuses = [get(http, sb, "channels", part="id", forHandle="@TehsilNazirliyi").status_code for _ in range(4)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from agency_pulse.report.demo_warehouse import build_demo_warehouse
+from demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app
 
 

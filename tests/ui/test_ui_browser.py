@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 
 from agency_pulse import config
-from agency_pulse.report.demo_warehouse import build_demo_warehouse
+from demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app
 
 ARTIFACTS = config.PROJECT_ROOT / "tests" / "artifacts"

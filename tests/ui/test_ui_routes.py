@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from fastapi.testclient import TestClient
 
 from agency_pulse.report import write_report
-from agency_pulse.report.demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app
-
-
-@pytest.fixture(scope="module")
-def demo_warehouse_file(tmp_path_factory):
-    return build_demo_warehouse(tmp_path_factory.mktemp("demo") / "warehouse.duckdb")
-
-
-@pytest.fixture
-def demo_home(pulse_home, demo_warehouse_file):
-    shutil.copy(demo_warehouse_file, pulse_home.warehouse)
-    return pulse_home
 
 
 @pytest.fixture

@@ -1,0 +1,266 @@
+"""`agency-pulse`: the command line (contract section 2).
+
+Exit status: 0 success; 1 the work failed (one readable line per problem on stderr);
+2 bad usage. A user mistake never ends in a bare traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from agency_pulse import config
+from agency_pulse.errors import AgencyPulseError
+
+LEADERBOARD_SQL = """
+with latest as (select max(year) as year from marts.agency_annual)
+select
+    a.rank_followers as rank,
+    a.agency_name_en as agency,
+    a.followers_end as followers,
+    a.followers_change as change,
+    round(a.followers_growth_pct, 1) as growth_pct,
+    a.posts,
+    array_to_string(a.platforms, ' ') as platforms,
+    a.activity_status as status
+from marts.agency_annual as a
+join latest using (year)
+order by a.rank_followers nulls last, a.agency_id
+limit ?
+"""
+
+PLATFORM_SHARE_SQL = """
+with latest as (select max(year) as year from marts.account_annual),
+per_platform as (
+    select platform, count(*) as accounts, sum(followers_end) as followers, sum(posts) as posts
+    from marts.account_annual join latest using (year)
+    group by platform
+)
+select
+    platform,
+    accounts,
+    followers,
+    round(100.0 * followers / sum(followers) over (), 1) as followers_share_pct,
+    posts
+from per_platform
+order by followers desc nulls last, platform
+"""
+
+
+class UsageError(Exception):
+    """Bad command-line usage: exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints usage and exits 2; keep that contract
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or len(text) != 4:
+        raise argparse.ArgumentTypeError(f"not a year (YYYY): {text!r}")
+    return int(text)
+
+
+def _month(text: str) -> str:
+    try:
+        datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {text!r}") from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="agency-pulse", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="one daily run in-process: extract, land, validate, load, transform")
+    run.add_argument("--date", type=_iso_date, default=None, help="run day (default: today, UTC)")
+    run.add_argument("--platform", action="append", choices=config.PLATFORMS,
+                     help="platform to extract (repeatable; default: all)")
+    run.add_argument("--leaderboard", type=int, default=10, metavar="N",
+                     help="print the top N agencies after the run (0: none)")
+
+    obs = sub.add_parser("observations", help="manual observations")
+    obs_sub = obs.add_subparsers(dest="observations_command", required=True, parser_class=_Parser)
+    imp = obs_sub.add_parser("import", help="validate and land a manual observations CSV")
+    imp.add_argument("file", type=Path)
+
+    sub.add_parser("build", help="load everything landed into the warehouse and rebuild the marts")
+
+    rep = sub.add_parser("report", help="write the annual (or monthly) report and print its path")
+    rep.add_argument("--year", type=_year)
+    rep.add_argument("--month", type=_month, help="YYYY-MM: a monthly report instead")
+
+    query = sub.add_parser("query", help="run a read-only query on the warehouse and print a table")
+    query.add_argument("sql")
+    query.add_argument("--output", type=Path, help="write the result to FILE (.csv or .parquet)")
+
+    # `sandbox` passes every option to the sandbox's own parser (see `agency-pulse sandbox -h`)
+    sub.add_parser("sandbox", help="serve the platform sandbox", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sandbox"]:
+        return serve_sandbox(argv[1:])
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    if not args.verbose:  # GX sets its own loggers to INFO; the CLI prints what matters
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"agency-pulse: error: {exc}", file=sys.stderr)
+        return 2
+    except AgencyPulseError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"agency-pulse: {line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("agency-pulse: interrupted", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or socket problem the user can act on
+        print(f"agency-pulse: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line, the traceback only with --verbose
+        if args.verbose:
+            logging.getLogger("agency_pulse").exception("unexpected error")
+        first = (str(exc).splitlines() or [""])[0]
+        print(f"agency-pulse: unexpected {type(exc).__name__}: {first} "
+              "(run with -v for details)", file=sys.stderr)
+        return 1
+
+
+def cmd_run(args) -> int:
+    from agency_pulse import pipeline
+
+    run_date = args.date or datetime.now(UTC).date()
+    if run_date > datetime.now(UTC).date():
+        raise UsageError(f"--date {run_date} is in the future")
+    status = 0
+    with pipeline.sandbox_if_default(run_date):
+        try:
+            result = pipeline.run_daily(run_date, args.platform)
+        except pipeline.DailyRunFailed as exc:
+            result = exc.result
+            for line in str(exc).split("; "):
+                print(f"agency-pulse: {line}", file=sys.stderr)
+            status = 1
+    _print_run_summary(result)
+    if args.leaderboard:
+        _print_leaderboard(args.leaderboard)
+    return status
+
+
+def _print_run_summary(result) -> None:
+    paths = config.paths()
+    print(f"Agency Pulse daily run for {result.run_date}")
+    for platform, summary in result.platforms.items():
+        statuses = summary.get("statuses") or summary.get("status_counts") or {}
+        text = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "no accounts"
+        print(f"  {platform:<10} {text}")
+    print(f"Warehouse:          {paths.warehouse}")
+    print(f"Reports:            {paths.reports}")
+    print(f"Data-quality docs:  {paths.data_docs / 'index.html'}")
+
+
+def _print_leaderboard(limit: int) -> None:
+    from agency_pulse import tables
+
+    try:
+        columns, rows = tables.run_read_only_query(LEADERBOARD_SQL, params=[limit])
+    except AgencyPulseError as exc:
+        print(f"(no leaderboard: {exc})")
+        return
+    print("\nLeaderboard (latest year, by followers):")
+    print(tables.format_table(columns, rows))
+    columns, rows = tables.run_read_only_query(PLATFORM_SHARE_SQL)
+    print("\nPlatforms (latest year):")
+    print(tables.format_table(columns, rows))
+
+
+def cmd_observations(args) -> int:
+    from agency_pulse import observations
+
+    result = observations.import_observations(args.file)
+    if result.already_imported:
+        print(f"{args.file}: already imported, nothing changed")
+    else:
+        print(f"{args.file}: imported {result.rows} observations of {result.accounts} accounts")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from agency_pulse import pipeline
+
+    pipeline.validate_landing()
+    summary = pipeline.build_warehouse()
+    print(f"Warehouse rebuilt: {config.paths().warehouse}")
+    for name, count in sorted((summary or {}).get("loaded", {}).items()):
+        print(f"  {name:<40} {count:>12,} rows loaded")
+    for name, count in sorted((summary or {}).get("marts", {}).items()):
+        print(f"  marts.{name:<34} {count:>12,} rows")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from agency_pulse import report
+
+    if args.year and args.month:
+        raise UsageError("give --year or --month, not both")
+    written = report.write_report(year=args.year, month=args.month)
+    print(getattr(written, "html", written))
+    return 0
+
+
+def cmd_query(args) -> int:
+    from agency_pulse import tables
+
+    columns, rows = tables.run_read_only_query(args.sql)
+    if args.output:
+        tables.export(columns, rows, args.output)
+        print(f"{len(rows)} rows written to {args.output}")
+    else:
+        print(tables.format_table(columns, rows))
+    return 0
+
+
+DEFAULT_SANDBOX_PORT = 8099
+
+
+def serve_sandbox(options: list[str]) -> int:
+    """`agency-pulse sandbox [--port N] [sandbox options]`: serve until interrupted."""
+    from agency_pulse_sandbox import main as sandbox_main
+
+    if not any(o == "--port" or o.startswith("--port=") for o in options):
+        options = ["--port", str(DEFAULT_SANDBOX_PORT), *options]
+    return sandbox_main(options) or 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "observations": cmd_observations,
+    "build": cmd_build,
+    "report": cmd_report,
+    "query": cmd_query,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The daily run, stage by stage: the same functions the Airflow tasks call.
+
+extract (per platform, to the landing zone) -> validate (publish or quarantine)
+-> build (load the accepted lake into DuckDB, run the SQL models).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from agency_pulse import config
+from agency_pulse.errors import AgencyPulseError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DailyRunResult:
+    run_date: date
+    platforms: dict[str, dict] = field(default_factory=dict)
+    failed_platforms: dict[str, str] = field(default_factory=dict)
+    validation_failures: list[str] = field(default_factory=list)
+    build: dict | None = None
+
+
+class DailyRunFailed(AgencyPulseError):
+    """Some part of the run failed after everything that succeeded was landed and loaded."""
+
+    def __init__(self, message: str, result: DailyRunResult):
+        super().__init__(message)
+        self.result = result
+
+
+def extract_platform(platform: str, run_date: date, *, run_id: str | None = None,
+                     batch_key: str = "all", accounts: Sequence | None = None) -> dict:
+    """Extract one platform for one day into the landing zone; returns the run summary."""
+    from agency_pulse import extract, object_store
+
+    # With a shared lake, other hosts published the earlier days the extract state reads.
+    object_store.mirror_accepted_lake(platform)
+    return extract.run_platform(platform, run_date, run_id=run_id, batch_key=batch_key,
+                                accounts=list(accounts) if accounts is not None else None)
+
+
+def landed_files(dataset: str | None = None, platform: str | None = None,
+                 day: date | None = None) -> list[Path]:
+    """Landing-zone partition files waiting for validation, oldest partition first."""
+    root = config.paths().landing
+    dataset_part = dataset or "*"
+    platform_part = f"platform={platform}" if platform else "platform=*"
+    day_part = f"date={day.isoformat()}" if day else "date=*"
+    return sorted(root.glob(f"{dataset_part}/{platform_part}/{day_part}/part-*.parquet"))
+
+
+def validate_landing(*, platform: str | None = None, day: date | None = None,
+                     run_id: str | None = None, raise_on_failure: bool = True) -> list:
+    """Validate every waiting landing file (of a platform/day when given)."""
+    from agency_pulse import object_store, validation
+
+    # With a shared lake: batches landed on other hosts, and the earlier snapshots the
+    # follower-jump rule compares with, come from it; the verdicts go back to it.
+    object_store.download_missing("landing")
+    object_store.mirror_accepted_lake(platform, datasets=("account_snapshots",))
+    files = landed_files(platform=platform, day=day)
+    outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []
+    object_store.share_validation_outcomes(outcomes)
+    if raise_on_failure:
+        validation.raise_for_failures(outcomes)
+    return outcomes
+
+
+def build_warehouse() -> dict:
+    """Load the accepted lake, rebuild the marts, then publish the readers' snapshot.
+
+    Readers (report, query, UI) read the snapshot, so they never hold the lock the
+    single DuckDB writer needs.
+    """
+    from agency_pulse import warehouse
+    from agency_pulse.report.warehouse_snapshot import publish_snapshot
+
+    summary = warehouse.build()
+    publish_snapshot()
+    return summary
+
+
+def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,
+              run_id: str | None = None) -> DailyRunResult:
+    """One daily run in-process: extract every platform, validate, load, transform.
+
+    A platform that fails does not stop the others; whatever succeeded is validated and
+    loaded before DailyRunFailed is raised naming what failed.
+    """
+    from agency_pulse.extract import PlatformRunFailed
+
+    run_id = run_id or f"cli__{run_date.isoformat()}"
+    result = DailyRunResult(run_date=run_date)
+    for platform in platforms or config.PLATFORMS:
+        try:
+            result.platforms[platform] = extract_platform(platform, run_date, run_id=run_id)
+        except PlatformRunFailed as exc:
+            result.platforms[platform] = getattr(exc, "summary", {}) or {}
+            result.failed_platforms[platform] = str(exc)
+    outcomes = validate_landing(day=run_date, run_id=run_id, raise_on_failure=False)
+    result.validation_failures = [_describe_failure(o) for o in outcomes if not o.success]
+    result.build = build_warehouse()
+    problems = list(result.failed_platforms.values())  # each already names its platform
+    problems += result.validation_failures
+    if problems:
+        raise DailyRunFailed("; ".join(problems), result)
+    return result
+
+
+def _describe_failure(outcome) -> str:
+    return (f"validation failed for {outcome.dataset} {outcome.platform} "
+            f"{outcome.partition_date}: {outcome.failed_expectations} "
+            f"(quarantined to {outcome.quarantined_to})")
+
+
+@contextlib.contextmanager
+def sandbox_if_default(run_date: date, *, seed: int = 7) -> Iterator[str | None]:
+    """Start an embedded sandbox when it is the configured default and none is running.
+
+    Yields the sandbox URL (or None when real connections or a running sandbox are used).
+    """
+    if os.environ.get("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox") != "sandbox" or \
+            os.environ.get("AGENCY_PULSE_SANDBOX_URL"):
+        yield os.environ.get("AGENCY_PULSE_SANDBOX_URL")
+        return
+    from agency_pulse_sandbox import run_sandbox
+
+    with run_sandbox(date=run_date, seed=seed) as sandbox:
+        os.environ["AGENCY_PULSE_SANDBOX_URL"] = sandbox.url
+        try:
+            yield sandbox.url
+        finally:
+            os.environ.pop("AGENCY_PULSE_SANDBOX_URL", None)
