@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from demo_warehouse import build_demo_warehouse
 from fastapi.testclient import TestClient
 
-from demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app
 
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 import uvicorn
+from demo_warehouse import build_demo_warehouse
 
 from agency_pulse import config
-from demo_warehouse import build_demo_warehouse
 from agency_pulse.ui import create_app
 
 ARTIFACTS = config.PROJECT_ROOT / "tests" / "artifacts"
