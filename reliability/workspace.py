@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from agency_pulse import config
-from agency_pulse.connections import SANDBOX_PREFIXES, sandbox_extra
+from agency_pulse_sandbox.connections import connection_settings
 
 REGISTRIES = Path(__file__).resolve().parent / "registries"
 BASELINE_REGISTRY = REGISTRIES / "baseline.yaml"
@@ -51,10 +51,10 @@ def canary_connections(sandbox_url: str, canaries: Mapping[str, str]) -> dict[st
     """``AIRFLOW_CONN_AGENCY_PULSE_<P>`` JSON values pointing at the sandbox, canary as password."""
     values = {}
     for platform, token in canaries.items():
-        extra = sandbox_extra(platform, sandbox_url)
+        settings = connection_settings(sandbox_url)[platform]
         values[f"AIRFLOW_CONN_AGENCY_PULSE_{platform.upper()}"] = json.dumps({
-            "conn_type": "http", "host": sandbox_url + SANDBOX_PREFIXES[platform],
-            "password": token, "extra": extra})
+            "conn_type": "http", "host": settings["base_url"],
+            "password": token, "extra": settings["extra"]})
     return values
 
 

@@ -247,7 +247,9 @@ DEFAULT_SANDBOX_PORT = 8099
 
 def serve_sandbox(options: list[str]) -> int:
     """`agency-pulse sandbox [--port N] [sandbox options]`: serve until interrupted."""
-    from agency_pulse_sandbox import main as sandbox_main
+    from agency_pulse.sandbox_entry import sandbox_entry
+
+    sandbox_main = sandbox_entry("cli")
 
     if not any(o == "--port" or o.startswith("--port=") for o in options):
         options = ["--port", str(DEFAULT_SANDBOX_PORT), *options]

@@ -14,14 +14,17 @@ The token is never logged; under Airflow it is registered with the secrets maske
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import sys
+import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from agency_pulse.config import PLATFORMS
+from agency_pulse.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +37,6 @@ REAL_BASE_URLS: dict[str, str] = {
     "x": "https://api.x.com/2",
     "telegram": "https://api.telegram.org",
 }
-
-# Path prefixes of the one sandbox server (it mirrors each real host under its name).
-SANDBOX_PREFIXES: dict[str, str] = {
-    "facebook": "/graph.facebook.com/v24.0",
-    "instagram": "/graph.facebook.com/v24.0",
-    "youtube": "/www.googleapis.com/youtube/v3",
-    "x": "/api.x.com/2",
-    "telegram": "/api.telegram.org",
-}
-
-# The Instagram user the sandbox treats as "our own" business account.
-SANDBOX_IG_USER_ID = "17841400000000000"
-SANDBOX_IG_USERNAME = "taxes.gov.az"
-SANDBOX_TOKEN = "sandbox-token"
-
 
 @dataclass(frozen=True)
 class PlatformConnection:
@@ -205,23 +193,32 @@ def _sandbox(platform: str) -> PlatformConnection | None:
     sandbox_url = os.environ.get("AGENCY_PULSE_SANDBOX_URL", "").strip().rstrip("/")
     if not sandbox_url:
         return None
-    return PlatformConnection(platform=platform, base_url=sandbox_url + SANDBOX_PREFIXES[platform],
-                              token=SANDBOX_TOKEN, extra=sandbox_extra(platform, sandbox_url),
+    settings = sandbox_connection_settings(sandbox_url).get(platform)
+    if settings is None:
+        raise ConfigurationError(f"the sandbox at {sandbox_url} serves no {platform} API")
+    return PlatformConnection(platform=platform, base_url=settings["base_url"].rstrip("/"),
+                              token=settings.get("token"), extra=dict(settings.get("extra") or {}),
                               source="sandbox")
 
 
-def sandbox_extra(platform: str, sandbox_url: str) -> dict:
-    """The connection extras a platform needs against the sandbox at ``sandbox_url``."""
-    extra: dict = {}
-    if platform == "instagram":
-        # The sandbox's own business user stands for the registry's taxes.gov.az account.
-        extra.update(ig_user_id=SANDBOX_IG_USER_ID, ig_username=SANDBOX_IG_USERNAME,
-                     insights=True)
-    if platform == "telegram":
-        extra["preview_url"] = f"{sandbox_url}/t.me"
-    if platform == "facebook":
-        extra["insights"] = True
-    return extra
+@functools.lru_cache(maxsize=8)
+def sandbox_connection_settings(sandbox_url: str) -> dict[str, dict]:
+    """What the running sandbox says a client needs per platform (base URL, token, extras).
+
+    The sandbox is a separate package the product never imports; it describes itself at
+    ``GET /_sandbox/connections``. Asked once per sandbox URL and process.
+    """
+    url = f"{sandbox_url}/_sandbox/connections"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - a configured URL
+            settings = json.loads(answer.read())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"AGENCY_PULSE_SANDBOX_URL={sandbox_url}: the sandbox did not describe its connections "
+            f"({type(exc).__name__}); is `agency-pulse sandbox` running there?") from None
+    if not isinstance(settings, dict):
+        raise ConfigurationError(f"AGENCY_PULSE_SANDBOX_URL={sandbox_url}: not an Agency Pulse sandbox")
+    return settings
 
 
 def _is_sensitive_name(name: str) -> bool:

@@ -23,6 +23,10 @@ class UserInputError(AgencyPulseError):
     """Bad input from a person (registry, CSV, command line): exit status 1."""
 
 
+class ConfigurationError(UserInputError):
+    """A setting or connection is wrong or points at nothing; the message names it."""
+
+
 class RegistryError(UserInputError):
     """The agency registry is invalid; the message names the offending path."""
 

@@ -132,9 +132,9 @@ def sandbox_if_default(run_date: date, *, seed: int = 7) -> Iterator[str | None]
             os.environ.get("AGENCY_PULSE_SANDBOX_URL"):
         yield os.environ.get("AGENCY_PULSE_SANDBOX_URL")
         return
-    from agency_pulse_sandbox import run_sandbox
+    from agency_pulse.sandbox_entry import sandbox_entry
 
-    with run_sandbox(date=run_date, seed=seed) as sandbox:
+    with sandbox_entry("run")(date=run_date, seed=seed) as sandbox:
         os.environ["AGENCY_PULSE_SANDBOX_URL"] = sandbox.url
         try:
             yield sandbox.url

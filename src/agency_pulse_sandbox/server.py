@@ -9,7 +9,8 @@
 | ``/t.me/s/{channel}``, ``/t.me/{channel}`` (and ``/s/{channel}``, as the preview's own links are relative) | telegram preview |
 
 Admin: ``GET/POST /_sandbox/config`` (``{"date", "seed", "faults"}``; faults are replaced
-whole), ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``, ``GET /_sandbox/health``.
+whole), ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``, ``GET /_sandbox/health``,
+``GET /_sandbox/connections`` (per platform: the base URL, token and extras a client uses).
 
 Faults (never on by default) are rolled per platform from a seeded RNG, one roll per request,
 so a given request sequence meets the same faults every time: ``timeout`` delays the real
@@ -35,6 +36,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from agency_pulse.registry import Registry, load_registry
 from agency_pulse_sandbox import facebook, graph, instagram, telegram, x, youtube
+from agency_pulse_sandbox.connections import connection_settings
 from agency_pulse_sandbox.data import OWN_INSTAGRAM_USER_ID, stable_hash
 from agency_pulse_sandbox.exchange import (
     SECRET_PARAMETERS,
@@ -114,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             if split.path.startswith("/_sandbox/"):
-                response = self._admin(split.path, body)
+                response = self._admin(split.path, body, f"http://{host}")
             else:
                 response = self._platform(split.path, query, headers, body, f"http://{host}")
         except Exception as exc:  # a sandbox bug must not hang the client: answer 500
@@ -151,7 +153,9 @@ class _Handler(BaseHTTPRequestHandler):
             return _malformed(response)
         return response
 
-    def _admin(self, path: str, body: bytes) -> SandboxResponse:
+    def _admin(self, path: str, body: bytes, server_url: str) -> SandboxResponse:
+        if path == "/_sandbox/connections" and self.command == "GET":
+            return json_response(connection_settings(server_url))
         if path == "/_sandbox/config" and self.command == "GET":
             return json_response(self.state.config())
         if path == "/_sandbox/config" and self.command == "POST":

@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 import types
+from datetime import date
 
 import pytest
 
 from agency_pulse import connections
+from agency_pulse.errors import ConfigurationError
 
 TOKEN = "EAAB-CANARY-conn"
 
@@ -61,17 +63,31 @@ def test_bad_json_message_does_not_quote_the_token(monkeypatch):
 
 
 def test_sandbox_when_it_is_the_default(monkeypatch):
-    monkeypatch.setenv("AGENCY_PULSE_SANDBOX_URL", "http://127.0.0.1:8999/")
-    fb = connections.resolve("facebook")
-    assert fb.base_url == "http://127.0.0.1:8999/graph.facebook.com/v24.0"
+    from agency_pulse_sandbox import run_sandbox
+
+    with run_sandbox(date=date(2026, 11, 27)) as sandbox:
+        monkeypatch.setenv("AGENCY_PULSE_SANDBOX_URL", sandbox.url + "/")
+        fb = connections.resolve("facebook")
+        ig = connections.resolve("instagram")
+        tg = connections.resolve("telegram")
+    assert fb.base_url == f"{sandbox.url}/graph.facebook.com/v24.0"
     assert fb.source == "sandbox" and fb.token
-    ig = connections.resolve("instagram")
     assert ig.extra["ig_user_id"] == "17841400000000000"
-    tg = connections.resolve("telegram")
-    assert tg.base_url == "http://127.0.0.1:8999/api.telegram.org"
-    assert tg.extra["preview_url"] == "http://127.0.0.1:8999/t.me"
+    assert tg.base_url == f"{sandbox.url}/api.telegram.org"
+    assert tg.extra["preview_url"] == f"{sandbox.url}/t.me"
     assert connections.resolve("youtube").base_url.endswith("/www.googleapis.com/youtube/v3")
     assert connections.resolve("x").base_url.endswith("/api.x.com/2")
+
+
+def test_a_sandbox_url_where_nothing_answers_is_one_clear_error(monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AGENCY_PULSE_SANDBOX_URL", f"http://127.0.0.1:{port}")
+    with pytest.raises(ConfigurationError, match=f"AGENCY_PULSE_SANDBOX_URL=http://127.0.0.1:{port}"):
+        connections.resolve("facebook")
 
 
 def test_an_airflow_connection_wins_over_the_sandbox(monkeypatch):

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from agency_pulse import connections, lake
+from agency_pulse import lake
 from agency_pulse.extract import PlatformRunFailed, run_platform
 from agency_pulse.registry import parse_registry
+from agency_pulse_sandbox import connections as sandbox_connections
 from agency_pulse_sandbox import run_sandbox
 
 DAY = date(2026, 11, 26)
@@ -60,7 +61,7 @@ def test_a_first_run_then_a_daily_run_against_the_sandbox(sandbox, pulse_home):
     assert {h["account_id"] for h in history} == {s["account_id"] for s in snapshots}
     assert max(h["day"] for h in history) == DAY - timedelta(days=1)
     raw = gzip.open(summary["raw"], "rt").read()
-    assert connections.SANDBOX_TOKEN not in raw
+    assert sandbox_connections.TOKEN not in raw
     first_calls = summary["calls"]
 
     accept_landing(pulse_home)

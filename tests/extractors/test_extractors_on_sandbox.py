@@ -9,11 +9,12 @@ from datetime import date, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from agency_pulse.connections import SANDBOX_PREFIXES, PlatformConnection
+from agency_pulse.connections import PlatformConnection
 from agency_pulse.extract import PlatformRunFailed, run_platform
 from agency_pulse.http_client import ApiClient
 from agency_pulse.registry import load_registry
 from agency_pulse_sandbox import run_sandbox
+from agency_pulse_sandbox.connections import PREFIXES as SANDBOX_PREFIXES
 
 RUN_DATE = date(2026, 11, 26)
 CANARY = "canary-secret-7Fq2:zz"
