@@ -1,4 +1,4 @@
-"""`agency-pulse`: the command line (contract section 2).
+"""`agency-pulse`: the Agency Pulse command line (reference: docs/REFERENCE.md, Command line).
 
 Exit status: 0 success; 1 the work failed (one readable line per problem on stderr);
 2 bad usage. A user mistake never ends in a bare traceback.
@@ -83,12 +83,16 @@ def _month(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="agency-pulse", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="agency-pulse", description=__doc__.splitlines()[0],
+                     epilog="Exit status: 0 success; 1 the work failed (one line per problem on "
+                            "stderr); 2 bad usage. Every command, format and mart column: "
+                            "docs/REFERENCE.md.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="one daily run in-process: extract, land, validate, load, transform")
-    run.add_argument("--date", type=_iso_date, default=None, help="run day (default: today, UTC)")
+    run.add_argument("--date", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                     help="run day (default: today, UTC; not in the future)")
     run.add_argument("--platform", action="append", choices=config.PLATFORMS,
                      help="platform to extract (repeatable; default: all)")
     run.add_argument("--leaderboard", type=int, default=10, metavar="N",
@@ -97,17 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     obs = sub.add_parser("observations", help="manual observations")
     obs_sub = obs.add_subparsers(dest="observations_command", required=True, parser_class=_Parser)
     imp = obs_sub.add_parser("import", help="validate and land a manual observations CSV")
-    imp.add_argument("file", type=Path)
+    imp.add_argument("file", type=Path, metavar="FILE",
+                     help="the CSV (columns: docs/REFERENCE.md, Manual observations CSV)")
 
     sub.add_parser("build", help="load everything landed into the warehouse and rebuild the marts")
 
     rep = sub.add_parser("report", help="write the annual (or monthly) report and print its path")
-    rep.add_argument("--year", type=_year)
-    rep.add_argument("--month", type=_month, help="YYYY-MM: a monthly report instead")
+    rep.add_argument("--year", type=_year, metavar="YYYY",
+                     help="the year of the annual report (default: the latest in the warehouse)")
+    rep.add_argument("--month", type=_month, metavar="YYYY-MM", help="a monthly report instead")
 
     query = sub.add_parser("query", help="run a read-only query on the warehouse and print a table")
-    query.add_argument("sql")
-    query.add_argument("--output", type=Path, help="write the result to FILE (.csv or .parquet)")
+    query.add_argument("sql", metavar="SQL", help="one read-only statement (SELECT, WITH, EXPLAIN); "
+                       "tables and columns: docs/REFERENCE.md, Warehouse")
+    query.add_argument("--output", type=Path, metavar="FILE",
+                       help="write the result to FILE (.csv or .parquet)")
 
     # `sandbox` passes every option to the sandbox's own parser (see `agency-pulse sandbox -h`)
     sub.add_parser("sandbox", help="serve the platform sandbox", add_help=False)
