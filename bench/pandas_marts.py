@@ -92,19 +92,27 @@ def account_periods(lake_root: Path, registry: Registry) -> pd.DataFrame:
         ["account_id", "day"], keep="last")
 
     posts = read_latest("posts", lake_root, ["account_id", "platform", "post_id", "published_at",
-                                             "is_video", "is_live", "reactions", "comments",
-                                             "shares"])
+                                             "post_type", "is_video", "is_live", "reactions",
+                                             "comments", "shares"])
     posts = posts[posts["account_id"].notna() & posts["published_at"].notna()]
+    tracked = set(posts["account_id"])  # post data, a retweet too, is post tracking
+    # a plain repost (X retweet) carries another post's metrics: no post of the account
+    posts = posts[~posts["post_type"].fillna("").str.lower().isin(["retweet", "retweeted"])]
     published = pd.to_datetime(posts["published_at"], utc=True)
+    figures = posts[["reactions", "comments", "shares"]]
     posts = pd.DataFrame({
         "account_id": posts["account_id"].astype(object),
         "published_at": published,
         "day": published.dt.tz_localize(None).to_numpy("datetime64[D]").astype(np.int64),
         "is_video": posts["is_video"].fillna(False).astype(bool),
-        "is_live": posts["is_live"].fillna(False).astype(bool),
-        "engagement": (posts["reactions"].fillna(0) + posts["comments"].fillna(0)
-                       + posts["shares"].fillna(0)).astype(np.int64),
+        "is_live": posts["is_live"].astype("boolean"),  # NA: live videos not readable
+        # NA where the platform gives none of the three figures
+        "engagement": figures.sum(axis=1, min_count=1).astype("Int64"),
     })
+    gives = posts.assign(has_engagement=posts["engagement"].notna(),
+                         has_live=posts["is_live"].notna()).groupby("account_id")
+    gives_engagement = gives["has_engagement"].any().to_dict()
+    gives_live = gives["has_live"].all().to_dict()
 
     accounts = sorted(set(daily["account_id"]) | set(posts["account_id"]))
     code = {a: i for i, a in enumerate(accounts)}
@@ -125,7 +133,6 @@ def account_periods(lake_root: Path, registry: Registry) -> pd.DataFrame:
     post_time_key = post_times["code"].to_numpy() * (1 << 31) + post_seconds
 
     owners = {a.account_id: a for a in registry.accounts}
-    tracked = set(posts["account_id"])
     frames = []
     for grain in ("month", "year"):
         activity = pd.concat([daily[["code", "day"]], posts[["code", "day"]]], ignore_index=True)
@@ -154,7 +161,8 @@ def account_periods(lake_root: Path, registry: Registry) -> pd.DataFrame:
         posts_grain = posts.assign(period_start=_period_start(posts["day"].to_numpy(), grain))
         in_period = posts_grain.groupby(["code", "period_start"]).agg(
             posts=("day", "size"), video_posts=("is_video", "sum"),
-            live_posts=("is_live", "sum"), engagement=("engagement", "sum"))
+            live_posts=("is_live", lambda s: s.sum() if s.notna().all() else pd.NA),
+            engagement=("engagement", lambda s: s.sum(min_count=1)))
         periods = periods.join(in_period, on=["code", "period_start"])
         last_30 = _count_in_range(post_key, codes * span + evaluation - 29,
                                   codes * span + evaluation)
@@ -206,9 +214,16 @@ def account_periods(lake_root: Path, registry: Registry) -> pd.DataFrame:
     comparable = start.notna() & end.notna() & (start != 0)
     frame["followers_growth_pct"] = (100 * (end - start) / start).astype("Float64").where(comparable)
     frame["followers_growth_ratio"] = (end / start).astype("Float64").where(comparable)
-    for name, source in (("posts", "posts_in_period"), ("video_posts", "video_in_period"),
-                         ("live_posts", "live_in_period"), ("engagement", "engagement_in_period")):
-        counted = pd.array(frame[source].fillna(0).astype(np.int64), dtype="Int64")
+    without_posts = frame["posts_in_period"].isna()
+    for name, source, gives in (("posts", "posts_in_period", None),
+                                ("video_posts", "video_in_period", None),
+                                ("live_posts", "live_in_period", gives_live),
+                                ("engagement", "engagement_in_period", gives_engagement)):
+        counted = pd.array(pd.to_numeric(frame[source].astype(object)), dtype="Int64")
+        # a period without posts: 0, unless the account's posts never carry the figure
+        given = (np.ones(len(frame), bool) if gives is None
+                 else frame["account_id"].map(lambda a, g=gives: g.get(a, True)).to_numpy(bool))
+        counted[without_posts.to_numpy() & given] = 0
         frame[name] = counted
         frame.loc[~frame["is_tracked"], name] = pd.NA
     has_posts = frame["posts"].fillna(0) > 0

@@ -79,3 +79,36 @@ def test_compare_marts_reports_a_difference(pulse_home):
 
     assert differences["account_monthly"] and "followers_end" in differences["account_monthly"][0]
     assert differences["agency_annual"] == []
+
+
+def test_pandas_marts_follow_the_post_rules_too(pulse_home):
+    # retweets (no posts), posts without any engagement figure and with unknown live flags
+    workload = Workload(accounts=6, days=40, posts=300, end=date(2026, 2, 5))
+    registry_path = write_registry(workload, pulse_home.home / "registry.yaml")
+    write_snapshots(workload, pulse_home.lake)
+    write_posts(workload, pulse_home.lake)
+    rows = lake.read_dataset("posts", root=pulse_home.lake).to_pylist()
+    for i, row in enumerate(rows):
+        row["fetched_on"] = date(2027, 1, 1)
+        if i % 5 == 0:
+            row["post_type"] = "retweet"
+        if i % 7 == 0:
+            row.update(reactions=None, comments=None, shares=None)
+        if row["account_id"] == rows[0]["account_id"]:
+            row["is_live"] = None
+    for platform in sorted({row["platform"] for row in rows}):
+        lake.write_partition("posts", platform, date(2027, 1, 1),
+                             lake.table_from_rows("posts", [r for r in rows
+                                                            if r["platform"] == platform]),
+                             root=pulse_home.lake, key="rules")
+    registry = load_registry(registry_path)
+    warehouse.build(registry=registry)
+
+    ours = warehouse_marts(pulse_home.warehouse)
+    theirs = compute_marts(pulse_home.lake, registry)
+
+    assert compare_marts(ours, theirs) == dict.fromkeys(warehouse.MARTS, [])
+    annual = theirs["account_annual"]
+    retweets = len(range(0, len(rows), 5))
+    assert annual["posts"].sum() == len(rows) - retweets  # retweets are not counted
+    assert annual.loc[annual["account_id"] == rows[0]["account_id"], "live_posts"].isna().all()

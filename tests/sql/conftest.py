@@ -24,10 +24,12 @@ class MartWorkbench:
         warehouse.create_source_tables(con)
 
     def agency(self, agency_id: str, name: str | None = None, name_en: str | None = None,
-               successor_of: tuple[str, ...] = ()) -> str:
+               successor_of: tuple[str, ...] = (), active_from: date | None = None,
+               active_to: date | None = None) -> str:
         self._insert("core.agencies", pa.Table.from_pylist([{
             "agency_id": agency_id, "name": name or agency_id.title(), "name_en": name_en,
-            "kind": "ministry", "jurisdiction": "AZ", "active_from": None, "active_to": None,
+            "kind": "ministry", "jurisdiction": "AZ", "active_from": active_from,
+            "active_to": active_to,
             "successor_of": list(successor_of)}], schema=warehouse.AGENCIES_SCHEMA))
         return agency_id
 
@@ -48,11 +50,12 @@ class MartWorkbench:
                    fetched_at=fetched_at)
 
     def observation(self, account_id: str, day: date, followers: int, *,
-                    last_post_on: date | None = None) -> None:
+                    last_post_on: date | None = None, posts_total: int | None = None,
+                    imported_at: datetime = FETCHED_AT) -> None:
         platform, handle = account_id.split(":", 1)
         self._lake("observations", account_id=account_id, platform=platform, handle=handle,
-                   observed_on=day, followers=followers, last_post_on=last_post_on,
-                   imported_at=FETCHED_AT)
+                   observed_on=day, followers=followers, posts_total=posts_total,
+                   last_post_on=last_post_on, imported_at=imported_at)
 
     def history(self, account_id: str, day: date, followers: int) -> None:
         self._lake("follower_history", account_id=account_id,
@@ -61,22 +64,23 @@ class MartWorkbench:
 
     def post(self, account_id: str, post_id: str, published_at: datetime, *,
              reactions: int | None = None, comments: int | None = None,
-             shares: int | None = None, is_video: bool = False, is_live: bool = False,
-             fetched_at: datetime = FETCHED_AT) -> None:
+             shares: int | None = None, is_video: bool = False, is_live: bool | None = False,
+             post_type: str | None = None, fetched_at: datetime = FETCHED_AT) -> None:
         self._lake("posts", account_id=account_id, platform=account_id.split(":")[0],
-                   post_id=post_id, published_at=published_at, is_video=is_video,
-                   is_live=is_live, reactions=reactions, comments=comments, shares=shares,
-                   fetched_on=fetched_at.date(), fetched_at=fetched_at)
+                   post_id=post_id, published_at=published_at, post_type=post_type,
+                   is_video=is_video, is_live=is_live, reactions=reactions, comments=comments,
+                   shares=shares, fetched_on=fetched_at.date(), fetched_at=fetched_at)
 
     def deletion(self, account_id: str, post_id: str, detected_on: date) -> None:
         self._lake("post_deletions", account_id=account_id, platform=account_id.split(":")[0],
                    post_id=post_id, last_seen_on=detected_on, detected_on=detected_on)
 
-    def extract_run(self, account_id: str, run_date: date, status: str = "ok") -> None:
+    def extract_run(self, account_id: str, run_date: date, status: str = "ok",
+                    reason: str | None = None) -> None:
         platform, handle = account_id.split(":", 1)
         self._lake("extract_log", run_date=run_date, platform=platform, account_id=account_id,
-                   handle=handle, status=status, calls=1, units=1, run_id="test",
-                   logged_at=FETCHED_AT)
+                   handle=handle, status=status, reason=reason, calls=1, units=1,
+                   run_id="test", logged_at=FETCHED_AT)
 
     def run(self) -> None:
         for dataset, rows in self._pending.items():

@@ -24,6 +24,7 @@ ACCOUNTS = [  # (agency, platform, handle)
     ("sports", "facebook", "sports.page"),
     ("sports", "x", "sports_x"),
 ]
+NO_PREVIEW = "no public preview (t.me redirects to the channel page): posts not tracked"
 STATUS_LEVEL = {"active": 5, "low": 4, "stale": 3, "dormant": 2, "unknown": 1}
 
 
@@ -35,7 +36,7 @@ def generate(bench, seed: int) -> dict:
     """Fill the bench with random rows; return the same rows as plain Python data."""
     rng = random.Random(seed)
     data = {"snapshots": [], "observations": [], "history": [], "posts": [],
-            "extract_ok": set(), "accounts": []}
+            "runs": [], "accounts": []}
     for agency_id in sorted({a for a, _, _ in ACCOUNTS}):
         bench.agency(agency_id)
     for index, (agency_id, platform, handle) in enumerate(ACCOUNTS):
@@ -59,6 +60,8 @@ def generate(bench, seed: int) -> dict:
             count = followers()
             bench.history(account_id, day, count)
             data["history"].append((account_id, day, count))
+        # some pages cannot read live videos (an edge refused): their is_live is NULL
+        live_unknown = platform == "facebook" and rng.random() < 0.5
         if index % 4 != 3:  # every fourth account has no posts at all
             for number in range(rng.randrange(0, 60)):
                 # bursts of posts, so that some 30-day windows hold four or more
@@ -70,21 +73,28 @@ def generate(bench, seed: int) -> dict:
                     post = {
                         "post_id": f"{account_id}-{number}-{burst}",
                         "published_at": published_at,
+                        # X: retweets (no posts of the account) among tweets and quotes
+                        "post_type": rng.choice(["tweet", "quote", "retweet"])
+                        if platform == "x" else None,
                         "reactions": rng.choice([None, rng.randrange(0, 500)]),
                         "comments": rng.choice([None, rng.randrange(0, 50)]),
                         "shares": rng.choice([None, rng.randrange(0, 20)]),
                         "is_video": rng.random() < 0.3,
-                        "is_live": rng.random() < 0.1,
+                        "is_live": None if live_unknown and rng.random() < 0.7
+                        else rng.random() < 0.1,
                     }
+                    if platform == "telegram":  # a preview shows reactions at most
+                        post.update(comments=None, shares=None)
                     bench.post(account_id, **post)
                     data["posts"].append((account_id, post))
                     if rng.random() < 0.1:
                         bench.deletion(account_id, post["post_id"], LAST_DAY)
-        if rng.random() < 0.5:
-            status = rng.choice(["ok", "failed", "gone"])
-            bench.extract_run(account_id, LAST_DAY, status)
-            if status == "ok":
-                data["extract_ok"].add(account_id)
+        for day in {random_day(rng) for _ in range(rng.choice([0, 1, 3]))}:
+            # ok runs that read the posts, ok runs that could not, failed and gone runs
+            status, reason = rng.choice([("ok", None), ("ok", NO_PREVIEW), ("failed", None),
+                                         ("gone", None)])
+            bench.extract_run(account_id, day, status, reason)
+            data["runs"].append((account_id, day, status == "ok" and reason is None))
     return data
 
 
@@ -98,6 +108,12 @@ def period_bounds(day: date, grain: str) -> tuple[date, date]:
     return start, following - timedelta(days=1)
 
 
+def engagement_of(post: dict) -> int | None:
+    """Reactions + comments + shares; NULL when the platform gives none of them."""
+    figures = [post[k] for k in ("reactions", "comments", "shares") if post[k] is not None]
+    return sum(figures) if figures else None
+
+
 def reference_account_rows(data: dict, grain: str) -> list[dict]:
     daily: dict[tuple[str, date], tuple[int, int]] = {}  # (account, day) -> (precedence, n)
     for precedence, rows in ((3, data["history"]),
@@ -106,9 +122,13 @@ def reference_account_rows(data: dict, grain: str) -> list[dict]:
         for account_id, day, count in rows:
             daily[(account_id, day)] = (precedence, count)  # lower precedence written last
     as_of = max((day for _, day in daily), default=None)
-    tracked = {account_id for account_id, _ in data["posts"]} | data["extract_ok"]
+    # post data from the API (a retweet too) or a run that read the posts: post tracking
+    tracked = ({account_id for account_id, _ in data["posts"]}
+               | {account_id for account_id, _, read in data["runs"] if read})
+    # a plain retweet is no post of the account
+    own_posts = [(a, p) for a, p in data["posts"] if p["post_type"] != "retweet"]
     post_times = defaultdict(list)
-    for account_id, post in data["posts"]:
+    for account_id, post in own_posts:
         post_times[account_id].append(post["published_at"])
     for account_id, _, _, last_post_on in data["observations"]:
         if last_post_on is not None:
@@ -118,8 +138,12 @@ def reference_account_rows(data: dict, grain: str) -> list[dict]:
     for account_id, agency_id, platform, handle in data["accounts"]:
         observed = sorted((day, count) for (acc, day), (_, count) in daily.items()
                           if acc == account_id)
-        posts = [p for acc, p in data["posts"] if acc == account_id]
+        posts = [p for acc, p in own_posts if acc == account_id]
         days = {day for day, _ in observed} | {p["published_at"].date() for p in posts}
+        engagements = [engagement_of(p) for p in posts]
+        gives_engagement = not posts or any(e is not None for e in engagements)
+        gives_live = all(p["is_live"] is not None for p in posts)
+        runs = [(day, read) for acc, day, read in data["runs"] if acc == account_id]
         for start, end in sorted({period_bounds(day, grain) for day in days}):
             evaluation_day = as_of if as_of is not None and start <= as_of <= end else end
             before = [count for day, count in observed if day < start]
@@ -130,14 +154,25 @@ def reference_account_rows(data: dict, grain: str) -> list[dict]:
                       if followers_start is not None and followers_end is not None else None)
             comparable = change is not None and followers_start != 0
             in_period = [p for p in posts if start <= p["published_at"].date() <= end]
-            engagement = sum((p["reactions"] or 0) + (p["comments"] or 0) + (p["shares"] or 0)
-                             for p in in_period)
-            is_tracked = account_id in tracked
+            # runs in P that all failed to read the posts, and no post in P: no tracking in P
+            period_runs = [read for day, read in runs if start <= day <= end]
+            is_tracked = account_id in tracked and (
+                bool(in_period) or not period_runs or any(period_runs))
+            known = [e for e in map(engagement_of, in_period) if e is not None]
+            if not is_tracked:
+                engagement = live = None
+            elif in_period:
+                engagement = sum(known) if known else None
+                live = (None if any(p["is_live"] is None for p in in_period)
+                        else sum(p["is_live"] for p in in_period))
+            else:
+                engagement = 0 if gives_engagement else None
+                live = 0 if gives_live else None
             count = len(in_period) if is_tracked else None
-            per_post = engagement / count if count else None
-            known = [t for t in post_times[account_id] if t.date() <= evaluation_day]
-            last_post_at = max(known) if known else None
-            days_since = (evaluation_day - last_post_at.date()).days if known else None
+            per_post = engagement / count if count and engagement is not None else None
+            seen = [t for t in post_times[account_id] if t.date() <= evaluation_day]
+            last_post_at = max(seen) if seen else None
+            days_since = (evaluation_day - last_post_at.date()).days if seen else None
             recent = sum(1 for p in posts
                          if evaluation_day - timedelta(days=29) <= p["published_at"].date()
                          <= evaluation_day)
@@ -157,8 +192,8 @@ def reference_account_rows(data: dict, grain: str) -> list[dict]:
                 "followers_growth_ratio": followers_end / followers_start if comparable else None,
                 "posts": count,
                 "video_posts": sum(p["is_video"] for p in in_period) if is_tracked else None,
-                "live_posts": sum(p["is_live"] for p in in_period) if is_tracked else None,
-                "engagement": engagement if is_tracked else None,
+                "live_posts": live,
+                "engagement": engagement,
                 "engagement_per_post": per_post,
                 "engagement_rate_pct": (100 * per_post / followers_end
                                         if per_post is not None and followers_end else None),

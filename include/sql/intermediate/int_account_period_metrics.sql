@@ -33,6 +33,12 @@ post_tracking as (
 
 ),
 
+post_reads as (
+
+    select * from core.int_account_post_reads
+
+),
+
 grains as (
 
     select grain from (values ('month'), ('year')) as grains (grain)
@@ -82,8 +88,38 @@ posts_in_period as (
         count(*) as posts,
         count(*) filter (where posts.is_video) as video_posts,
         count(*) filter (where posts.is_live) as live_posts,
+        count(*) filter (where posts.is_live is null) as posts_live_unknown,
+        -- NULL when no post of the period carries an engagement figure
         sum(posts.engagement) as engagement,
     from posts
+    cross join grains
+    group by all
+
+),
+
+-- What the platform gives for this account at all: for a period without posts, engagement
+-- and live counts are 0 only where the account's posts carry them.
+account_post_facts as (
+
+    select
+        account_id,
+        bool_or(engagement is not null) as gives_engagement,
+        bool_and(is_live is not null) as gives_live,
+    from posts
+    group by all
+
+),
+
+-- Extract runs of the period: a period whose runs all failed to read the posts, and with no
+-- post published in it, has no post tracking (its post counts are unknown, not 0).
+runs_in_period as (
+
+    select
+        post_reads.account_id,
+        grains.grain,
+        cast(date_trunc(grains.grain, post_reads.run_date) as date) as period_start,
+        bool_or(post_reads.read_posts) as posts_read,
+    from post_reads
     cross join grains
     group by all
 
@@ -174,10 +210,17 @@ joined as (
         periods.evaluation_day,
         followers_at_bounds.followers_start,
         followers_at_bounds.followers_end,
-        post_tracking.account_id is not null as has_post_tracking,
+        post_tracking.account_id is not null
+        and (
+            coalesce(runs_in_period.posts_read, true)
+            or coalesce(posts_in_period.posts, 0) > 0
+        ) as has_post_tracking,
+        coalesce(account_post_facts.gives_engagement, true) as gives_engagement,
+        coalesce(account_post_facts.gives_live, true) as gives_live,
         posts_in_period.posts,
         posts_in_period.video_posts,
         posts_in_period.live_posts,
+        posts_in_period.posts_live_unknown,
         posts_in_period.engagement,
         coalesce(posts_in_last_30_days.posts_last_30_days, 0) as posts_last_30_days,
         last_posts.last_post_at,
@@ -186,7 +229,9 @@ joined as (
     left join posts_in_period using (account_id, grain, period_start)
     left join posts_in_last_30_days using (account_id, grain, period_start)
     left join last_posts using (account_id, grain, period_start)
+    left join runs_in_period using (account_id, grain, period_start)
     left join post_tracking on periods.account_id = post_tracking.account_id
+    left join account_post_facts on periods.account_id = account_post_facts.account_id
 
 ),
 
@@ -213,9 +258,16 @@ measured as (
         end as followers_growth_ratio,
         case when has_post_tracking then coalesce(posts, 0) end as posts,
         case when has_post_tracking then coalesce(video_posts, 0) end as video_posts,
-        case when has_post_tracking then coalesce(live_posts, 0) end as live_posts,
-        case when has_post_tracking then cast(coalesce(engagement, 0) as bigint) end
-            as engagement,
+        case
+            when not has_post_tracking then null
+            when posts > 0 then case when posts_live_unknown = 0 then live_posts end
+            when gives_live then 0
+        end as live_posts,
+        case
+            when not has_post_tracking then null
+            when posts > 0 then cast(engagement as bigint)
+            when gives_engagement then cast(0 as bigint)
+        end as engagement,
         last_post_at,
         cast(
             evaluation_day - cast(last_post_at at time zone 'UTC' as date) as integer

@@ -1,6 +1,7 @@
--- Accounts whose posts are tracked: any post in the lake, or an extract run that ended ok
--- (every platform's extractor fetches posts, so an ok run with no post means none published).
--- For other accounts post counts are unknown (NULL), not zero.
+-- Accounts whose posts are tracked: any post in the lake, or an extract run that read the
+-- account's posts (every platform's extractor fetches posts, so such a run with no post
+-- means none were published). For other accounts post counts are unknown (NULL), not zero;
+-- a run that could not read the posts (no public preview, no permission) is no evidence.
 create or replace table core.int_account_post_tracking as
 
 with
@@ -11,9 +12,9 @@ posts as (
 
 ),
 
-extract_log as (
+post_reads as (
 
-    select * from staging.stg_lake__extract_log
+    select * from core.int_account_post_reads
 
 ),
 
@@ -29,8 +30,8 @@ evidence as (
     select
         account_id,
         'extract_log' as tracked_by,
-    from extract_log
-    where extract_status = 'ok'
+    from post_reads
+    where read_posts
 
 ),
 

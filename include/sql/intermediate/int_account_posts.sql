@@ -1,5 +1,7 @@
 -- Every known post once (latest fetch), with its engagement; deleted posts stay: they were
--- published, so they count for the period they were published in.
+-- published, so they count for the period they were published in. A plain repost of
+-- another account's post (an X retweet, post_type 'retweet') is no post of the account: it
+-- carries the other post's metrics. A quote has its own text and metrics: it stays.
 create or replace table core.int_account_posts as
 
 with
@@ -65,20 +67,28 @@ final as (
         latest_posts.post_id,
         latest_posts.published_at,
         latest_posts.published_on,
+        latest_posts.post_type,
         coalesce(latest_posts.is_video, false) as is_video,
-        coalesce(latest_posts.is_live, false) as is_live,
+        -- NULL: the extractor could not tell (live videos not readable), never a false zero
+        latest_posts.is_live,
         latest_posts.reactions,
         latest_posts.comments,
         latest_posts.shares,
-        coalesce(latest_posts.reactions, 0)
-        + coalesce(latest_posts.comments, 0)
-        + coalesce(latest_posts.shares, 0) as engagement,
+        -- NULL when the platform gives none of the three figures (Telegram without reactions)
+        case
+            when coalesce(latest_posts.reactions, latest_posts.comments, latest_posts.shares)
+                is not null
+                then coalesce(latest_posts.reactions, 0)
+                + coalesce(latest_posts.comments, 0)
+                + coalesce(latest_posts.shares, 0)
+        end as engagement,
         deleted_posts.post_id is not null as is_deleted,
         deleted_posts.deletion_detected_on,
     from latest_posts
     left join deleted_posts
         on latest_posts.platform = deleted_posts.platform
         and latest_posts.post_id = deleted_posts.post_id
+    where lower(coalesce(latest_posts.post_type, '')) not in ('retweet', 'retweeted')
 
 )
 

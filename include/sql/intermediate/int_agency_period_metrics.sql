@@ -96,7 +96,8 @@ final as (
         ranked.agency_id,
         agencies.agency_name,
         agencies.agency_name_en,
-        agencies.successor_of,
+        -- [] when none, also for an agency the registry no longer lists
+        coalesce(agencies.successor_of, []::varchar[]) as successor_of,
         ranked.grain,
         ranked.period_start,
         ranked.platforms,
