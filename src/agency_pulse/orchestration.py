@@ -22,9 +22,6 @@ OBSERVATIONS_ASSET_URI = "agency-pulse://lake/observations"
 WAREHOUSE_ASSET_URI = "agency-pulse://warehouse/marts"
 REPORT_ASSET_URI = "agency-pulse://reports/latest"
 
-# Accounts per mapped extract task: AGENCY_PULSE_EXTRACT_BATCH_SIZE, 100 by default (small
-# enough to spread a platform over the workers, large enough to keep batched API calls full).
-
 # Extract tasks of one platform running at once on ALL workers together. Each task paces itself
 # by the API's rate-limit headers; the pool stops more workers from multiplying that rate.
 API_POOL_SLOTS = {"facebook": 4, "instagram": 2, "youtube": 2, "x": 2, "telegram": 4}

@@ -153,6 +153,8 @@ SETTINGS: tuple[Setting, ...] = (
             shown_default="`1` (`0.001` on the sandbox)"),
     Setting("AGENCY_PULSE_TASK_RETRIES", "3",
             "Airflow retries per task (exponential backoff from 2 minutes)", _count(0)),
+    # 100: small enough to spread a platform over the workers, large enough to keep the
+    # batched API calls (50-100 ids) full
     Setting("AGENCY_PULSE_EXTRACT_BATCH_SIZE", "100", "accounts per mapped extract task",
             _count(1)),
     Setting("AGENCY_PULSE_WAREHOUSE", None, "the warehouse file (its own volume in compose)",
