@@ -20,6 +20,11 @@ from airflow.sdk import Asset, dag, task
 
 from agency_pulse.config import PLATFORMS
 from agency_pulse.orchestration import LAKE_ASSET_URI, TAGS, api_pool, default_args, run_day
+from agency_pulse.settings import Settings
+
+# Read when the file is parsed, for the DAG's own arguments (retries); each task reads the
+# settings of the worker it runs on when it starts.
+DAG_SETTINGS = Settings.from_environment()
 
 
 @dag(
@@ -29,7 +34,7 @@ from agency_pulse.orchestration import LAKE_ASSET_URI, TAGS, api_pool, default_a
     catchup=False,
     max_active_runs=1,
     tags=[*TAGS, "extract"],
-    default_args=default_args(),
+    default_args=default_args(DAG_SETTINGS),
     doc_md=__doc__,
 )
 def agency_pulse_extract():
@@ -38,21 +43,23 @@ def agency_pulse_extract():
         """The platform's registry accounts in batches: one mapped extract task each."""
         from agency_pulse.orchestration import extract_batches
 
-        return extract_batches(platform)
+        return extract_batches(platform, settings=Settings.from_environment())
 
     @task(map_index_template="{{ task.op_kwargs['platform'] }}/{{ task.op_kwargs['batch_key'] }}")
     def extract_batch(platform: str, batch_key: str, accounts: list[str], **context) -> dict:
         from agency_pulse import pipeline
 
         return pipeline.extract_platform(platform, run_day(context), run_id=context["run_id"],
-                                         batch_key=batch_key, accounts=accounts)
+                                         batch_key=batch_key, accounts=accounts,
+                                         settings=Settings.from_environment())
 
     @task(trigger_rule="all_done", outlets=[Asset(LAKE_ASSET_URI)])
     def validate_landed_batches(**context) -> int:
         """Validate what landed, whether or not every batch succeeded."""
         from agency_pulse import pipeline
 
-        outcomes = pipeline.validate_landing(day=run_day(context), run_id=context["run_id"])
+        outcomes = pipeline.validate_landing(day=run_day(context), run_id=context["run_id"],
+                                             settings=Settings.from_environment())
         return len(outcomes)
 
     extracted = [

@@ -19,9 +19,15 @@ from agency_pulse.orchestration import (
     REPORT_ASSET_URI,
     TAGS,
     WAREHOUSE_ASSET_URI,
-    WAREHOUSE_QUEUE,
     default_args,
 )
+from agency_pulse.settings import Settings
+
+# Read when the file is parsed, for the DAG's own arguments (retries, the queue of the
+# warehouse writers); each task reads the settings of the worker it runs on when it starts.
+DAG_SETTINGS = Settings.from_environment()
+# Tasks that write the warehouse run on this queue (served by the worker owning the volume).
+WAREHOUSE_QUEUE = DAG_SETTINGS.warehouse_queue
 
 
 @dag(
@@ -31,7 +37,7 @@ from agency_pulse.orchestration import (
     catchup=False,
     max_active_runs=1,
     tags=[*TAGS, "warehouse"],
-    default_args=default_args(),
+    default_args=default_args(DAG_SETTINGS),
     doc_md=__doc__,
 )
 def agency_pulse_marts():
@@ -39,14 +45,14 @@ def agency_pulse_marts():
     def build_warehouse() -> dict:
         from agency_pulse import pipeline
 
-        summary = pipeline.build_warehouse()
+        summary = pipeline.build_warehouse(Settings.from_environment())
         return {"loaded": summary["loaded"], "marts": summary["marts"]}
 
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[Asset(REPORT_ASSET_URI)])
     def write_report() -> str:
-        from agency_pulse import report
+        from agency_pulse import config, report
 
-        written = report.write_report()
+        written = report.write_report(home=config.paths(Settings.from_environment()))
         return str(getattr(written, "html", written))
 
     build_warehouse() >> write_report()

@@ -15,6 +15,11 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from agency_pulse.orchestration import OBSERVATIONS_ASSET_URI, TAGS, default_args
+from agency_pulse.settings import Settings
+
+# Read when the file is parsed, for the DAG's own arguments (retries); the task reads the
+# settings of the worker it runs on when it starts.
+DAG_SETTINGS = Settings.from_environment()
 
 
 @dag(
@@ -24,7 +29,7 @@ from agency_pulse.orchestration import OBSERVATIONS_ASSET_URI, TAGS, default_arg
     catchup=False,
     max_active_runs=1,
     tags=[*TAGS, "observations"],
-    default_args=default_args(),
+    default_args=default_args(DAG_SETTINGS),
     doc_md=__doc__,
 )
 def agency_pulse_observations():
@@ -35,12 +40,12 @@ def agency_pulse_observations():
 
         from agency_pulse import config, observations
 
-        inbox = config.paths().inbox
+        inbox = config.paths(Settings.from_environment()).inbox
         if not inbox.is_dir() or not any(
                 p.suffix.lower() == ".csv" for p in inbox.iterdir() if p.is_file()):
             raise AirflowSkipException("no observation files in the inbox")
         try:
-            observations.import_inbox()
+            observations.import_inbox(inbox)
         except observations.InboxRejected as exc:
             return [r.summary() for r in exc.results
                     if isinstance(r, observations.RejectedFile)]

@@ -7,6 +7,7 @@ Exit status: 0 success; 1 the work failed (one readable line per problem on stde
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from agency_pulse import config
 from agency_pulse.errors import AgencyPulseError
+from agency_pulse.settings import Settings
 
 LEADERBOARD_SQL = """
 with latest as (select max(year) as year from marts.agency_annual)
@@ -133,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:  # GX sets its own loggers to INFO; the CLI prints what matters
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
     try:
-        return COMMANDS[args.command](args)
+        # read once per command; a bad AGENCY_PULSE_* value ends here with one line, exit 1
+        settings = Settings.from_environment()
+        return COMMANDS[args.command](args, settings)
     except UsageError as exc:
         print(f"agency-pulse: error: {exc}", file=sys.stderr)
         return 2
@@ -156,29 +160,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def cmd_run(args) -> int:
+def cmd_run(args, settings: Settings) -> int:
     from agency_pulse import pipeline
 
     run_date = args.date or datetime.now(UTC).date()
     if run_date > datetime.now(UTC).date():
         raise UsageError(f"--date {run_date} is in the future")
     status = 0
-    with pipeline.sandbox_if_default(run_date):
+    with pipeline.sandbox_if_default(run_date, settings=settings) as sandbox_url:
+        settings = dataclasses.replace(settings, sandbox_url=sandbox_url)
         try:
-            result = pipeline.run_daily(run_date, args.platform)
+            result = pipeline.run_daily(run_date, args.platform, settings=settings)
         except pipeline.DailyRunFailed as exc:
             result = exc.result
             for line in str(exc).split("; "):
                 print(f"agency-pulse: {line}", file=sys.stderr)
             status = 1
-    _print_run_summary(result)
+    _print_run_summary(result, settings)
     if args.leaderboard:
-        _print_leaderboard(args.leaderboard)
+        _print_leaderboard(args.leaderboard, settings)
     return status
 
 
-def _print_run_summary(result) -> None:
-    paths = config.paths()
+def _print_run_summary(result, settings: Settings) -> None:
+    paths = config.paths(settings)
     print(f"Agency Pulse daily run for {result.run_date}")
     for platform, summary in result.platforms.items():
         statuses = summary.get("statuses") or summary.get("status_counts") or {}
@@ -189,22 +194,23 @@ def _print_run_summary(result) -> None:
     print(f"Data-quality docs:  {paths.data_docs / 'index.html'}")
 
 
-def _print_leaderboard(limit: int) -> None:
+def _print_leaderboard(limit: int, settings: Settings) -> None:
     from agency_pulse import tables
 
+    paths = config.paths(settings)
     try:
-        columns, rows = tables.run_read_only_query(LEADERBOARD_SQL, params=[limit])
+        columns, rows = tables.run_read_only_query(LEADERBOARD_SQL, paths, params=[limit])
     except AgencyPulseError as exc:
         print(f"(no leaderboard: {exc})")
         return
     print("\nLeaderboard (latest year, by followers):")
     print(tables.format_table(columns, rows))
-    columns, rows = tables.run_read_only_query(PLATFORM_SHARE_SQL)
+    columns, rows = tables.run_read_only_query(PLATFORM_SHARE_SQL, paths)
     print("\nPlatforms (latest year):")
     print(tables.format_table(columns, rows))
 
 
-def cmd_observations(args) -> int:
+def cmd_observations(args, settings: Settings) -> int:
     from agency_pulse import observations
 
     result = observations.import_observations(args.file)
@@ -215,12 +221,12 @@ def cmd_observations(args) -> int:
     return 0
 
 
-def cmd_build(args) -> int:
+def cmd_build(args, settings: Settings) -> int:
     from agency_pulse import pipeline
 
-    pipeline.validate_landing()
-    summary = pipeline.build_warehouse()
-    print(f"Warehouse rebuilt: {config.paths().warehouse}")
+    pipeline.validate_landing(settings=settings)
+    summary = pipeline.build_warehouse(settings)
+    print(f"Warehouse rebuilt: {config.paths(settings).warehouse}")
     for name, count in sorted((summary or {}).get("loaded", {}).items()):
         print(f"  {name:<40} {count:>12,} rows loaded")
     for name, count in sorted((summary or {}).get("marts", {}).items()):
@@ -228,20 +234,20 @@ def cmd_build(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
+def cmd_report(args, settings: Settings) -> int:
     from agency_pulse import report
 
     if args.year and args.month:
         raise UsageError("give --year or --month, not both")
-    written = report.write_report(year=args.year, month=args.month)
+    written = report.write_report(year=args.year, month=args.month, home=config.paths(settings))
     print(getattr(written, "html", written))
     return 0
 
 
-def cmd_query(args) -> int:
+def cmd_query(args, settings: Settings) -> int:
     from agency_pulse import tables
 
-    columns, rows = tables.run_read_only_query(args.sql)
+    columns, rows = tables.run_read_only_query(args.sql, config.paths(settings))
     if args.output:
         tables.export(columns, rows, args.output)
         print(f"{len(rows)} rows written to {args.output}")

@@ -1,10 +1,11 @@
-"""Where the pipeline reads and writes, from the environment (contract section 3)."""
+"""Where the pipeline reads and writes, from the settings (contract section 3)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from agency_pulse.settings import Settings
 
 PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "youtube", "x", "telegram")
 
@@ -21,6 +22,12 @@ class Paths:
     """Every location under AGENCY_PULSE_HOME."""
 
     home: Path
+    # AGENCY_PULSE_WAREHOUSE (scale-out: a volume only the warehouse worker mounts)
+    warehouse_file: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Paths:
+        return cls(settings.home, settings.warehouse)
 
     @property
     def lake(self) -> Path:
@@ -41,10 +48,8 @@ class Paths:
 
     @property
     def warehouse(self) -> Path:
-        """AGENCY_PULSE_WAREHOUSE when set (scale-out: a volume only the warehouse worker
-        mounts), else warehouse.duckdb under home."""
-        configured = os.environ.get("AGENCY_PULSE_WAREHOUSE")
-        return Path(configured).resolve() if configured else self.home / "warehouse.duckdb"
+        """``warehouse_file`` when set, else warehouse.duckdb under home."""
+        return self.warehouse_file or self.home / "warehouse.duckdb"
 
     @property
     def reports(self) -> Path:
@@ -64,14 +69,16 @@ class Paths:
         return self.home / "inbox" / "observations"
 
 
-def home() -> Path:
-    return Path(os.environ.get("AGENCY_PULSE_HOME", "./data")).resolve()
+# Without `settings`, the functions below read the environment now (Settings.from_environment):
+# for library callers and the many helpers no entry point passes the settings to.
+
+def home(settings: Settings | None = None) -> Path:
+    return (settings or Settings.from_environment()).home
 
 
-def paths() -> Paths:
-    return Paths(home())
+def paths(settings: Settings | None = None) -> Paths:
+    return Paths.from_settings(settings or Settings.from_environment())
 
 
-def registry_path() -> Path:
-    configured = os.environ.get("AGENCY_PULSE_REGISTRY")
-    return Path(configured).resolve() if configured else DEFAULT_REGISTRY
+def registry_path(settings: Settings | None = None) -> Path:
+    return (settings or Settings.from_environment()).registry or DEFAULT_REGISTRY

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from agency_pulse.config import PLATFORMS
 from agency_pulse.errors import ConfigurationError
+from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +60,17 @@ def conn_id_for(platform: str) -> str:
     return f"agency_pulse_{platform}"
 
 
-def resolve(platform: str) -> PlatformConnection | None:
-    """The platform's connection (Airflow first, then the sandbox), or None when it has none."""
+def resolve(platform: str, settings: Settings | None = None) -> PlatformConnection | None:
+    """The platform's connection (Airflow first, then the sandbox), or None when it has none.
+
+    The sandbox fallback follows ``settings`` (without them, the environment read now)."""
     if platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r}")
     connection = _from_airflow_task(platform) if running_in_airflow_task() else None
     if connection is None:
         connection = _from_environment(platform)
     if connection is None:
-        connection = _sandbox(platform)
+        connection = _sandbox(platform, settings or Settings.from_environment())
     if connection is not None and connection.source == "airflow":
         register_secrets_with_airflow(connection.secrets)
     return connection
@@ -187,18 +190,16 @@ def _from_airflow_task(platform: str) -> PlatformConnection | None:
                   password=conn.password, extra=extra, source="airflow")
 
 
-def _sandbox(platform: str) -> PlatformConnection | None:
-    if os.environ.get("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox").strip().lower() != "sandbox":
+def _sandbox(platform: str, settings: Settings) -> PlatformConnection | None:
+    if not settings.uses_sandbox or not settings.sandbox_url:
         return None
-    sandbox_url = os.environ.get("AGENCY_PULSE_SANDBOX_URL", "").strip().rstrip("/")
-    if not sandbox_url:
-        return None
-    settings = sandbox_connection_settings(sandbox_url).get(platform)
-    if settings is None:
+    sandbox_url = settings.sandbox_url
+    described = sandbox_connection_settings(sandbox_url).get(platform)
+    if described is None:
         raise ConfigurationError(f"the sandbox at {sandbox_url} serves no {platform} API")
-    return PlatformConnection(platform=platform, base_url=settings["base_url"].rstrip("/"),
-                              token=settings.get("token"), extra=dict(settings.get("extra") or {}),
-                              source="sandbox")
+    return PlatformConnection(platform=platform, base_url=described["base_url"].rstrip("/"),
+                              token=described.get("token"),
+                              extra=dict(described.get("extra") or {}), source="sandbox")
 
 
 @functools.lru_cache(maxsize=8)

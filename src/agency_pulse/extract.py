@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import time as time_module
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import AccountGone, AgencyPulseError, PlatformError
 from agency_pulse.http_client import ApiClient
 from agency_pulse.registry import Account, Registry, load_registry
+from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +181,10 @@ class PlatformRunFailed(AgencyPulseError):
 # --------------------------------------------------------------------------- the runner
 
 def build_state(platform: str, run_date: date, *, root: Path | None = None,
-                settle_days: int = SETTLE_DAYS) -> ExtractState:
+                settle_days: int = SETTLE_DAYS,
+                backfill_days: int | None = BACKFILL_DAYS) -> ExtractState:
     """What the ACCEPTED lake knew before ``run_date`` (a rerun of a day ignores that day)."""
-    state = ExtractState(settle_days=settle_days, backfill_days=backfill_days_from_env())
+    state = ExtractState(settle_days=settle_days, backfill_days=backfill_days)
     settle_start = state.settle_start(run_date)
 
     posts = _read_before("posts", platform, run_date, root)
@@ -224,33 +225,23 @@ def build_state(platform: str, run_date: date, *, root: Path | None = None,
     return state
 
 
-def backfill_days_from_env() -> int | None:
-    """``AGENCY_PULSE_BACKFILL_DAYS``: days of posts a first run reads ("all" for everything)."""
-    configured = os.environ.get("AGENCY_PULSE_BACKFILL_DAYS", "").strip().lower()
-    if not configured:
-        return BACKFILL_DAYS
-    if configured == "all":
-        return None
-    if not configured.isdigit():
-        raise ValueError(f"AGENCY_PULSE_BACKFILL_DAYS must be a number of days or 'all', "
-                         f"not {configured!r}")
-    return int(configured)
-
-
 def run_platform(platform: str, run_date: date, *, registry: Registry | None = None,
                  connection: PlatformConnection | None = None, run_id: str | None = None,
                  accounts: Sequence[Account | str] | None = None, batch_key: str = "all",
-                 budget: int | None = None, client: ApiClient | None = None) -> dict:
+                 budget: int | None = None, client: ApiClient | None = None,
+                 settings: Settings | None = None) -> dict:
     """Extract one platform for ``run_date`` and land every dataset in the landing zone.
 
     Every registry account of the platform (or of ``accounts``) gets exactly one extract_log
     row. Returns a JSON-serialisable summary. A platform-stopping error (invalid token, quota,
     platform-wide permission) marks the remaining accounts failed, lands what succeeded and
-    then raises PlatformRunFailed carrying the summary.
+    then raises PlatformRunFailed carrying the summary. Without ``settings``, reads the
+    environment now.
     """
     if platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r}")
-    registry = registry or load_registry()
+    settings = settings or Settings.from_environment()
+    registry = registry or load_registry(config.registry_path(settings))
     selected = _select_accounts(registry, platform, accounts)
     run_id = run_id or f"manual__{run_date.isoformat()}"
     outcomes: dict[str, Outcome] = {}
@@ -261,7 +252,7 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         else:
             outcomes[account.account_id] = ("skipped", f"inactive on {run_date.isoformat()}", 0, 0)
 
-    conn = connection or connections.resolve(platform)
+    conn = connection or connections.resolve(platform, settings)
     result = ExtractResult()
     if conn is None:
         log.warning("%s: no connection %s and no sandbox configured; skipping %d accounts",
@@ -271,13 +262,13 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         return _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
                      client=None, source=None)
 
-    client = client or build_client(conn, budget=budget)
+    client = client or build_client(conn, budget=budget, settings=settings)
     if budget is not None:
         client.budget = budget
     internal_error: Exception | None = None
     client.add_secrets(conn.secrets)
     if active:
-        state = build_state(platform, run_date)
+        state = build_state(platform, run_date, backfill_days=settings.backfill_days)
         extractor = importlib.import_module(f"agency_pulse.extractors.{platform}")
         try:
             result = extractor.extract(client, conn, active, run_date, state)
@@ -310,17 +301,20 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
     return summary
 
 
-def build_client(conn: PlatformConnection, *, budget: int | None = None) -> ApiClient:
+def build_client(conn: PlatformConnection, *, budget: int | None = None,
+                 settings: Settings | None = None) -> ApiClient:
     """The production client; against the sandbox its waits are scaled down (same logic).
 
     ``AGENCY_PULSE_MAX_WAIT_SECONDS`` caps any single wait (default 60);
     ``AGENCY_PULSE_WAIT_SCALE`` multiplies real sleeping (default 1, or 0.001 on the sandbox);
     ``AGENCY_PULSE_HTTP_READ_TIMEOUT`` is the seconds a response may take (default 30).
+    Without ``settings``, reads the environment now.
     """
-    max_wait = float(os.environ.get("AGENCY_PULSE_MAX_WAIT_SECONDS", "60"))
-    read_timeout = float(os.environ.get("AGENCY_PULSE_HTTP_READ_TIMEOUT", "30"))
-    default_scale = "0.001" if conn.source == "sandbox" else "1"
-    scale = float(os.environ.get("AGENCY_PULSE_WAIT_SCALE", default_scale))
+    settings = settings or Settings.from_environment()
+    max_wait = settings.max_wait_seconds
+    read_timeout = settings.http_read_timeout
+    default_scale = 0.001 if conn.source == "sandbox" else 1.0
+    scale = settings.wait_scale if settings.wait_scale is not None else default_scale
 
     def sleep(seconds: float) -> None:
         time_module.sleep(seconds * scale)

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agency_pulse import config
+from agency_pulse.settings import Settings
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 
@@ -189,7 +190,7 @@ def read_dataset(dataset: str, root: Path | None = None,
 
     Without ``root``, from the shared lake when AGENCY_PULSE_LAKE_URL points at one.
     """
-    if root is None and os.environ.get("AGENCY_PULSE_LAKE_URL"):
+    if root is None and Settings.from_environment().lake_url:
         from agency_pulse import object_store
 
         store = object_store.remote_lake()
@@ -226,7 +227,7 @@ def archive_raw(platform: str, day: date, records: Iterable[Mapping], *, key: st
 
 def _share_with_other_hosts(written: Path, replaced: Iterable[Path] = ()) -> None:
     # With a shared lake (AGENCY_PULSE_LAKE_URL=s3://...), a write lands there too at once.
-    if not os.environ.get("AGENCY_PULSE_LAKE_URL"):
+    if not Settings.from_environment().lake_url:
         return
     from agency_pulse import object_store
 

@@ -41,6 +41,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from agency_pulse import config
+from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,10 @@ class LakeStore:
 
 # --------------------------------------------------------------------------- configuration
 
-def lake_url() -> str | None:
-    """The configured shared lake URL, or None for the local lake."""
-    value = os.environ.get(LAKE_URL_ENV, "").strip()
-    return value or None
+def lake_url(settings: Settings | None = None) -> str | None:
+    """The configured shared lake URL, or None for the local lake (without ``settings``,
+    from the environment read now)."""
+    return (settings or Settings.from_environment()).lake_url
 
 
 def remote_lake() -> LakeStore | None:

@@ -6,10 +6,10 @@ Imported at DAG-parse time, so it imports nothing heavy (no pandas, duckdb, GX, 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, date, timedelta
 
 from agency_pulse.config import WAREHOUSE_POOL
+from agency_pulse.settings import Settings
 
 log = logging.getLogger("agency_pulse")
 
@@ -21,10 +21,6 @@ LAKE_ASSET_URI = "agency-pulse://lake/platform-extracts"
 OBSERVATIONS_ASSET_URI = "agency-pulse://lake/observations"
 WAREHOUSE_ASSET_URI = "agency-pulse://warehouse/marts"
 REPORT_ASSET_URI = "agency-pulse://reports/latest"
-
-# Accounts per mapped extract task (AGENCY_PULSE_EXTRACT_BATCH_SIZE overrides): small enough
-# to spread a platform over the workers, large enough to keep batched API calls (50-100 ids) full.
-DEFAULT_EXTRACT_BATCH_SIZE = 100
 
 # Extract tasks of one platform running at once on ALL workers together. Each task paces itself
 # by the API's rate-limit headers; the pool stops more workers from multiplying that rate.
@@ -43,15 +39,12 @@ POOLS = {
        for platform, slots in API_POOL_SLOTS.items()},
 }
 
-# Tasks that write the warehouse run on this queue (served by the worker owning the volume).
-WAREHOUSE_QUEUE = os.environ.get("AGENCY_PULSE_WAREHOUSE_QUEUE", "default")
 
-
-def default_args() -> dict:
-    """Retries with exponential backoff; AGENCY_PULSE_TASK_RETRIES overrides (0 in tests)."""
+def default_args(settings: Settings) -> dict:
+    """Retries (AGENCY_PULSE_TASK_RETRIES, 0 in tests) with exponential backoff."""
     return {
         "owner": OWNER,
-        "retries": int(os.environ.get("AGENCY_PULSE_TASK_RETRIES", "3")),
+        "retries": settings.task_retries,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=30),
@@ -86,20 +79,23 @@ def run_day(context) -> date:
     return datetime.now(UTC).date()
 
 
-def extract_batches(platform: str, batch_size: int | None = None, registry=None) -> list[dict]:
+def extract_batches(platform: str, batch_size: int | None = None, registry=None, *,
+                    settings: Settings | None = None) -> list[dict]:
     """The platform's registry accounts in batches, as keyword arguments for the mapped extract
     task: ``[{"platform", "batch_key": "b000", "accounts": [account_id, ...]}, ...]``.
 
-    Batch size: ``batch_size``, else AGENCY_PULSE_EXTRACT_BATCH_SIZE, else 100. Reads the
-    registry, so call it inside a task, never at parse time.
+    Batch size: ``batch_size``, else the settings' extract_batch_size (without ``settings``,
+    the environment read now). Reads the registry, so call it inside a task, never at parse time.
     """
+    from agency_pulse.config import registry_path
     from agency_pulse.registry import load_registry
 
-    size = batch_size or int(os.environ.get("AGENCY_PULSE_EXTRACT_BATCH_SIZE",
-                                            DEFAULT_EXTRACT_BATCH_SIZE))
+    settings = settings or Settings.from_environment()
+    size = batch_size or settings.extract_batch_size
     if size < 1:
         raise ValueError(f"extract batch size must be at least 1, not {size}")
-    account_ids = [a.account_id for a in (registry or load_registry()).accounts_for(platform)]
+    registry = registry or load_registry(registry_path(settings))
+    account_ids = [a.account_id for a in registry.accounts_for(platform)]
     return [{"platform": platform, "batch_key": f"b{number:03d}",
              "accounts": account_ids[start:start + size]}
             for number, start in enumerate(range(0, len(account_ids), size))]

@@ -2,6 +2,9 @@
 
 extract (per platform, to the landing zone) -> validate (publish or quarantine)
 -> build (load the accepted lake into DuckDB, run the SQL models).
+
+Each stage takes the ``settings`` its caller (a CLI command, an Airflow task) read at its
+entry; without them it reads the environment itself.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from agency_pulse import config
 from agency_pulse.errors import AgencyPulseError
+from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +42,23 @@ class DailyRunFailed(AgencyPulseError):
 
 
 def extract_platform(platform: str, run_date: date, *, run_id: str | None = None,
-                     batch_key: str = "all", accounts: Sequence | None = None) -> dict:
+                     batch_key: str = "all", accounts: Sequence | None = None,
+                     settings: Settings | None = None) -> dict:
     """Extract one platform for one day into the landing zone; returns the run summary."""
     from agency_pulse import extract, object_store
 
+    settings = settings or Settings.from_environment()
     # With a shared lake, other hosts published the earlier days the extract state reads.
     object_store.mirror_accepted_lake(platform)
     return extract.run_platform(platform, run_date, run_id=run_id, batch_key=batch_key,
-                                accounts=list(accounts) if accounts is not None else None)
+                                accounts=list(accounts) if accounts is not None else None,
+                                settings=settings)
 
 
 def landed_files(dataset: str | None = None, platform: str | None = None,
-                 day: date | None = None) -> list[Path]:
+                 day: date | None = None, *, settings: Settings | None = None) -> list[Path]:
     """Landing-zone partition files waiting for validation, oldest partition first."""
-    root = config.paths().landing
+    root = config.paths(settings).landing
     dataset_part = dataset or "*"
     platform_part = f"platform={platform}" if platform else "platform=*"
     day_part = f"date={day.isoformat()}" if day else "date=*"
@@ -59,7 +66,8 @@ def landed_files(dataset: str | None = None, platform: str | None = None,
 
 
 def validate_landing(*, platform: str | None = None, day: date | None = None,
-                     run_id: str | None = None, raise_on_failure: bool = True) -> list:
+                     run_id: str | None = None, raise_on_failure: bool = True,
+                     settings: Settings | None = None) -> list:
     """Validate every waiting landing file (of a platform/day when given)."""
     from agency_pulse import object_store, validation
 
@@ -67,7 +75,7 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
     # follower-jump rule compares with, come from it; the verdicts go back to it.
     object_store.download_missing("landing")
     object_store.mirror_accepted_lake(platform, datasets=("account_snapshots",))
-    files = landed_files(platform=platform, day=day)
+    files = landed_files(platform=platform, day=day, settings=settings)
     outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []
     object_store.share_validation_outcomes(outcomes)
     if raise_on_failure:
@@ -75,7 +83,7 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
     return outcomes
 
 
-def build_warehouse() -> dict:
+def build_warehouse(settings: Settings | None = None) -> dict:
     """Load the accepted lake, rebuild the marts, then publish the readers' snapshot.
 
     Readers (report, query, UI) read the snapshot, so they never hold the lock the
@@ -84,13 +92,14 @@ def build_warehouse() -> dict:
     from agency_pulse import warehouse
     from agency_pulse.report.warehouse_snapshot import publish_snapshot
 
-    summary = warehouse.build()
-    publish_snapshot()
+    settings = settings or Settings.from_environment()
+    summary = warehouse.build(settings=settings)
+    publish_snapshot(config.paths(settings))
     return summary
 
 
 def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,
-              run_id: str | None = None) -> DailyRunResult:
+              run_id: str | None = None, settings: Settings | None = None) -> DailyRunResult:
     """One daily run in-process: extract every platform, validate, load, transform.
 
     A platform that fails does not stop the others; whatever succeeded is validated and
@@ -98,17 +107,20 @@ def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,
     """
     from agency_pulse.extract import PlatformRunFailed
 
+    settings = settings or Settings.from_environment()
     run_id = run_id or f"cli__{run_date.isoformat()}"
     result = DailyRunResult(run_date=run_date)
     for platform in platforms or config.PLATFORMS:
         try:
-            result.platforms[platform] = extract_platform(platform, run_date, run_id=run_id)
+            result.platforms[platform] = extract_platform(platform, run_date, run_id=run_id,
+                                                          settings=settings)
         except PlatformRunFailed as exc:
             result.platforms[platform] = getattr(exc, "summary", {}) or {}
             result.failed_platforms[platform] = str(exc)
-    outcomes = validate_landing(day=run_date, run_id=run_id, raise_on_failure=False)
+    outcomes = validate_landing(day=run_date, run_id=run_id, raise_on_failure=False,
+                                settings=settings)
     result.validation_failures = [_describe_failure(o) for o in outcomes if not o.success]
-    result.build = build_warehouse()
+    result.build = build_warehouse(settings)
     problems = list(result.failed_platforms.values())  # each already names its platform
     problems += result.validation_failures
     if problems:
@@ -123,14 +135,18 @@ def _describe_failure(outcome) -> str:
 
 
 @contextlib.contextmanager
-def sandbox_if_default(run_date: date, *, seed: int = 7) -> Iterator[str | None]:
+def sandbox_if_default(run_date: date, *, seed: int = 7,
+                       settings: Settings | None = None) -> Iterator[str | None]:
     """Start an embedded sandbox when it is the configured default and none is running.
 
-    Yields the sandbox URL (or None when real connections or a running sandbox are used).
+    Yields the configured sandbox URL (None when there is none), or the embedded sandbox's;
+    pass the settings on with ``sandbox_url`` replaced by it. The embedded URL is also
+    exported as AGENCY_PULSE_SANDBOX_URL while it runs, for anything that reads the
+    environment itself (a child process, a library caller without settings).
     """
-    if os.environ.get("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox") != "sandbox" or \
-            os.environ.get("AGENCY_PULSE_SANDBOX_URL"):
-        yield os.environ.get("AGENCY_PULSE_SANDBOX_URL")
+    settings = settings or Settings.from_environment()
+    if not settings.uses_sandbox or settings.sandbox_url:
+        yield settings.sandbox_url
         return
     from agency_pulse.sandbox_entry import sandbox_entry
 

@@ -46,6 +46,7 @@ import pyarrow as pa
 
 from agency_pulse import config, lake
 from agency_pulse.registry import Registry, load_registry
+from agency_pulse.settings import Settings
 from agency_pulse.validation.outcomes import VALIDATION_RUNS_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,6 @@ _CREATES = re.compile(
 )
 _QUALIFIED_NAME = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _SQL_COMMENT = re.compile(r"--[^\n]*")
-_MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 
 
 class WarehouseError(RuntimeError):
@@ -125,7 +125,8 @@ def connect_read_only(path: str | Path | None = None) -> duckdb.DuckDBPyConnecti
 
 
 def build(*, registry: Registry | None = None, home_paths: config.Paths | None = None,
-          lock_timeout: float = 30.0, full: bool = False) -> dict:
+          lock_timeout: float = 30.0, full: bool = False,
+          settings: Settings | None = None) -> dict:
     """Load the accepted lake, the registry and the quality results, and rebuild every model.
 
     Incremental unless ``full`` (or the registry or SQL changed, or a loaded lake file changed
@@ -133,16 +134,18 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     build's (``quality.build_state.last_mode`` says which was done). Returns a
     JSON-serialisable summary: the warehouse path, the rows loaded per source table, the models run in order, and the rows
     of each mart. All or nothing: on any error the transaction is rolled back and
-    ``WarehouseError`` names what failed.
+    ``WarehouseError`` names what failed. Without ``settings``, reads the environment now.
     """
-    home_paths = home_paths or config.paths()
-    registry = registry if registry is not None else load_registry()
+    settings = settings or Settings.from_environment()
+    home_paths = home_paths or config.paths(settings)
+    registry = registry if registry is not None else load_registry(config.registry_path(settings))
     home_paths.home.mkdir(parents=True, exist_ok=True)
     fingerprint = build_fingerprint(registry)
     build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
     try:
         _mirror_shared_lake(home_paths)
-        con = _connect_writer(home_paths.warehouse, lock_timeout)
+        con = _connect_writer(home_paths.warehouse, lock_timeout,
+                              settings.warehouse_memory_limit)
     except BaseException:
         build_lock.close()
         raise
@@ -408,21 +411,17 @@ def _hold_build_lock(warehouse: Path, timeout: float):
             time.sleep(0.2)
 
 
-def memory_limit() -> str:
+def memory_limit(settings: Settings | None = None) -> str:
     """``AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT`` (default 3GB): DuckDB spills to disk beyond it,
-    so a full rebuild of years of history stays under 4 GB (a larger limit builds faster)."""
-    configured = os.environ.get("AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT", "").strip() or "3GB"
-    if not _MEMORY_SIZE.match(configured):
-        raise WarehouseError(f"AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT must be a size such as "
-                             f"3GB or 512MB, not {configured!r}")
-    return configured
+    so a full rebuild of years of history stays under 4 GB (a larger limit builds faster).
+    Without ``settings``, reads the environment now."""
+    return (settings or Settings.from_environment()).warehouse_memory_limit
 
 
-def _connect_writer(path: Path, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+def _connect_writer(path: Path, lock_timeout: float, limit: str) -> duckdb.DuckDBPyConnection:
     # A reader (CLI query, report) may hold the file for a moment: wait for it, then give up.
     deadline = time.monotonic() + lock_timeout
     delay = 0.1
-    limit = memory_limit()
     while True:
         try:
             # the limit as connection config, not SQL: no value is spliced into a statement

@@ -3,6 +3,7 @@ builds equals a full rebuild of the same lake."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 from agency_pulse import lake, warehouse
@@ -74,11 +75,11 @@ def last_mode(path) -> str:
 
 
 def full_rebuild(paths, tmp_path, monkeypatch, name: str) -> dict[str, list[tuple]]:
-    monkeypatch.setenv("AGENCY_PULSE_WAREHOUSE", str(tmp_path / f"{name}.duckdb"))
-    warehouse.build(registry=REGISTRY, home_paths=paths, full=True)
-    tables = built_tables(paths.warehouse)
-    monkeypatch.delenv("AGENCY_PULSE_WAREHOUSE")
-    return tables
+    # the same lake into a warehouse file of its own (AGENCY_PULSE_WAREHOUSE)
+    elsewhere = dataclasses.replace(paths, warehouse_file=tmp_path / f"{name}.duckdb")
+    warehouse.build(registry=REGISTRY, home_paths=elsewhere, full=True)
+    assert elsewhere.warehouse != paths.warehouse
+    return built_tables(elsewhere.warehouse)
 
 
 def test_day_by_day_increments_equal_full_rebuilds(pulse_home, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agency_pulse import warehouse
+from agency_pulse.errors import ConfigurationError
 from agency_pulse.registry import parse_registry
 
 
@@ -19,5 +20,5 @@ def test_the_default_limit_keeps_a_rebuild_under_four_gigabytes(monkeypatch):
 def test_a_bad_limit_fails_the_build_with_a_message(value, pulse_home, monkeypatch):
     monkeypatch.setenv("AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT", value)
 
-    with pytest.raises(warehouse.WarehouseError, match="AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT"):
+    with pytest.raises(ConfigurationError, match="AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT"):
         warehouse.build(registry=parse_registry({"agencies": []}))

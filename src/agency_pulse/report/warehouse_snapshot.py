@@ -40,11 +40,11 @@ class WarehouseUnavailable(AgencyPulseError):
     """There is no warehouse to read yet, or the writer holds it and no snapshot exists."""
 
 
-def snapshot_path(home: Path | str | None = None) -> Path:
+def snapshot_path(home: config.Paths | Path | str | None = None) -> Path:
     return _paths(home).home / SNAPSHOT_NAME
 
 
-def publish_snapshot(home: Path | str | None = None) -> Path:
+def publish_snapshot(home: config.Paths | Path | str | None = None) -> Path:
     """Copy the closed warehouse to the snapshot atomically; call after each build.
 
     The caller must be the writer (or hold the file read-only), so that nothing writes
@@ -59,11 +59,15 @@ def publish_snapshot(home: Path | str | None = None) -> Path:
 
 
 @contextmanager
-def read_only_connection(home: Path | str | None = None, *, retries: int = LOCK_RETRIES,
+def read_only_connection(home: config.Paths | Path | str | None = None, *,
+                         retries: int = LOCK_RETRIES,
                          delay: float = LOCK_RETRY_DELAY,
                          sleep: Callable[[float], None] = time.sleep,
                          ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the newest snapshot the writer allows; closed on exit."""
+    """A read-only connection to the newest snapshot the writer allows; closed on exit.
+
+    ``home``: a home folder or a ``config.Paths`` (default: from the settings).
+    """
     snapshot = _fresh_snapshot(home, retries=retries, delay=delay, sleep=sleep)
     connection = duckdb.connect(str(snapshot), read_only=True,
                                 config={"enable_external_access": False})
@@ -129,5 +133,9 @@ def _mtime(path: Path) -> float:
     return max(path.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
 
 
-def _paths(home: Path | str | None) -> config.Paths:
+def _paths(home: config.Paths | Path | str | None) -> config.Paths:
+    # a Paths keeps its own warehouse file (AGENCY_PULSE_WAREHOUSE); a bare home folder
+    # means warehouse.duckdb under it
+    if isinstance(home, config.Paths):
+        return home
     return config.Paths(Path(home).resolve()) if home is not None else config.paths()

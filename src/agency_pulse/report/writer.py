@@ -24,7 +24,8 @@ class ReportPaths:
 
 
 def write_report(*, year: int | None = None, month: str | None = None,
-                 home: Path | str | None = None, language: str = "en") -> ReportPaths:
+                 home: config.Paths | Path | str | None = None,
+                 language: str = "en") -> ReportPaths:
     """Write the report for `month` ("YYYY-MM"), else `year`, else the latest year with data.
 
     Raises UserInputError when both are given, the warehouse has no marts, or the period
@@ -32,9 +33,12 @@ def write_report(*, year: int | None = None, month: str | None = None,
     """
     if year is not None and month is not None:
         raise UserInputError("give --year or --month, not both")
-    paths = config.Paths(Path(home).resolve()) if home is not None else config.paths()
+    if isinstance(home, config.Paths):
+        paths = home
+    else:
+        paths = config.Paths(Path(home).resolve()) if home is not None else config.paths()
     style = style_for(language)
-    with read_only_connection(paths.home) as con:
+    with read_only_connection(paths) as con:
         if month is not None:
             period = Period.month(month)
         else:

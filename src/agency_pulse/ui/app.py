@@ -35,14 +35,18 @@ from agency_pulse.report.narrative import agency_sentences, platform_label
 from agency_pulse.report.numbers import exact, long_date, percent, signed
 from agency_pulse.report.warehouse_snapshot import WarehouseUnavailable, read_only_connection
 from agency_pulse.report.writer import latest_report
+from agency_pulse.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
 NUMERIC_KINDS = {"rank", "count", "change", "pct", "rate"}
 
 
-def create_app(home: Path | str | None = None, *,
-               authenticate: Callable | None = None) -> FastAPI:
-    """The app; `home` defaults to $AGENCY_PULSE_HOME read at each request."""
+def create_app(home: Path | str | None = None, *, authenticate: Callable | None = None,
+               settings: Settings | None = None) -> FastAPI:
+    """The app; without `home`, its folders come from `settings`, else from the environment
+    read now (a bad setting raises ConfigurationError here, not at a request)."""
+    app_paths = (config.Paths(Path(home).resolve()) if home is not None
+                 else config.paths(settings or Settings.from_environment()))
     dependencies = [Depends(authenticate)] if authenticate else []
     app = FastAPI(title="Agency Pulse", dependencies=dependencies, docs_url=None,
                   redoc_url=None, openapi_url=None)
@@ -51,7 +55,7 @@ def create_app(home: Path | str | None = None, *,
                              platform_label=platform_label, format_cell=format_cell)
 
     def paths() -> config.Paths:
-        return config.Paths(Path(home).resolve()) if home is not None else config.paths()
+        return app_paths
 
     def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
@@ -79,7 +83,7 @@ def create_app(home: Path | str | None = None, *,
 
     @app.get("/", response_class=HTMLResponse, name="leaderboard")
     def leaderboard(request: Request, year: int | None = None):
-        with read_only_connection(paths().home) as con:
+        with read_only_connection(paths()) as con:
             year = year if year is not None else latest_year(con)
             if year is None:
                 raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
@@ -95,7 +99,7 @@ def create_app(home: Path | str | None = None, *,
 
     @app.get("/agency/{agency_id}", response_class=HTMLResponse, name="agency")
     def agency(request: Request, agency_id: str, year: int | None = None):
-        with read_only_connection(paths().home) as con:
+        with read_only_connection(paths()) as con:
             year = year if year is not None else latest_year(con)
             if year is None:
                 raise UserInputError("the marts have no data yet")
@@ -119,7 +123,7 @@ def create_app(home: Path | str | None = None, *,
 
     @app.get("/quality", response_class=HTMLResponse, name="quality")
     def quality(request: Request):
-        with read_only_connection(paths().home) as con:
+        with read_only_connection(paths()) as con:
             has_runs = table_exists(con, "quality.validation_runs")
             has_log = table_exists(con, "quality.extract_log")
             latest_runs = rows(con, """

@@ -32,7 +32,8 @@ class LazyASGIApp:
 
 
 def build_authenticated_app():
-    """The pages behind Airflow's authentication, reading $AGENCY_PULSE_HOME."""
+    """The pages behind Airflow's authentication, with the settings of the API server's
+    environment (read here, at the first request)."""
     from agency_pulse.ui.airflow_auth import require_airflow_user_dependency
     from agency_pulse.ui.app import create_app
 
