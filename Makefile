@@ -85,7 +85,7 @@ down:
 	docker compose down
 
 lint: venv
-	$(BIN)/ruff check src dags plugins tests reliability bench
+	$(BIN)/ruff check src dags plugins tests reliability bench testkit
 
 bench: setup
 	$(BIN)/python -m bench.run --full
