@@ -20,11 +20,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 SANDBOX_PORT ?= 8099
 
-.PHONY: help setup browser venv airflow-home run test test-fast test-distributed reliability airflow up down lint bench bench-quick lock clean
+.PHONY: help setup browser venv airflow-home run test test-fast test-slow test-distributed reliability airflow up down lint bench bench-quick lock clean
 
 help:
 	@echo "make run      run the whole pipeline once on the sandbox and print a leaderboard"
 	@echo "make test     the full test suite"
+	@echo "make test-fast  without Airflow clusters, dag.test, the browser and reliability scenarios"
+	@echo "make test-slow  only those (slow, distributed, browser, reliability markers)"
 	@echo "make airflow  Airflow standalone with the DAGs on the sandbox (UI on localhost:8080)"
 	@echo "make lint     ruff (incl. AIR3 rules)"
 	@echo "make reliability  faults, crashes, reruns, bad input, secrets: the scenario table"
@@ -65,8 +67,15 @@ run: setup
 test: setup browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The slow suites carry a marker (pyproject.toml): slow (Airflow dag.test, many processes),
+# distributed (the Celery cluster), browser (headless Chromium), reliability (the scenarios).
+SLOW_MARKERS := slow or distributed or browser or reliability
+
 test-fast: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not ($(SLOW_MARKERS))"
+
+test-slow: setup browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(SLOW_MARKERS)"
 
 airflow: setup
 	$(BIN)/python -m agency_pulse.airflow_setup --standalone --sandbox-port $(SANDBOX_PORT)
@@ -85,7 +94,7 @@ down:
 	docker compose down
 
 lint: venv
-	$(BIN)/ruff check src dags plugins tests reliability bench
+	$(BIN)/ruff check src dags plugins tests reliability bench testkit
 
 bench: setup
 	$(BIN)/python -m bench.run --full

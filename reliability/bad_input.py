@@ -11,15 +11,16 @@ import contextlib
 import csv
 import io
 import json
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from agency_pulse import config, lake
-from reliability.canned_api import CannedApi
 from reliability.verdict import ScenarioResult
 from reliability.workspace import RUN_DAY, environment, open_workspace
+from testkit.fake_platform import FakePlatform, Request, serve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT_ROOT / "tests" / "reliability" / "corpus"
@@ -123,6 +124,63 @@ def observation_cases(result: ScenarioResult, ws) -> None:
                                                   f" (e.g. {formulas[0][:24]!r})" if formulas else ""))
 
 
+GOOD_USER = {"id": "111", "username": "good_one", "name": "Good",
+             "public_metrics": {"followers_count": 1000, "following_count": 3,
+                                "tweet_count": 2, "listed_count": 0}}
+BAD_USER = {"id": "222", "username": "bad_one", "name": "Bad",
+            "public_metrics": {"followers_count": 2000, "following_count": 3,
+                               "tweet_count": 2, "listed_count": 0}}
+
+
+def _tweet(tweet_id: str, day: str = "2026-11-01") -> dict:
+    return {"id": tweet_id, "created_at": f"{day}T10:00:00.000Z",
+            "public_metrics": {"like_count": 4, "reply_count": 1, "retweet_count": 2,
+                               "quote_count": 0, "impression_count": 90}}
+
+
+# What the fake X answers when a case does not override it (keys as in the corpus README).
+DEFAULT_ROUTES = {
+    "/2/users/by": {"status": 200, "json": {"data": [GOOD_USER, BAD_USER]}},
+    "/2/users/111/tweets": {"status": 200, "json": {"data": [_tweet("1001")],
+                                                    "meta": {"result_count": 1}}},
+    "/2/users/222/tweets": {"status": 200, "json": {"data": [_tweet("2001")],
+                                                    "meta": {"result_count": 1}}},
+}
+
+
+def generated_page(count: int) -> dict:
+    """One timeline page of ``count`` posts, ids descending, no next_token."""
+    tweets = [_tweet(str(10_000_000 + count - i), "2026-10-15") for i in range(count)]
+    return {"data": tweets, "meta": {"result_count": count}}
+
+
+def _fake_answer(answer: dict | None):
+    """A corpus answer (``json``, ``text`` + ``content_type`` or ``tweets``) for the fake."""
+    if answer is None:
+        return 404, {"title": "Not Found"}
+    if "tweets" in answer:
+        return answer["status"], generated_page(answer["tweets"])
+    if "json" in answer:
+        return answer["status"], answer["json"]
+    return (answer["status"], answer["text"],
+            {"Content-Type": answer.get("content_type", "text/plain")})
+
+
+def serve_case(fake: FakePlatform, overrides: dict[str, dict]) -> None:
+    """Route the defaults with one case's ``overrides`` on top; a key may end in
+    ``?pagination_token=T`` (that page of the path)."""
+    routes = {**DEFAULT_ROUTES, **overrides}
+    fake.routes.clear()
+    for path in {key.split("?", 1)[0] for key in routes}:
+        def answer(request: Request, path: str = path):
+            token = request.query.get("pagination_token")
+            return _fake_answer(routes.get(path + (f"?pagination_token={token}" if token
+                                                   else "")))
+
+        fake.route(re.escape(path), answer)
+    fake.requests.clear()
+
+
 def api_cases(result: ScenarioResult, ws) -> None:
     """Each canned X answer through ``run_platform``: statuses, reasons, quarantine, landing."""
     from agency_pulse.connections import PlatformConnection
@@ -131,7 +189,7 @@ def api_cases(result: ScenarioResult, ws) -> None:
 
     cases = sorted((CORPUS / "api_x").glob("*.json"))
     passed, problems = [], []
-    with CannedApi() as api:
+    with serve() as api:
         connection = PlatformConnection(platform="x", base_url=f"{api.url}/2",
                                         token="corpus-bearer-token", source="airflow")
         # Each case lands on its own day, earlier than the previous one, so no case's
@@ -139,7 +197,7 @@ def api_cases(result: ScenarioResult, ws) -> None:
         for number, path in enumerate(cases):
             case = json.loads(path.read_text(encoding="utf-8"))
             day = RUN_DAY - timedelta(days=number)
-            api.use(case.get("routes", {}))
+            serve_case(api, case.get("routes", {}))
             try:
                 run_platform("x", day, connection=connection, run_id=f"corpus-{path.stem}")
             except PlatformRunFailed:
@@ -147,12 +205,20 @@ def api_cases(result: ScenarioResult, ws) -> None:
             landing = sorted(ws.paths.landing.glob(f"*/platform=x/date={day}/part-*.parquet"))
             outcomes = validate_landed(landing, run_id=f"corpus-{path.stem}", run_date=day,
                                        data_docs=False)
-            trouble = _judge_api_case(case, day, outcomes)
+            trouble = _judge_api_case(case, day, outcomes) or _handler_error(api)
             (problems if trouble else passed).append(f"{path.stem}: {trouble}" if trouble
                                                       else path.stem)
     result.check("API body corpus", not problems,
                  f"{len(passed)}/{len(cases)} canned X answers handled as expected "
                  f"({', '.join(passed)})" + (f"; FAILED {problems}" if problems else ""))
+
+
+def _handler_error(api: FakePlatform) -> str | None:
+    if not api.handler_errors:
+        return None
+    error = api.handler_errors.pop(0)
+    api.handler_errors.clear()
+    return f"the fake X failed: {type(error).__name__}: {error}"
 
 
 def _judge_api_case(case: dict, day: date, outcomes: list) -> str | None:

@@ -29,14 +29,19 @@ os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER",
                       os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins"))
 
 
-# ---- platform API fakes (tests/platform_api_fakes.py) ----
+# ---- the platform API fake (testkit/fake_platform.py) ----
 
 @pytest.fixture
-def fake_api():
-    """An in-process fake transport: route paths with ``fake_api.on(regex, handler...)``."""
-    from platform_api_fakes import FakeApi
+def fake_platform():
+    """The loopback fake platform: ``fake_platform.route(path_regex, answer...)``.
 
-    return FakeApi()
+    A handler that raised (an assertion about a request) fails the test at teardown.
+    """
+    from testkit.fake_platform import serve
+
+    with serve() as platform:
+        yield platform
+    platform.check()
 
 
 @pytest.fixture
@@ -46,34 +51,17 @@ def sleeps():
 
 
 @pytest.fixture
-def make_client(fake_api, sleeps):
-    """An ApiClient on the fake transport, sleeping into the `sleeps` list, no jitter."""
-    import requests
-
+def make_client(sleeps):
+    """An ApiClient sleeping into the `sleeps` list, no jitter, a fixed clock."""
     from agency_pulse.http_client import ApiClient
 
     def build(platform="facebook", **options):
-        session = requests.Session()
-        session.mount("https://", fake_api)
-        session.mount("http://", fake_api)
         options.setdefault("sleep", sleeps.append)
         options.setdefault("jitter", lambda: 1.0)
         options.setdefault("clock", lambda: 1_700_000_000.0)
-        return ApiClient(platform, session=session, **options)
+        return ApiClient(platform, **options)
 
     return build
-
-
-@pytest.fixture
-def fake_platform():
-    """A loopback fake platform server: ``fake_platform.route(path, handler)``."""
-    from platform_api_fakes import serve_fake_platform
-
-    platform, stop = serve_fake_platform()
-    try:
-        yield platform
-    finally:
-        stop()
 
 
 # ---- the demo warehouse: small hand-written marts for the report and UI tests ----

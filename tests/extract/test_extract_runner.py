@@ -15,7 +15,6 @@ from agency_pulse.connections import PlatformConnection
 from agency_pulse.extract import PlatformRunFailed, build_state, run_platform
 from agency_pulse.registry import parse_registry
 
-BASE = "https://graph.example.test/v24.0"
 RUN_DATE = date(2026, 11, 26)
 CANARY = "EAAB-CANARY-9f8e7d"
 ERRORS = load_fixture("facebook/errors.json")
@@ -32,13 +31,13 @@ REGISTRY = registry({"handle": "culture.page", "platform_id": "111"},
                     {"handle": "old.page", "platform_id": "333", "active_to": "2020-01-01"})
 
 
-def conn(**extra):
-    return PlatformConnection("facebook", BASE, token=CANARY, extra=extra, source="airflow")
+def conn(fake, **extra):
+    return PlatformConnection("facebook", fake.url + "/v24.0", token=CANARY, extra=extra, source="airflow")
 
 
-def pages(query, request):
+def pages(request):
     return {ident: {**load_fixture("facebook/page.json"), "id": ident}
-            for ident in query["ids"].split(",")}
+            for ident in request.query["ids"].split(",")}
 
 
 def posts_for(page_id):
@@ -48,11 +47,11 @@ def posts_for(page_id):
     return body
 
 
-def serve(fake_api, posts=None):
-    fake_api.on("/v24.0/", pages)
-    fake_api.on(r"/v24.0/\d+/posts", posts or (
-        lambda query, request: posts_for(request.url.split("/v24.0/")[1].split("/")[0])))
-    fake_api.on(r"/v24.0/\d+/live_videos", {"data": []})
+def serve(fake_platform, posts=None):
+    fake_platform.route("/v24.0/", pages)
+    fake_platform.route(r"/v24.0/\d+/posts", posts or (
+        lambda request: posts_for(request.url.split("/v24.0/")[1].split("/")[0])))
+    fake_platform.route(r"/v24.0/\d+/live_videos", {"data": []})
 
 
 def read_landed(dataset, day=RUN_DATE):
@@ -62,9 +61,9 @@ def read_landed(dataset, day=RUN_DATE):
 
 
 def test_every_account_gets_one_extract_log_row_and_datasets_land(
-        pulse_home, fake_api, make_client):
-    serve(fake_api)
-    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+        pulse_home, fake_platform, make_client):
+    serve(fake_platform)
+    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                            run_id="test-run", client=make_client())
     log_rows = {r["account_id"]: r for r in read_landed("extract_log").to_pylist()}
     assert set(log_rows) == {"facebook:culture.page", "facebook:museum.page", "facebook:old.page"}
@@ -84,21 +83,21 @@ def test_every_account_gets_one_extract_log_row_and_datasets_land(
     assert "post_deletions" not in summary["files"]
 
 
-def test_a_rerun_of_the_same_day_replaces_never_adds(pulse_home, fake_api, make_client):
-    serve(fake_api)
-    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(), client=make_client())
-    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(), client=make_client())
+def test_a_rerun_of_the_same_day_replaces_never_adds(pulse_home, fake_platform, make_client):
+    serve(fake_platform)
+    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform), client=make_client())
+    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform), client=make_client())
     assert read_landed("posts").num_rows == 4
     assert read_landed("extract_log").num_rows == 3
 
 
 def test_a_rerun_with_fewer_rows_replaces_the_earlier_file_with_an_empty_one(
-        pulse_home, fake_api, make_client):
-    serve(fake_api)
-    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(), client=make_client())
-    fake_api.routes.clear()
-    serve(fake_api, posts={"data": []})
-    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+        pulse_home, fake_platform, make_client):
+    serve(fake_platform)
+    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform), client=make_client())
+    fake_platform.routes.clear()
+    serve(fake_platform, posts={"data": []})
+    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                            client=make_client())
     assert "posts" in summary["files"]
     assert read_landed("posts").num_rows == 0
@@ -116,12 +115,11 @@ def test_no_connection_skips_every_account_with_one_log_line(pulse_home, monkeyp
     assert len([r for r in caplog.records if "no connection" in r.getMessage()]) == 1
 
 
-def test_an_expired_token_lands_the_log_then_raises(pulse_home, fake_api, make_client):
-    serve(fake_api)
-    fake_api.routes.insert(0, (__import__("re").compile(r"/v24.0/$"),
-                               [(400, ERRORS["expired_token"])]))
+def test_an_expired_token_lands_the_log_then_raises(pulse_home, fake_platform, make_client):
+    serve(fake_platform)
+    fake_platform.route("/v24.0/", (400, ERRORS["expired_token"]))
     with pytest.raises(PlatformRunFailed) as failure:
-        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                      client=make_client())
     summary = failure.value.summary
     assert "Session has expired" in summary["stopped_by"]
@@ -131,30 +129,30 @@ def test_an_expired_token_lands_the_log_then_raises(pulse_home, fake_api, make_c
     assert rows["facebook:old.page"]["status"] == "skipped"
 
 
-def test_a_stop_midway_keeps_what_succeeded(pulse_home, fake_api, make_client):
-    def posts(query, request):
+def test_a_stop_midway_keeps_what_succeeded(pulse_home, fake_platform, make_client):
+    def posts(request):
         if "/222/" in request.url:
             return (400, ERRORS["expired_token"])
         return posts_for("111")
 
-    serve(fake_api, posts=posts)
+    serve(fake_platform, posts=posts)
     reg = registry({"handle": "culture.page", "platform_id": "111"},
                    {"handle": "museum.page", "platform_id": "222"},
                    {"handle": "third.page", "platform_id": "444"})
     with pytest.raises(PlatformRunFailed):
-        run_platform("facebook", RUN_DATE, registry=reg, connection=conn(), client=make_client())
+        run_platform("facebook", RUN_DATE, registry=reg, connection=conn(fake_platform), client=make_client())
     rows = {r["account_id"]: r["status"] for r in read_landed("extract_log").to_pylist()}
     assert rows == {"facebook:culture.page": "ok", "facebook:museum.page": "failed",
                     "facebook:third.page": "failed"}
     assert set(read_landed("posts")["account_id"].to_pylist()) == {"facebook:culture.page"}
 
 
-def test_account_level_failures_do_not_raise(pulse_home, fake_api, make_client):
-    def posts(query, request):
+def test_account_level_failures_do_not_raise(pulse_home, fake_platform, make_client):
+    def posts(request):
         return (400, ERRORS["object_gone"]) if "/222/" in request.url else posts_for("111")
 
-    serve(fake_api, posts=posts)
-    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+    serve(fake_platform, posts=posts)
+    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                            client=make_client())
     assert summary["statuses"] == {"ok": 1, "gone": 1, "skipped": 1}
 
@@ -198,17 +196,17 @@ def test_state_comes_from_the_accepted_lake_before_the_run_day(pulse_home):
     assert state.history_through == {"facebook:culture.page": date(2026, 11, 24)}
 
 
-def test_a_deletion_is_detected_end_to_end_from_the_lake(pulse_home, fake_api, make_client):
+def test_a_deletion_is_detected_end_to_end_from_the_lake(pulse_home, fake_platform, make_client):
     earlier = RUN_DATE - timedelta(days=1)
     vanished = {"account_id": "facebook:culture.page", "agency_id": "culture",
                 "platform": "facebook", "post_id": "111_vanished",
                 "published_at": datetime(2026, 11, 22, tzinfo=UTC), "fetched_on": earlier,
                 "fetched_at": datetime(2026, 11, 25, 6, tzinfo=UTC)}
     lake.write_partition("posts", "facebook", earlier, lake.table_from_rows("posts", [vanished]))
-    serve(fake_api)
-    fake_api.on("/v24.0/111_vanished", (400, ERRORS["object_gone"]))
-    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(), client=make_client())
-    since = int(fake_api.calls_to(r"/v24.0/111/posts")[0]["query"]["since"])
+    serve(fake_platform)
+    fake_platform.route("/v24.0/111_vanished", (400, ERRORS["object_gone"]))
+    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform), client=make_client())
+    since = int(fake_platform.calls_to(r"/v24.0/111/posts")[0].query["since"])
     assert since == int(datetime(2026, 10, 27, tzinfo=UTC).timestamp())
     deletions = read_landed("post_deletions").to_pylist()
     assert [(d["post_id"], d["last_seen_on"], d["detected_on"]) for d in deletions] == [
@@ -216,12 +214,12 @@ def test_a_deletion_is_detected_end_to_end_from_the_lake(pulse_home, fake_api, m
 
 
 def test_the_token_never_reaches_logs_archive_parquet_or_errors(
-        pulse_home, fake_api, make_client, caplog):
-    def echo_error(query, request):
+        pulse_home, fake_platform, make_client, caplog):
+    def echo_error(request):
         return (400, {"error": {"message": f"Invalid OAuth access token {CANARY} for "
                                 f"{request.url}", "type": "OAuthException", "code": 190}})
 
-    def posts(query, request):
+    def posts(request):
         if "/222/" in request.url:
             return (403, {"error": {"message": f"(#10) no access with {CANARY}", "code": 10}})
         body = posts_for("111")
@@ -229,15 +227,15 @@ def test_the_token_never_reaches_logs_archive_parquet_or_errors(
         return body
 
     caplog.set_level(logging.DEBUG)
-    serve(fake_api, posts=posts)
+    serve(fake_platform, posts=posts)
     reg = registry({"handle": "culture.page", "platform_id": "111"},
                    {"handle": "museum.page", "platform_id": "222"},
                    {"handle": "third.page", "platform_id": "444"})
     client = make_client()
     # the third page's posts answer echoes the token in an expired-token error
-    fake_api.routes.insert(0, (__import__("re").compile(r"/v24.0/444/posts$"), [echo_error]))
+    fake_platform.route("/v24.0/444/posts", echo_error)
     with pytest.raises(PlatformRunFailed) as failure:
-        run_platform("facebook", RUN_DATE, registry=reg, connection=conn(), client=client)
+        run_platform("facebook", RUN_DATE, registry=reg, connection=conn(fake_platform), client=client)
     assert CANARY not in str(failure.value) and CANARY not in repr(failure.value.summary)
     assert CANARY not in caplog.text
     raw = gzip.open(failure.value.summary["raw"], "rt").read()
@@ -249,10 +247,10 @@ def test_the_token_never_reaches_logs_archive_parquet_or_errors(
     assert any("***" in (r["reason"] or "") for r in log_rows)
 
 
-def test_a_spent_budget_stops_the_platform_and_names_it(pulse_home, fake_api, make_client):
-    serve(fake_api)
+def test_a_spent_budget_stops_the_platform_and_names_it(pulse_home, fake_platform, make_client):
+    serve(fake_platform)
     with pytest.raises(PlatformRunFailed, match="budget of 3 units") as failure:
-        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                      client=make_client(), budget=3)
     assert failure.value.summary["calls"] == 3  # counts, then posts + live of one page
     rows = {r["account_id"]: r for r in read_landed("extract_log").to_pylist()}
@@ -261,7 +259,7 @@ def test_a_spent_budget_stops_the_platform_and_names_it(pulse_home, fake_api, ma
     assert "budget" in rows["facebook:museum.page"]["reason"]
 
 
-def test_an_extractor_bug_still_lands_the_log_and_fails_loudly(pulse_home, fake_api, make_client,
+def test_an_extractor_bug_still_lands_the_log_and_fails_loudly(pulse_home, fake_platform, make_client,
                                                                monkeypatch):
     from agency_pulse.extractors import facebook
 
@@ -270,7 +268,7 @@ def test_an_extractor_bug_still_lands_the_log_and_fails_loudly(pulse_home, fake_
 
     monkeypatch.setattr(facebook, "extract", broken)
     with pytest.raises(PlatformRunFailed, match="internal error KeyError") as failure:
-        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(),
+        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                      client=make_client())
     assert isinstance(failure.value.__cause__, KeyError)
     assert {r["status"] for r in read_landed("extract_log").to_pylist()} == {"failed", "skipped"}

@@ -16,7 +16,6 @@ from agency_pulse.extractors import instagram
 from agency_pulse.registry import Account, parse_registry
 from agency_pulse_sandbox import run_sandbox
 
-BASE = "https://graph.example.test/v24.0"
 IG_USER = "17841405309211844"
 RUN_DATE = date(2026, 11, 26)
 TOKEN = "IGQV-CANARY-history"
@@ -25,8 +24,8 @@ INSIGHTS = rf"/v24.0/{IG_USER}/insights"
 FOLLOWERS_NOW = 267788  # followers_count in ig_business_discovery.json
 
 
-def conn(**extra):
-    return PlatformConnection("instagram", BASE, token=TOKEN,
+def conn(fake, **extra):
+    return PlatformConnection("instagram", fake.url + "/v24.0", token=TOKEN,
                               extra={"ig_user_id": IG_USER, **extra}, source="airflow")
 
 
@@ -43,10 +42,10 @@ def new_followers_on(day: date) -> int:
     return day.day % 7 + 3
 
 
-def follower_count_insights(query, request):
+def follower_count_insights(request):
     """The documented body: data[0].values[{value, end_time}], end_time the next day 07:00."""
-    since = datetime.fromtimestamp(int(query["since"]), UTC).date()
-    until = datetime.fromtimestamp(int(query["until"]), UTC).date()
+    since = datetime.fromtimestamp(int(request.query["since"]), UTC).date()
+    until = datetime.fromtimestamp(int(request.query["until"]), UTC).date()
     days = [since + timedelta(days=i) for i in range((until - since).days)]
     return {"data": [{
         "name": "follower_count", "period": "day", "title": "Follower Count",
@@ -62,21 +61,21 @@ def unix(day: date) -> str:
 
 
 @pytest.fixture
-def graph(fake_api):
-    fake_api.on(INSIGHTS, follower_count_insights)
-    fake_api.on(f"/v24.0/{IG_USER}", load_fixture("instagram/business_discovery.json"))
-    return fake_api
+def graph(fake_platform):
+    fake_platform.route(INSIGHTS, follower_count_insights)
+    fake_platform.route(f"/v24.0/{IG_USER}", load_fixture("instagram/business_discovery.json"))
+    return fake_platform
 
 
 def test_first_run_backfills_30_days_of_absolute_counts_for_the_own_account_only(
         graph, make_client):
-    result = instagram.extract(make_client("instagram"), conn(insights=True),
+    result = instagram.extract(make_client("instagram"), conn(graph, insights=True),
                                [own_account(), other_account()], RUN_DATE, ExtractState())
     [call] = graph.calls_to(INSIGHTS)
-    assert call["query"] == {"metric": "follower_count", "period": "day",
+    assert call.query == {"metric": "follower_count", "period": "day",
                              "since": unix(RUN_DATE - timedelta(days=30)),
                              "until": unix(RUN_DATE)}
-    assert TOKEN not in call["url"]
+    assert TOKEN not in call.url
     rows = result.follower_history
     assert [r["day"] for r in rows] == [RUN_DATE - timedelta(days=d) for d in range(30, 0, -1)]
     assert {r["account_id"] for r in rows} == {"instagram:bluebottle"}
@@ -93,7 +92,7 @@ def test_first_run_backfills_30_days_of_absolute_counts_for_the_own_account_only
 def test_the_own_account_is_also_known_by_the_ig_username_extra(graph, make_client):
     account = Account(agency_id="culture", platform="instagram", handle="@BlueBottle")
     result = instagram.extract(make_client("instagram"),
-                               conn(insights=True, ig_username="bluebottle"),
+                               conn(graph, insights=True, ig_username="bluebottle"),
                                [account], RUN_DATE, ExtractState())
     assert len(graph.calls_to(INSIGHTS)) == 1
     assert len(result.follower_history) == 30
@@ -101,10 +100,10 @@ def test_the_own_account_is_also_known_by_the_ig_username_extra(graph, make_clie
 
 def test_later_runs_read_only_the_days_after_the_last_landed_one(graph, make_client):
     state = ExtractState(history_through={"instagram:bluebottle": RUN_DATE - timedelta(days=3)})
-    result = instagram.extract(make_client("instagram"), conn(insights=True), [own_account()],
+    result = instagram.extract(make_client("instagram"), conn(graph, insights=True), [own_account()],
                                RUN_DATE, state)
     [call] = graph.calls_to(INSIGHTS)
-    assert (call["query"]["since"], call["query"]["until"]) == (
+    assert (call.query["since"], call.query["until"]) == (
         unix(RUN_DATE - timedelta(days=2)), unix(RUN_DATE))
     assert [(r["day"], r["followers"]) for r in result.follower_history] == [
         (RUN_DATE - timedelta(days=2), FOLLOWERS_NOW - new_followers_on(RUN_DATE - timedelta(1))),
@@ -113,24 +112,24 @@ def test_later_runs_read_only_the_days_after_the_last_landed_one(graph, make_cli
 
 def test_no_insights_call_when_history_is_complete_or_not_allowed(graph, make_client):
     up_to_date = ExtractState(history_through={"instagram:bluebottle": RUN_DATE - timedelta(1)})
-    instagram.extract(make_client("instagram"), conn(insights=True), [own_account()], RUN_DATE,
+    instagram.extract(make_client("instagram"), conn(graph, insights=True), [own_account()], RUN_DATE,
                       up_to_date)
-    instagram.extract(make_client("instagram"), conn(), [own_account()], RUN_DATE,
+    instagram.extract(make_client("instagram"), conn(graph), [own_account()], RUN_DATE,
                       ExtractState())
-    instagram.extract(make_client("instagram"), conn(insights=True), [other_account()],
+    instagram.extract(make_client("instagram"), conn(graph, insights=True), [other_account()],
                       RUN_DATE, ExtractState())
     assert graph.calls_to(INSIGHTS) == []
 
 
-def test_a_removed_metric_is_dropped_and_logged_once(fake_api, make_client, caplog):
-    fake_api.on(INSIGHTS, (400, FB_ERRORS["invalid_metric"]))
-    fake_api.on(f"/v24.0/{IG_USER}", load_fixture("instagram/business_discovery.json"))
+def test_a_removed_metric_is_dropped_and_logged_once(fake_platform, make_client, caplog):
+    fake_platform.route(INSIGHTS, (400, FB_ERRORS["invalid_metric"]))
+    fake_platform.route(f"/v24.0/{IG_USER}", load_fixture("instagram/business_discovery.json"))
     by_name = Account(agency_id="culture", platform="instagram", handle="bluebottle2")
     caplog.set_level(logging.WARNING, logger="agency_pulse.extractors.instagram")
     result = instagram.extract(make_client("instagram"),
-                               conn(insights=True, ig_username="bluebottle2"),
+                               conn(fake_platform, insights=True, ig_username="bluebottle2"),
                                [own_account(), by_name], RUN_DATE, ExtractState())
-    assert len(fake_api.calls_to(INSIGHTS)) == 1
+    assert len(fake_platform.calls_to(INSIGHTS)) == 1
     assert result.follower_history == []
     assert len(result.account_snapshots) == 2
     assert {o[0] for o in result.outcomes.values()} == {"ok"}

@@ -41,7 +41,7 @@ def test_no_product_module_imports_the_sandbox_or_a_test_fixture(module):
     imported = _imported_modules(module)
     forbidden = {name for name in imported
                  if name.split(".")[0] in {"agency_pulse_sandbox", "tests", "demo_warehouse",
-                                           "platform_api_fakes", "bench", "reliability"}}
+                                           "platform_api_fakes", "testkit", "bench", "reliability"}}
     assert not forbidden, f"{module.relative_to(PROJECT)} imports {sorted(forbidden)}"
 
 

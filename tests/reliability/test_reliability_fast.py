@@ -19,6 +19,7 @@ from reliability.workspace import mart_digests
 FAST = [s for s in scenarios.SCENARIOS if s.fast]
 
 
+@pytest.mark.reliability
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("scenario", FAST, ids=[s.name for s in FAST])
 def test_fast_scenario_passes(scenario):

@@ -1,0 +1,1 @@
+"""Test support shared by ``tests/`` and ``reliability/`` (the product never imports it)."""
