@@ -6,7 +6,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "youtube", "x", "telegram")
+from agency_pulse import platforms
+
+# The monitored platforms, in report order (the table is agency_pulse.platforms).
+PLATFORMS: tuple[str, ...] = platforms.NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGISTRY = PROJECT_ROOT / "include" / "registry" / "agencies.yaml"

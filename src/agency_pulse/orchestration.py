@@ -9,6 +9,7 @@ import logging
 import os
 from datetime import UTC, date, timedelta
 
+from agency_pulse import platforms
 from agency_pulse.config import WAREHOUSE_POOL
 
 log = logging.getLogger("agency_pulse")
@@ -28,12 +29,12 @@ DEFAULT_EXTRACT_BATCH_SIZE = 100
 
 # Extract tasks of one platform running at once on ALL workers together. Each task paces itself
 # by the API's rate-limit headers; the pool stops more workers from multiplying that rate.
-API_POOL_SLOTS = {"facebook": 4, "instagram": 2, "youtube": 2, "x": 2, "telegram": 4}
+API_POOL_SLOTS = {p.name: p.api_pool_slots for p in platforms.TABLE}
 
 
 def api_pool(platform: str) -> str:
     """The Airflow pool a platform's extract tasks run in."""
-    return f"agency_pulse_api_{platform}"
+    return platforms.get(platform).api_pool
 
 
 # Airflow pools created at set-up: name -> (slots, description).
