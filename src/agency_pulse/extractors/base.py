@@ -9,7 +9,8 @@ Every extractor (listed in ``agency_pulse.platforms``) exposes
   answer, failing loudly (MalformedResponse), never as a zero;
 - ``pages``: the one paging loop. A cursor that repeats (or a read past ``max_pages``)
   stops the read, logs one warning naming the platform and the account, and marks the
-  account's posts incomplete: its extract_log reason says so and no deletion is inferred;
+  account's posts incomplete: its extract_log reason says so, and no deletion is inferred
+  from that listing;
 - ``path_segment`` and ``list_item``: a handle or id reaches a request only as one quoted
   path segment or one parameter value (``requests`` encodes parameter values);
 - ``extract_each``: the per-account loop that turns errors into outcomes.
@@ -208,7 +209,8 @@ def pages(fetch: Callable[[Any], Page], *, platform: str, account: Account,
     complete. The read stops on its own when a page has no next cursor (complete), when a
     cursor repeats, or after ``max_pages`` pages with more to come; in the last two cases it
     logs one warning naming the platform and the account and marks the account's posts
-    incomplete in ``result`` (``POSTS_INCOMPLETE`` in its extract_log reason, no deletions).
+    incomplete in ``result`` (``POSTS_INCOMPLETE`` in its extract_log reason). An extractor
+    infers deletions only from a listing read completely (``result.posts_complete``).
     """
     seen: set = set()
     cursor = None
@@ -229,8 +231,7 @@ def pages(fetch: Callable[[Any], Page], *, platform: str, account: Account,
             continue
         log.warning("%s: %s of %s: %s; stopping there", platform, what, account.account_id,
                     cut)
-        result.mark_posts_incomplete(account.account_id,
-                                     f"{POSTS_INCOMPLETE}: {what}: {cut}; deletions not checked")
+        result.mark_posts_incomplete(account.account_id, f"{POSTS_INCOMPLETE}: {what}: {cut}")
         return
 
 
