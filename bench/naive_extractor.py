@@ -10,9 +10,9 @@ batching buys; nothing else differs.
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 
+from agency_pulse import platforms
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.extract import ExtractResult, ExtractState
 from agency_pulse.http_client import ApiClient
@@ -26,10 +26,10 @@ def extract_one_call_per_account(client: ApiClient, conn: PlatformConnection,
 
     Nothing is landed: the baseline only has to make the same requests.
     """
-    extractor = importlib.import_module(f"agency_pulse.extractors.{conn.platform}")
+    extract = platforms.get(conn.platform).load_extractor()
     merged = ExtractResult()
     for account in accounts:
-        one = extractor.extract(client, conn, [account], run_date, state)
+        one = extract(client, conn, [account], run_date, state)
         for dataset in ("account_snapshots", "posts", "post_deletions", "follower_history"):
             getattr(merged, dataset).extend(getattr(one, dataset))
         merged.outcomes.update(one.outcomes)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from agency_pulse import platforms
 from agency_pulse.settings import Settings
 
-PLATFORMS: tuple[str, ...] = ("facebook", "instagram", "youtube", "x", "telegram")
+# The monitored platforms, in report order (the table is agency_pulse.platforms).
+PLATFORMS: tuple[str, ...] = platforms.NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGISTRY = PROJECT_ROOT / "include" / "registry" / "agencies.yaml"

@@ -23,21 +23,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from agency_pulse import platforms
 from agency_pulse.config import PLATFORMS
 from agency_pulse.errors import ConfigurationError
 from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
-GRAPH_API = "https://graph.facebook.com/v24.0"
+GRAPH_API = platforms.GRAPH_API
 
-REAL_BASE_URLS: dict[str, str] = {
-    "facebook": GRAPH_API,
-    "instagram": GRAPH_API,
-    "youtube": "https://www.googleapis.com/youtube/v3",
-    "x": "https://api.x.com/2",
-    "telegram": "https://api.telegram.org",
-}
+REAL_BASE_URLS: dict[str, str] = {p.name: p.real_base_url for p in platforms.TABLE}
 
 @dataclass(frozen=True)
 class PlatformConnection:

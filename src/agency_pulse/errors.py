@@ -8,6 +8,7 @@
 | PermissionDenied   | missing permission or access tier         | fail that account (or platform)       |
 | InvalidToken       | expired or invalid credentials            | fail the platform, alert              |
 | MalformedResponse  | not JSON, fields missing, wrong types     | fail that account/batch, never zeros  |
+| InvalidHandle      | a handle that cannot be sent as it stands | fail that account, ask for a fix      |
 
 Messages never contain a token: build them from redacted URLs only.
 """
@@ -93,3 +94,7 @@ class InvalidToken(PlatformError):
 
 class MalformedResponse(PlatformError):
     """The body is not what the API documents (not JSON, missing fields, wrong types)."""
+
+
+class InvalidHandle(PlatformError):
+    """A registry handle or id that cannot reach a request intact (it would change the request)."""

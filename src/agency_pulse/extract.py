@@ -1,171 +1,46 @@
 """Run one platform's extractor for a day and land what it returns (DESIGN.md, "Extractors").
 
-Every extractor module ``agency_pulse.extractors.<platform>`` exposes
-``extract(client, conn, accounts, run_date, state) -> ExtractResult``. This module holds the
-state and result types they share, a per-account loop that maps errors to extract_log
-outcomes, and ``run_platform`` which lands the datasets, the extract_log and the raw archive.
+Every platform's extractor (``agency_pulse.platforms.TABLE``) is a function
+``extract(client, conn, accounts, run_date, state) -> ExtractResult``; the types and helpers
+extractors share live in ``agency_pulse.extractors.base`` (re-exported here). This module
+builds their state from the accepted lake and holds ``run_platform``, which lands the
+datasets, the extract_log and the raw archive.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time as time_module
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from agency_pulse import config, connections, lake
+from agency_pulse import config, connections, lake, platforms
 from agency_pulse.config import PLATFORMS
 from agency_pulse.connections import PlatformConnection
-from agency_pulse.errors import AccountGone, AgencyPulseError, PlatformError
+from agency_pulse.errors import AgencyPulseError, PlatformError
+from agency_pulse.extractors.base import (  # noqa: F401 - re-exported for the extractors' users
+    BACKFILL_DAYS,
+    SETTLE_DAYS,
+    AccountCost,
+    ExtractResult,
+    ExtractState,
+    Outcome,
+    deletions_for,
+    extract_each,
+    split_cost,
+)
 from agency_pulse.http_client import ApiClient
 from agency_pulse.registry import Account, Registry, load_registry
 from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SETTLE_DAYS = 30
-# A first run reads two years of posts: as far back as follower history (insights) reaches.
-BACKFILL_DAYS = 730
 DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history")
-
-# (status, reason, calls, units) for one account's extract_log row.
-Outcome = tuple[str, str | None, int, int]
-
-
-@dataclass
-class ExtractState:
-    """What earlier accepted runs tell an extractor (read from the accepted lake)."""
-
-    last_post_at: dict[str, datetime] = field(default_factory=dict)
-    # (post_id, published_at) of posts seen before, published within the settling window
-    known_post_ids: dict[str, set[tuple[str, datetime]]] = field(default_factory=dict)
-    platform_ids: dict[str, str] = field(default_factory=dict)
-    settle_days: int = SETTLE_DAYS
-    # last day of follower history already landed per account (absent: backfill)
-    history_through: dict[str, date] = field(default_factory=dict)
-    # how far back an account's first run reads posts (None: everything reachable)
-    backfill_days: int | None = BACKFILL_DAYS
-    # last day each known post was fetched, by post_id (for post_deletions.last_seen_on)
-    post_last_seen: dict[str, date] = field(default_factory=dict)
-
-    def settle_start(self, run_date: date) -> datetime:
-        """Start (UTC midnight) of the window whose posts are re-read to refresh metrics."""
-        return datetime.combine(run_date - timedelta(days=self.settle_days), time(), UTC)
-
-    def since_for(self, account_id: str, run_date: date) -> datetime | None:
-        """Earliest publication time to ask for: min(last post seen, settling window start).
-
-        For an account never seen before: ``backfill_days`` back (None: whole history).
-        """
-        last = self.last_post_at.get(account_id)
-        if last is None:
-            if self.backfill_days is None:
-                return None
-            return datetime.combine(run_date - timedelta(days=self.backfill_days), time(), UTC)
-        return min(last, self.settle_start(run_date))
-
-
-@dataclass
-class ExtractResult:
-    """Rows for each landed dataset, plus one outcome per account the extractor handled."""
-
-    account_snapshots: list[dict] = field(default_factory=list)
-    posts: list[dict] = field(default_factory=list)
-    post_deletions: list[dict] = field(default_factory=list)
-    follower_history: list[dict] = field(default_factory=list)
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    # the error that stopped the platform (remaining accounts are logged as failed with it)
-    stopped_by: PlatformError | None = None
-
-    def rows(self, dataset: str) -> list[dict]:
-        return getattr(self, dataset)
-
-
-class AccountCost:
-    """Counts the calls and units a client spends between two points (one account's share)."""
-
-    def __init__(self, client):
-        self.client = client
-        self.calls_at = client.calls
-        self.units_at = client.units
-
-    @property
-    def calls(self) -> int:
-        return self.client.calls - self.calls_at
-
-    @property
-    def units(self) -> int:
-        return self.client.units - self.units_at
-
-
-def deletions_for(account: Account, platform: str, state: ExtractState, returned_ids: set[str],
-                  run_date: date, since: datetime | None) -> list[dict]:
-    """Rows for posts seen before (inside the settling window, not before ``since``) and gone now."""
-    rows = []
-    for post_id, published_at in sorted(state.known_post_ids.get(account.account_id, set()),
-                                        key=lambda item: str(item[0])):
-        if since is not None and published_at is not None and published_at < since:
-            continue  # not asked for this time, so its absence proves nothing
-        if post_id not in returned_ids:
-            rows.append({"account_id": account.account_id, "platform": platform,
-                         "post_id": post_id,
-                         "last_seen_on": state.post_last_seen.get(post_id), "detected_on": run_date})
-    return rows
-
-
-def extract_each(client, accounts: Iterable[Account], result: ExtractResult,
-                 extract_account: Callable[[Account], None],
-                 shared_cost: dict[str, tuple[int, int]] | None = None) -> ExtractResult:
-    """Call ``extract_account`` per account, turning errors into extract_log outcomes.
-
-    ``ok`` when it returns; ``gone`` on AccountGone; ``failed`` with the (redacted) reason on
-    any other PlatformError. A platform-stopping error ends the loop and sets
-    ``result.stopped_by``; the runner then logs the remaining accounts as failed.
-    ``shared_cost`` adds calls/units of batched requests already attributed to accounts.
-    An outcome the callback recorded itself is kept (costs added).
-    """
-    shared_cost = shared_cost or {}
-    for account in accounts:
-        if result.stopped_by is not None:
-            break
-        if account.account_id in result.outcomes:
-            continue  # already decided by a batched call (e.g. gone in the counts batch)
-        cost = AccountCost(client)
-        status, reason = "ok", None
-        try:
-            extract_account(account)
-        except AccountGone as exc:
-            status, reason = "gone", exc.reason
-        except PlatformError as exc:
-            status, reason = "failed", exc.reason
-            if exc.stops_platform:
-                result.stopped_by = exc
-        extra_calls, extra_units = shared_cost.get(account.account_id, (0, 0))
-        if account.account_id in result.outcomes and status == "ok":
-            status, reason = result.outcomes[account.account_id][:2]
-        result.outcomes[account.account_id] = (status, reason, cost.calls + extra_calls,
-                                               cost.units + extra_units)
-        if status != "ok":
-            log.warning("%s %s: %s%s", account.platform, account.account_id, status,
-                        f" ({reason})" if reason else "")
-    return result
-
-
-def split_cost(account_ids: list[str], calls: int, units: int) -> dict[str, tuple[int, int]]:
-    """Share a batched request's calls/units among its accounts (sums preserved)."""
-    if not account_ids:
-        return {}
-    n = len(account_ids)
-    return {account_id: (calls // n + (1 if i < calls % n else 0),
-                         units // n + (1 if i < units % n else 0))
-            for i, account_id in enumerate(account_ids)}
 
 
 class PlatformRunFailed(AgencyPulseError):
@@ -250,7 +125,8 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         if account.active_on(run_date):
             active.append(account)
         else:
-            outcomes[account.account_id] = ("skipped", f"inactive on {run_date.isoformat()}", 0, 0)
+            outcomes[account.account_id] = Outcome("skipped", f"inactive on {run_date.isoformat()}",
+                                                   0, 0)
 
     conn = connection or connections.resolve(platform, settings)
     result = ExtractResult()
@@ -258,7 +134,8 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         log.warning("%s: no connection %s and no sandbox configured; skipping %d accounts",
                     platform, connections.conn_id_for(platform), len(active))
         for account in active:
-            outcomes[account.account_id] = ("skipped", f"no connection for {platform}", 0, 0)
+            outcomes[account.account_id] = Outcome("skipped", f"no connection for {platform}",
+                                                   0, 0)
         return _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
                      client=None, source=None)
 
@@ -269,9 +146,9 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
     client.add_secrets(conn.secrets)
     if active:
         state = build_state(platform, run_date, backfill_days=settings.backfill_days)
-        extractor = importlib.import_module(f"agency_pulse.extractors.{platform}")
+        extract = platforms.get(platform).load_extractor()
         try:
-            result = extractor.extract(client, conn, active, run_date, state)
+            result = extract(client, conn, active, run_date, state)
         except PlatformError as exc:
             # Raised out of the extractor: nothing it gathered is available to land.
             result = ExtractResult(stopped_by=exc)
@@ -289,10 +166,10 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         if outcome is None:
             reason = (f"platform stopped: {stop_reason}" if stop_reason
                       else "the extractor reported no outcome")
-            outcome = ("failed", reason, 0, 0)
+            outcome = Outcome("failed", reason, 0, 0)
         status, reason, calls, units = outcome
-        outcomes[account.account_id] = (status, client.redact(reason) if reason else None,
-                                        calls, units)
+        outcomes[account.account_id] = Outcome(status, client.redact(reason) if reason else None,
+                                               calls, units)
     summary = _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
                     client=client, source=conn.source)
     if stop_reason is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, timedelta
 
+from agency_pulse import platforms
 from agency_pulse.config import WAREHOUSE_POOL
 from agency_pulse.settings import Settings
 
@@ -24,12 +25,12 @@ REPORT_ASSET_URI = "agency-pulse://reports/latest"
 
 # Extract tasks of one platform running at once on ALL workers together. Each task paces itself
 # by the API's rate-limit headers; the pool stops more workers from multiplying that rate.
-API_POOL_SLOTS = {"facebook": 4, "instagram": 2, "youtube": 2, "x": 2, "telegram": 4}
+API_POOL_SLOTS = {p.name: p.api_pool_slots for p in platforms.TABLE}
 
 
 def api_pool(platform: str) -> str:
     """The Airflow pool a platform's extract tasks run in."""
-    return f"agency_pulse_api_{platform}"
+    return platforms.get(platform).api_pool
 
 
 # Airflow pools created at set-up: name -> (slots, description).

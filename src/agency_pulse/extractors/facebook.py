@@ -20,18 +20,32 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from agency_pulse.errors import (
     AccountGone,
-    InvalidToken,
+    InvalidHandle,
     MalformedResponse,
     PermissionDenied,
     PlatformError,
-    TransientError,
 )
-from agency_pulse.extract import (
+from agency_pulse.extractors.base import (
     ExtractResult,
     ExtractState,
+    Outcome,
+    Page,
     deletions_for,
     extract_each,
+    list_item,
+    pages,
+    parse_count,
+    parse_timestamp,
+    path_segment,
     split_cost,
+)
+from agency_pulse.extractors.meta_graph import (
+    auth_headers,
+    graph_error,
+    insights_points,
+    is_invalid_metric,
+    next_after,
+    unix,
 )
 from agency_pulse.registry import Account
 
@@ -55,66 +69,15 @@ INSIGHTS_WINDOW_DAYS = 90
 INSIGHTS_HISTORY_DAYS = 730
 # Re-read a few recent days of history: the platform revises the latest values.
 INSIGHTS_REFRESH_DAYS = 3
-# Temporarily blocked (368): no point retrying within this run.
-BLOCKED_WAIT_SECONDS = 3600.0
-
-TRANSIENT_CODES = {1, 2}
-THROTTLE_CODES = {4, 17, 32, 341, 613}
-
-
-def is_permission_code(code) -> bool:
-    return code == 10 or (isinstance(code, int) and 200 <= code <= 299)
-
-
-def graph_error(platform: str, response, body) -> PlatformError | None:
-    """Map a Graph API error body (``{"error": {"message", "code", "error_subcode"}}``)."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None
-    status = getattr(response, "status_code", None)
-    code = error.get("code")
-    subcode = error.get("error_subcode")
-    message = str(error.get("message") or "no message")
-    described = f"Graph API error {code}" + (f"/{subcode}" if subcode else "") + f": {message}"
-    common = {"http_status": status, "code": code}
-    if code in TRANSIENT_CODES:
-        return TransientError(platform, described, **common)
-    if code in THROTTLE_CODES:
-        return TransientError(platform, f"throttled: {described}", **common)
-    if code == 368:
-        return TransientError(platform, f"temporarily blocked: {described}",
-                              retry_after=BLOCKED_WAIT_SECONDS, **common)
-    if code == 190:
-        return InvalidToken(platform, f"access token expired or invalid: {described}", **common)
-    if is_permission_code(code):
-        return PermissionDenied(platform, f"permission missing: {described}", **common)
-    if code == 100 and subcode == 33:
-        return AccountGone(platform, f"object gone or not visible: {described}", **common)
-    if code == 803:
-        return AccountGone(platform, f"unknown alias: {described}", **common)
-    return PlatformError(platform, described, **common)
 
 
 def classify(response, body) -> PlatformError | None:
     return graph_error(PLATFORM, response, body)
 
 
-def is_invalid_metric(error: PlatformError) -> bool:
-    """The (#100) error Meta returns when one requested insights metric was removed."""
-    return error.code == 100 and "valid insights metric" in error.reason.lower()
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """Graph timestamps look like ``2024-01-15T10:00:00+0000``."""
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
-    except ValueError:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-        except ValueError:
-            raise MalformedResponse(PLATFORM, f"unreadable timestamp {value!r}") from None
+def parse_time(value, what: str = "timestamp") -> datetime | None:
+    """Graph timestamps look like ``2024-01-15T10:00:00+0000``; absent gives None."""
+    return parse_timestamp(value, what, PLATFORM, required=False)
 
 
 def _named_objects(reason: str) -> set[str]:
@@ -124,28 +87,11 @@ def _named_objects(reason: str) -> set[str]:
     return names
 
 
-def unix(moment: datetime) -> int:
-    return int(moment.timestamp())
-
-
-def _auth_headers(conn) -> dict:
-    # A header keeps the token out of every URL (and so out of logs and the archive).
-    return {"Authorization": f"Bearer {conn.token}"} if conn.token else {}
-
-
-def _count(value, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise MalformedResponse(PLATFORM, f"{what} is not a count: {value!r}")
-    return int(value)
-
-
 def _summary_count(post: dict, edge: str) -> int | None:
     summary = (post.get(edge) or {}).get("summary") if isinstance(post.get(edge), dict) else None
     if not isinstance(summary, dict):
         return None
-    return _count(summary.get("total_count"), f"{edge}.summary.total_count")
+    return parse_count(summary.get("total_count"), f"{edge}.summary.total_count", PLATFORM)
 
 
 class FacebookExtractor:
@@ -159,7 +105,7 @@ class FacebookExtractor:
         self.run_date = run_date
         self.state = state
         self.platform = platform
-        self.headers = _auth_headers(conn)
+        self.headers = auth_headers(conn)
         self.result = ExtractResult()
         self.fetched_at = datetime.now(UTC)
         self.pages: dict[str, dict] = {}  # account_id -> page object from the counts batch
@@ -180,14 +126,24 @@ class FacebookExtractor:
     # -- counts -------------------------------------------------------------------
 
     def identifier(self, account: Account) -> str:
-        return (account.platform_id or self.state.platform_ids.get(account.account_id)
-                or account.handle)
+        """The page id (or, unknown yet, the handle) as one item of the ``ids`` list."""
+        return list_item(account.platform_id or self.state.platform_ids.get(account.account_id)
+                         or account.handle, "page id or handle", self.platform)
 
     def fetch_counts(self) -> dict[str, tuple[int, int]]:
         """Read every page's counts in batches; returns each account's share of the calls."""
         costs: dict[str, tuple[int, int]] = {}
-        for start in range(0, len(self.accounts), IDS_PER_CALL):
-            chunk = self.accounts[start:start + IDS_PER_CALL]
+        usable = []
+        for account in self.accounts:
+            try:
+                self.identifier(account)
+            except InvalidHandle as exc:
+                # Kept out of the batch: a comma would split it into other ids.
+                self.result.outcomes[account.account_id] = Outcome("failed", exc.reason, 0, 0)
+                continue
+            usable.append(account)
+        for start in range(0, len(usable), IDS_PER_CALL):
+            chunk = usable[start:start + IDS_PER_CALL]
             calls_at, units_at = self.client.calls, self.client.units
             try:
                 self.fetch_counts_batch(chunk)
@@ -196,7 +152,7 @@ class FacebookExtractor:
                     self.result.stopped_by = exc
                 for account in chunk:
                     self.result.outcomes.setdefault(
-                        account.account_id, ("failed", f"page counts: {exc.reason}", 0, 0))
+                        account.account_id, Outcome("failed", f"page counts: {exc.reason}", 0, 0))
             costs.update(split_cost([a.account_id for a in chunk],
                                     self.client.calls - calls_at, self.client.units - units_at))
             if self.result.stopped_by is not None:
@@ -207,7 +163,7 @@ class FacebookExtractor:
                 self.platform, f"every page refused: {self.refused[0].reason}", platform_wide=True)
         for account_id, (status, reason, _c, _u) in list(self.result.outcomes.items()):
             calls, units = costs.get(account_id, (0, 0))
-            self.result.outcomes[account_id] = (status, reason, calls, units)
+            self.result.outcomes[account_id] = Outcome(status, reason, calls, units)
         return costs
 
     def fetch_counts_batch(self, accounts: list[Account]) -> None:
@@ -222,7 +178,7 @@ class FacebookExtractor:
                     if isinstance(exc, PermissionDenied):
                         self.refused.append(exc)
                     status = "gone" if isinstance(exc, AccountGone) else "failed"
-                    self.result.outcomes[account.account_id] = (status, exc.reason, 0, 0)
+                    self.result.outcomes[account.account_id] = Outcome(status, exc.reason, 0, 0)
                     return
                 named = _named_objects(exc.reason) if isinstance(exc, AccountGone) else set()
                 gone = [ident for ident in pending if ident.lower() in named]
@@ -230,7 +186,8 @@ class FacebookExtractor:
                     # (#803) names the aliases that do not exist: mark those, retry the rest.
                     for ident in gone:
                         account = pending.pop(ident)
-                        self.result.outcomes[account.account_id] = ("gone", exc.reason, 0, 0)
+                        self.result.outcomes[account.account_id] = Outcome("gone", exc.reason,
+                                                                           0, 0)
                     continue
                 # The whole call fails for one page the error does not name: split to find it.
                 items = list(pending.values())
@@ -241,7 +198,7 @@ class FacebookExtractor:
             for ident, account in pending.items():
                 page = body.get(ident, lowered.get(ident.lower()))
                 if not isinstance(page, dict) or not page.get("id"):
-                    self.result.outcomes[account.account_id] = (
+                    self.result.outcomes[account.account_id] = Outcome(
                         "failed", f"page {ident!r} missing from the counts answer", 0, 0)
                     continue
                 self.pages[account.account_id] = page
@@ -254,9 +211,10 @@ class FacebookExtractor:
             "agency_id": account.agency_id, "platform": self.platform,
             "handle": account.handle, "platform_id": str(page["id"]),
             "name": page.get("name"),
-            "followers": _count(page.get("followers_count"), "followers_count"),
+            "followers": parse_count(page.get("followers_count"), "followers_count",
+                                     self.platform),
             "followers_rounding": None,
-            "likes": _count(page.get("fan_count"), "fan_count"),
+            "likes": parse_count(page.get("fan_count"), "fan_count", self.platform),
             "posts_total": None, "views_total": None, "fetched_at": self.fetched_at,
         }
 
@@ -268,9 +226,12 @@ class FacebookExtractor:
             return
         page_id = str(page["id"])
         since = self.state.since_for(account.account_id, self.run_date)
-        posts, complete = self.fetch_posts(page_id, since)
+        posts = self.fetch_posts(account, page_id, since)
+        # Only a listing read to its end makes an absence evidence of a deletion.
+        complete = self.result.posts_complete(account.account_id)
         video_posts = [p for p in posts if p.get("status_type") in VIDEO_STATUS_TYPES]
-        live_ids = self.fetch_live_video_ids(page_id, since) if video_posts else set()
+        live_ids = (self.fetch_live_video_ids(account, page_id, since) if video_posts
+                    else set())
         returned = set()
         for post in posts:
             row = self.post_row(account, post, live_ids)
@@ -290,7 +251,8 @@ class FacebookExtractor:
         exists is landed as a post instead.
         """
         try:
-            post = self.get(candidate["post_id"], {"fields": POST_FIELDS})
+            post = self.get(path_segment(candidate["post_id"], "post id", self.platform),
+                            {"fields": POST_FIELDS})
         except AccountGone:
             self.result.post_deletions.append(candidate)
             return
@@ -302,69 +264,64 @@ class FacebookExtractor:
             return
         self.result.posts.append(self.post_row(account, post, live_ids))
 
-    def fetch_posts(self, page_id: str, since: datetime | None) -> tuple[list[dict], bool]:
-        """Every post since ``since``; ``complete`` is False when paging had to be cut off."""
+    def fetch_posts(self, account: Account, page_id: str, since: datetime | None
+                    ) -> list[dict]:
+        """Every post since ``since``; a read cut short marks the account's posts incomplete."""
         params = {"fields": POST_FIELDS, "limit": POSTS_PER_PAGE}
         if since is not None:
             params["since"] = unix(since)
-        posts: list[dict] = []
-        seen_cursors: set[str] = set()
-        for _ in range(MAX_POST_PAGES):
-            body = self.get(f"{page_id}/posts", params)
+        path = f"{path_segment(page_id, 'page id', self.platform)}/posts"
+
+        def fetch(after: str | None) -> Page:
+            body = self.get(path, {**params, "after": after} if after else params)
             data = body.get("data")
             if not isinstance(data, list):
                 raise MalformedResponse(self.platform, f"posts of {page_id}: no 'data' list")
             if len(data) > POSTS_PER_PAGE:
                 raise MalformedResponse(self.platform, f"posts of {page_id}: a page of "
                                         f"{len(data)} posts, asked for at most {POSTS_PER_PAGE}")
-            posts += [p for p in data if isinstance(p, dict)]
-            paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if not paging.get("next") or not after:
-                return posts, True
-            if after in seen_cursors:
-                log.warning("%s: posts of page %s: the paging cursor repeats; stopping there",
-                            self.platform, page_id)
-                return posts, False
-            seen_cursors.add(after)
-            params = {**params, "after": after}
-        log.warning("%s: posts of page %s: more than %d pages; stopping there",
-                    self.platform, page_id, MAX_POST_PAGES)
-        return posts, False
+            return Page([p for p in data if isinstance(p, dict)], next_after(body))
 
-    def fetch_live_video_ids(self, page_id: str, since: datetime | None) -> set[str]:
+        posts: list[dict] = []
+        for page in pages(fetch, platform=self.platform, account=account, result=self.result,
+                          max_pages=MAX_POST_PAGES):
+            posts += page.items
+        return posts
+
+    def fetch_live_video_ids(self, account: Account, page_id: str,
+                             since: datetime | None) -> set[str]:
         """Ids (live video and its video object) of the page's broadcasts since ``since``."""
         ids: set[str] = set()
         params = {"fields": LIVE_FIELDS, "limit": POSTS_PER_PAGE}
-        seen_cursors: set[str] = set()
-        for _ in range(MAX_LIVE_PAGES):
-            try:
-                body = self.get(f"{page_id}/live_videos", params)
-            except PermissionDenied as exc:
-                log.info("%s: live videos of %s not readable (%s); live flags stay false",
-                         self.platform, page_id, exc.reason)
-                return ids
+        path = f"{path_segment(page_id, 'page id', self.platform)}/live_videos"
+
+        def fetch(after: str | None) -> Page:
+            body = self.get(path, {**params, "after": after} if after else params)
             data = body.get("data") if isinstance(body.get("data"), list) else []
-            oldest = None
-            for live in data:
-                if not isinstance(live, dict):
-                    continue
-                ids.add(str(live.get("id")))
-                video = live.get("video")
-                if isinstance(video, dict) and video.get("id"):
-                    ids.add(str(video["id"]))
-                link = VIDEO_LINK.search(str(live.get("permalink_url") or ""))
-                if link:
-                    ids.add(link.group(1))
-                created = parse_time(live.get("creation_time"))
-                oldest = created if oldest is None or (created and created < oldest) else oldest
-            paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if (not paging.get("next") or not after or after in seen_cursors
-                    or (since is not None and oldest is not None and oldest < since)):
-                return ids
-            seen_cursors.add(after)
-            params = {**params, "after": after}
+            return Page(data, next_after(body))
+
+        try:
+            for page in pages(fetch, platform=self.platform, account=account,
+                              result=self.result, what="live videos", max_pages=MAX_LIVE_PAGES):
+                oldest = None
+                for live in page.items:
+                    if not isinstance(live, dict):
+                        continue
+                    ids.add(str(live.get("id")))
+                    video = live.get("video")
+                    if isinstance(video, dict) and video.get("id"):
+                        ids.add(str(video["id"]))
+                    link = VIDEO_LINK.search(str(live.get("permalink_url") or ""))
+                    if link:
+                        ids.add(link.group(1))
+                    created = parse_time(live.get("creation_time"), "creation_time")
+                    oldest = (created if oldest is None or (created and created < oldest)
+                              else oldest)
+                if since is not None and oldest is not None and oldest < since:
+                    break
+        except PermissionDenied as exc:
+            log.info("%s: live videos of %s not readable (%s); live flags stay false",
+                     self.platform, page_id, exc.reason)
         return ids
 
     def post_row(self, account: Account, post: dict, live_ids: set[str]) -> dict:
@@ -379,7 +336,7 @@ class FacebookExtractor:
         return {
             "account_id": account.account_id, "agency_id": account.agency_id,
             "platform": self.platform, "post_id": post_id,
-            "published_at": parse_time(post.get("created_time")),
+            "published_at": parse_time(post.get("created_time"), "created_time"),
             "post_type": "live" if is_live and not status_type else status_type,
             "is_video": status_type in VIDEO_STATUS_TYPES or is_live,
             "is_live": is_live,
@@ -387,8 +344,8 @@ class FacebookExtractor:
             "reactions": _summary_count(post, "reactions"),
             "comments": _summary_count(post, "comments"),
             # Graph omits "shares" on a post nobody shared.
-            "shares": _count(shares.get("count"), "shares.count") if isinstance(shares, dict)
-            else 0,
+            "shares": parse_count(shares.get("count"), "shares.count", self.platform)
+            if isinstance(shares, dict) else 0,
             "views": None, "views_rounding": None,
             "fetched_on": self.run_date, "fetched_at": self.fetched_at,
         }
@@ -415,7 +372,7 @@ class FacebookExtractor:
             if not self.follower_metrics or not self.insights_enabled:
                 return
             try:
-                body = self.get(f"{page_id}/insights", {
+                body = self.get(f"{path_segment(page_id, 'page id', self.platform)}/insights", {
                     "metric": ",".join(self.follower_metrics), "period": "day",
                     "since": unix(datetime.combine(since, time(), UTC)),
                     "until": unix(datetime.combine(until, time(), UTC))})
@@ -437,24 +394,11 @@ class FacebookExtractor:
             self.result.follower_history += self.history_rows(account, body, since, until)
 
     def history_rows(self, account: Account, body: dict, since: date, until: date) -> list[dict]:
-        rows = []
-        for series in body.get("data") or []:
-            if not isinstance(series, dict) or series.get("name") not in self.follower_metrics:
-                continue
-            for point in series.get("values") or []:
-                end_time = parse_time(point.get("end_time")) if isinstance(point, dict) else None
-                if end_time is None or point.get("value") is None:
-                    continue
-                # A daily value's end_time is the next day (08:00 UTC, Pacific midnight).
-                day = (end_time - timedelta(days=1)).date()
-                if not since <= day < until:
-                    continue
-                rows.append({"account_id": account.account_id, "agency_id": account.agency_id,
-                             "platform": self.platform, "day": day,
-                             "followers": _count(point["value"], series["name"]),
-                             "metric": series["name"], "fetched_at": self.fetched_at})
-        return rows
-
+        return [{"account_id": account.account_id, "agency_id": account.agency_id,
+                 "platform": self.platform, "day": point.day, "followers": point.value,
+                 "metric": point.metric, "fetched_at": self.fetched_at}
+                for point in insights_points(body, self.follower_metrics, since, until,
+                                             self.platform)]
 
 def extract(client, conn, accounts: list[Account], run_date: date,
             state: ExtractState) -> ExtractResult:

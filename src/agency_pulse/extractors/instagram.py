@@ -23,11 +23,35 @@ with metric ``follower_count``; the marts prefer a same-day snapshot over them.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
-from agency_pulse.errors import AccountGone, MalformedResponse, PermissionDenied, PlatformError
-from agency_pulse.extract import ExtractResult, ExtractState, deletions_for, extract_each
-from agency_pulse.extractors.facebook import graph_error, is_invalid_metric, parse_time, unix
+from agency_pulse.errors import (
+    AccountGone,
+    InvalidHandle,
+    MalformedResponse,
+    PermissionDenied,
+    PlatformError,
+)
+from agency_pulse.extractors.base import (
+    ExtractResult,
+    ExtractState,
+    Page,
+    deletions_for,
+    extract_each,
+    pages,
+    parse_count,
+    parse_timestamp,
+    path_segment,
+)
+from agency_pulse.extractors.meta_graph import (
+    auth_headers,
+    graph_error,
+    insights_points,
+    is_invalid_metric,
+    next_after,
+    unix,
+)
 from agency_pulse.registry import Account
 
 log = logging.getLogger(__name__)
@@ -45,6 +69,12 @@ USER_NOT_FOUND = (110, 2207013)
 FOLLOWER_METRIC = "follower_count"
 # Instagram answers follower_count for the last 30 days only (today excluded).
 INSIGHTS_HISTORY_DAYS = 30
+# What an Instagram username may hold. It goes inside a Graph field expression
+# (business_discovery.username(NAME)), where anything else could rewrite the expression.
+# (A leading @ has always been sent as given: it cannot break out.)
+USERNAME = re.compile(r"^@?[A-Za-z0-9._]{1,30}$")
+# Graph paging cursors are base64url text; inside media.after(...) nothing else is safe.
+CURSOR = re.compile(r"^[A-Za-z0-9_=-]+$")
 
 
 def classify(response, body) -> PlatformError | None:
@@ -57,18 +87,25 @@ def classify(response, body) -> PlatformError | None:
 
 
 def discovery_fields(username: str, after: str | None = None) -> str:
+    """The ``fields`` value of a business discovery call; refuses what could break out of it.
+
+    Raises InvalidHandle for a username that is not one (``foo){id},username(bar`` would
+    ask for another account), MalformedResponse for a cursor that is not a Graph cursor.
+    """
+    if not USERNAME.match(username):
+        raise InvalidHandle(PLATFORM, f"{username!r} is not a valid Instagram username "
+                            "(1-30 letters, digits, . or _): check the registry")
+    if after is not None and not CURSOR.match(after):
+        raise MalformedResponse(PLATFORM, f"media of {username}: unusable paging cursor "
+                                f"{after!r}")
     media = f"media.after({after}).limit({MEDIA_PER_PAGE})" if after else \
         f"media.limit({MEDIA_PER_PAGE})"
     return (f"business_discovery.username({username})"
             f"{{followers_count,media_count,{media}{{{MEDIA_FIELDS}}}}}")
 
 
-def _count(value, what: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MalformedResponse(PLATFORM, f"{what} is not a count: {value!r}")
-    return value
+def parse_time(value, what: str) -> datetime | None:
+    return parse_timestamp(value, what, PLATFORM, required=False)
 
 
 class InstagramExtractor:
@@ -80,14 +117,19 @@ class InstagramExtractor:
         self.result = ExtractResult()
         self.fetched_at = datetime.now(UTC)
         self.ig_user_id = str(conn.extra.get("ig_user_id") or "")
-        self.headers = {"Authorization": f"Bearer {conn.token}"} if conn.token else {}
+        self.headers = auth_headers(conn)
         self.own_username = str(conn.extra.get("ig_username") or "").lstrip("@").lower()
         self.insights_enabled = bool(conn.extra.get("insights"))
 
+    @property
+    def own_id_segment(self) -> str:
+        return path_segment(self.ig_user_id, "ig_user_id", PLATFORM)
+
     def discover(self, account: Account, after: str | None) -> dict:
         try:
-            body = self.client.get_json(f"{self.conn.base_url}/{self.ig_user_id}",
-                                        {"fields": discovery_fields(account.handle, after)},
+            fields = discovery_fields(account.handle, after)
+            body = self.client.get_json(f"{self.conn.base_url}/{self.own_id_segment}",
+                                        {"fields": fields},
                                         headers=self.headers, classify=classify)
         except AccountGone as exc:
             if self.ig_user_id in exc.reason:
@@ -106,57 +148,55 @@ class InstagramExtractor:
         discovery = self.discover(account, None)
         snapshot = self.snapshot_row(account, discovery)
         self.result.account_snapshots.append(snapshot)
-        media, complete = self.media_since(account, discovery, since)
+        media = self.media_since(account, discovery, since)
         returned = set()
         for item in media:
             row = self.post_row(account, item)
             returned.add(row["post_id"])
             self.result.posts.append(row)
-        if complete:
+        if self.result.posts_complete(account.account_id):
             self.result.post_deletions += deletions_for(account, PLATFORM, self.state, returned,
                                                         self.run_date, since)
         if self.insights_enabled and self.is_own_account(account, snapshot["platform_id"]):
             self.fetch_follower_history(account, snapshot["followers"])
 
     def media_since(self, account: Account, discovery: dict, since: datetime | None
-                    ) -> tuple[list[dict], bool]:
-        """Media newer than ``since`` (all when None); ``complete`` False if paging was cut."""
-        media: list[dict] = []
-        seen_cursors: set[str] = set()
-        for _ in range(MAX_MEDIA_PAGES):
-            edge = discovery.get("media") or {}
+                    ) -> list[dict]:
+        """Media newer than ``since`` (all when None), from the first discovery answer on.
+
+        A read cut short (the cursor repeats, too many pages) marks the account's posts
+        incomplete.
+        """
+
+        def fetch(after: str | None) -> Page:
+            answer = discovery if after is None else self.discover(account, after)
+            edge = answer.get("media") or {}
             data = edge.get("data") if isinstance(edge, dict) else None
             if data is None and not edge:
-                return media, True  # an account with no media at all
+                return Page([])  # an account with no media at all
             if not isinstance(data, list):
                 raise MalformedResponse(PLATFORM, f"media of {account.handle}: no 'data' list")
             if len(data) > MEDIA_PER_PAGE:
                 raise MalformedResponse(PLATFORM, f"media of {account.handle}: a page of "
                                         f"{len(data)} items, asked for {MEDIA_PER_PAGE}")
+            # Discovery pages may carry only cursors: a short page without "next" is the last.
+            return Page(data, next_after(edge, full_page=MEDIA_PER_PAGE))
+
+        media: list[dict] = []
+        for page in pages(fetch, platform=PLATFORM, account=account, result=self.result,
+                          max_pages=MAX_MEDIA_PAGES):
             reached_since = False
-            for item in data:
+            for item in page.items:
                 if not isinstance(item, dict):
                     continue
-                published = parse_time(item.get("timestamp"))
+                published = parse_time(item.get("timestamp"), "timestamp")
                 if since is not None and published is not None and published < since:
                     reached_since = True
                     continue
                 media.append(item)
-            paging = edge.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            # Discovery pages may carry only cursors: a short page without "next" is the last.
-            has_more = bool(after) and ("next" in paging or len(data) >= MEDIA_PER_PAGE)
-            if reached_since or not has_more:
-                return media, True
-            if after in seen_cursors:
-                log.warning("%s: media of %s: the paging cursor repeats; stopping there",
-                            PLATFORM, account.handle)
-                return media, False
-            seen_cursors.add(after)
-            discovery = self.discover(account, after)
-        log.warning("%s: media of %s: more than %d pages; stopping there", PLATFORM,
-                    account.handle, MAX_MEDIA_PAGES)
-        return media, False
+            if reached_since:
+                break
+        return media
 
     def snapshot_row(self, account: Account, discovery: dict) -> dict:
         return {
@@ -164,9 +204,10 @@ class InstagramExtractor:
             "agency_id": account.agency_id, "platform": PLATFORM, "handle": account.handle,
             "platform_id": str(discovery["id"]) if discovery.get("id") else None,
             "name": discovery.get("name"),
-            "followers": _count(discovery.get("followers_count"), "followers_count"),
+            "followers": parse_count(discovery.get("followers_count"), "followers_count",
+                                     PLATFORM),
             "followers_rounding": None, "likes": None,
-            "posts_total": _count(discovery.get("media_count"), "media_count"),
+            "posts_total": parse_count(discovery.get("media_count"), "media_count", PLATFORM),
             "views_total": None, "fetched_at": self.fetched_at,
         }
 
@@ -200,7 +241,7 @@ class InstagramExtractor:
         since, until = window
         try:
             body = self.client.get_json(
-                f"{self.conn.base_url}/{self.ig_user_id}/insights",
+                f"{self.conn.base_url}/{self.own_id_segment}/insights",
                 {"metric": FOLLOWER_METRIC, "period": "day",
                  "since": unix(datetime.combine(since, time(), UTC)),
                  "until": unix(datetime.combine(until, time(), UTC))},
@@ -225,19 +266,8 @@ class InstagramExtractor:
 
     def new_followers_by_day(self, body: dict, since: date, until: date) -> dict[date, int]:
         """``{day: new followers}`` from ``data[0].values[{value, end_time}]``, within the window."""
-        gained: dict[date, int] = {}
-        for series in body.get("data") or []:
-            if not isinstance(series, dict) or series.get("name") != FOLLOWER_METRIC:
-                continue
-            for point in series.get("values") or []:
-                end_time = parse_time(point.get("end_time")) if isinstance(point, dict) else None
-                if end_time is None or point.get("value") is None:
-                    continue
-                # A daily value's end_time is the next day (07:00/08:00 UTC, Pacific midnight).
-                day = (end_time - timedelta(days=1)).date()
-                if since <= day < until:
-                    gained[day] = _count(point["value"], FOLLOWER_METRIC)
-        return gained
+        return {point.day: point.value
+                for point in insights_points(body, (FOLLOWER_METRIC,), since, until, PLATFORM)}
 
     def history_rows(self, account: Account, new_followers: dict[date, int], followers_now: int,
                      since: date, until: date) -> list[dict]:
@@ -264,14 +294,14 @@ class InstagramExtractor:
         return {
             "account_id": account.account_id, "agency_id": account.agency_id,
             "platform": PLATFORM, "post_id": str(item["id"]),
-            "published_at": parse_time(item.get("timestamp")),
+            "published_at": parse_time(item.get("timestamp"), "timestamp"),
             "post_type": "/".join(t for t in (product_type, media_type) if t) or None,
             "is_video": media_type in VIDEO_MEDIA_TYPES or product_type in VIDEO_PRODUCT_TYPES,
             "is_live": False,  # business discovery does not expose live broadcasts
             "permalink": item.get("permalink"),
             # like_count is absent when the owner hides likes: unknown, not zero
-            "reactions": _count(item.get("like_count"), "like_count"),
-            "comments": _count(item.get("comments_count"), "comments_count"),
+            "reactions": parse_count(item.get("like_count"), "like_count", PLATFORM),
+            "comments": parse_count(item.get("comments_count"), "comments_count", PLATFORM),
             "shares": None, "views": None, "views_rounding": None,
             "fetched_on": self.run_date, "fetched_at": self.fetched_at,
         }

@@ -5,7 +5,8 @@ Members: ``GET {base}/bot{TOKEN}/getChatMemberCount?chat_id=@channel`` -> ``{"ok
 reach a message, a log or the raw archive.
 
 Posts: the public preview ``{preview_url}/s/{channel}``, paged backwards with
-``?before={smallest post id}``. Its counters are rounded for display ("1.2K"), recorded as
+``?before={smallest post id}`` (a page that does not move back counts as a repeating
+cursor: the read stops there and the channel's posts are marked incomplete). Its counters are rounded for display ("1.2K"), recorded as
 ``views_rounding="display_k"``. A channel without a preview redirects to ``/{channel}``: it
 then has no post tracking. Markup we do not recognise fails loudly (MalformedResponse),
 never as zeros.
@@ -27,7 +28,17 @@ from agency_pulse.errors import (
     PlatformError,
     TransientError,
 )
-from agency_pulse.extract import ExtractResult, ExtractState, deletions_for, extract_each
+from agency_pulse.extractors.base import (
+    ExtractResult,
+    ExtractState,
+    Outcome,
+    Page,
+    deletions_for,
+    extract_each,
+    pages,
+    parse_count,
+    path_segment,
+)
 from agency_pulse.registry import Account
 
 PLATFORM = "telegram"
@@ -317,14 +328,15 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         followers = _member_count(client, conn, channel) if conn.token else None
         since = state.since_for(account.account_id, run_date)
         try:
-            preview = _read_preview(client, preview_base, channel, since)
+            preview = _read_preview(client, preview_base, channel, since, account, result)
         except PlatformError as exc:
             if followers is None or exc.stops_platform:
                 raise
             # The member count is good and cannot be fetched later: keep it, fail the posts.
             result.account_snapshots.append(
                 _snapshot_row(account, run_date, followers, None, None, state, fetched_at))
-            result.outcomes[account.account_id] = ("failed", f"posts: {exc.reason}", 0, 0)
+            result.outcomes[account.account_id] = Outcome("failed", f"posts: {exc.reason}",
+                                                          0, 0)
             return
         followers_rounding = None
         if followers is None:
@@ -332,14 +344,15 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         result.account_snapshots.append(_snapshot_row(
             account, run_date, followers, followers_rounding, preview.title, state, fetched_at))
         if preview.posts is None:
-            result.outcomes[account.account_id] = (
+            result.outcomes[account.account_id] = Outcome(
                 "ok", "no public preview (t.me redirects to the channel page): posts not "
                 "tracked", 0, 0)
             return
         result.posts.extend(_post_row(account, post, run_date, fetched_at)
                             for post in preview.posts)
-        result.post_deletions.extend(deletions_for(
-            account, PLATFORM, state, {p.post_id for p in preview.posts}, run_date, since))
+        if result.posts_complete(account.account_id):
+            result.post_deletions.extend(deletions_for(
+                account, PLATFORM, state, {p.post_id for p in preview.posts}, run_date, since))
 
     return extract_each(client, accounts, result, extract_channel)
 
@@ -384,10 +397,11 @@ def _member_count(client, conn, channel: str) -> int:
     body = client.get_json(f"{conn.base_url}/bot{conn.token}/getChatMemberCount",
                            {"chat_id": f"@{channel}"}, classify=classify)
     count = body.get("result") if isinstance(body, dict) and body.get("ok") is True else None
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+    # Only an int is a member count here; parse_count then refuses a bool or a negative.
+    if not isinstance(count, int):
         raise MalformedResponse(PLATFORM, f"@{channel}: getChatMemberCount answered without "
                                           "a member count")
-    return count
+    return parse_count(count, f"@{channel}: getChatMemberCount result", PLATFORM)
 
 
 @dataclass
@@ -419,38 +433,40 @@ def _preview_page(client, url: str, params: dict | None
     raise MalformedResponse(PLATFORM, f"{problem.reason} ({PREVIEW_ATTEMPTS} attempts)")
 
 
-def _read_preview(client, preview_base: str, channel: str, since: datetime | None) -> _Preview:
-    """Page back through ``/s/{channel}`` until posts are older than ``since`` (or run out)."""
-    url = f"{preview_base}/s/{channel}"
-    params: dict | None = None
-    first: PreviewPage | None = None
-    posts: dict[str, PreviewPost] = {}
-    smallest_before: int | None = None
-    for _ in range(MAX_PREVIEW_PAGES):
-        page, final_url = _preview_page(client, url, params)
+def _read_preview(client, preview_base: str, channel: str, since: datetime | None,
+                  account: Account, result: ExtractResult) -> _Preview:
+    """Page back through ``/s/{channel}`` until posts are older than ``since`` (or run out).
+
+    The cursor is the smallest message id seen (``?before=``); a page that does not move
+    back repeats it, which stops the read and marks the channel's posts incomplete.
+    """
+    url = f"{preview_base}/s/{path_segment(channel, 'channel', PLATFORM)}"
+
+    def fetch(before: int | None) -> Page:
+        page, final_url = _preview_page(client, url, {"before": before} if before else None)
         if page is None:
-            if first is None:
-                return _Preview(title=None, counters={}, posts=None)
+            if before is None:
+                return Page([])  # no public preview at all
             raise MalformedResponse(PLATFORM, f"{final_url}: the preview stopped redirecting "
                                               "to itself while paging")
-        first = first or page
         if not page.posts:
-            break
-        for post in page.posts:
-            posts.setdefault(post.post_id, post)
+            return Page([], extra=page)
         smallest = min(p.message_id for p in page.posts)
-        if smallest_before is not None and smallest >= smallest_before:
-            raise MalformedResponse(PLATFORM, f"{final_url}: paging does not move back "
-                                              f"(before={smallest_before} shows {smallest})")
-        if since is not None and min(p.published_at for p in page.posts) < since:
+        if before is not None and smallest >= before:
+            return Page(page.posts, before, extra=page)  # did not move back: the cursor repeats
+        return Page(page.posts, smallest if smallest > 1 else None, extra=page)
+
+    first: PreviewPage | None = None
+    posts: dict[str, PreviewPost] = {}
+    for page in pages(fetch, platform=PLATFORM, account=account, result=result,
+                      max_pages=MAX_PREVIEW_PAGES):
+        if page.extra is None:
+            return _Preview(title=None, counters={}, posts=None)
+        first = first or page.extra
+        for post in page.items:
+            posts.setdefault(post.post_id, post)
+        if since is not None and page.items and min(p.published_at for p in page.items) < since:
             break
-        if smallest <= 1:
-            break
-        smallest_before = smallest
-        params = {"before": smallest}
-    else:
-        raise MalformedResponse(PLATFORM, f"@{channel}: more than {MAX_PREVIEW_PAGES} "
-                                          "preview pages; stopping")
     kept = [p for p in posts.values() if since is None or p.published_at >= since]
     return _Preview(title=first.channel_title, counters=first.counters,
                     posts=sorted(kept, key=lambda p: p.message_id, reverse=True))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 from agency_pulse.errors import (
@@ -28,12 +27,18 @@ from agency_pulse.errors import (
     QuotaExhausted,
     TransientError,
 )
-from agency_pulse.extract import (
+from agency_pulse.extractors.base import (
     AccountCost,
     ExtractResult,
     ExtractState,
+    Outcome,
+    Page,
     deletions_for,
     extract_each,
+    pages,
+    parse_count,
+    parse_timestamp,
+    path_segment,
     split_cost,
 )
 from agency_pulse.registry import Account, normalize_handle
@@ -107,25 +112,9 @@ def _has_error_code(body, code: int) -> bool:
 
 # --------------------------------------------------------------------------- parsing
 
-def _count(metrics: dict, name: str, what: str) -> int | None:
-    value = metrics.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedResponse(PLATFORM, f"{what}: {name}={value!r} is not a count")
-    return value
-
-
-def _timestamp(value, what: str) -> datetime:
-    if not isinstance(value, str):
-        raise MalformedResponse(PLATFORM, f"{what}: missing created_at")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise MalformedResponse(PLATFORM, f"{what}: bad created_at {value!r}") from None
-    if parsed.tzinfo is None:
-        raise MalformedResponse(PLATFORM, f"{what}: created_at without time zone")
-    return parsed.astimezone(UTC)
+def _metric(metrics: dict, name: str, what: str) -> int | None:
+    """The public metric ``name`` as a count; None when X does not give it."""
+    return parse_count(metrics.get(name), f"{what} {name}", PLATFORM)
 
 
 def snapshot_row(account: Account, user: dict, run_date: date, fetched_at: datetime) -> dict:
@@ -134,7 +123,7 @@ def snapshot_row(account: Account, user: dict, run_date: date, fetched_at: datet
     metrics = user.get("public_metrics")
     if not isinstance(metrics, dict):
         raise MalformedResponse(PLATFORM, f"{what}: no public_metrics")
-    followers = _count(metrics, "followers_count", what)
+    followers = _metric(metrics, "followers_count", what)
     if followers is None:
         raise MalformedResponse(PLATFORM, f"{what}: public_metrics without followers_count")
     return {
@@ -142,7 +131,7 @@ def snapshot_row(account: Account, user: dict, run_date: date, fetched_at: datet
         "agency_id": account.agency_id, "platform": PLATFORM, "handle": account.handle,
         "platform_id": str(user["id"]), "name": user.get("name"),
         "followers": followers, "followers_rounding": None, "likes": None,
-        "posts_total": _count(metrics, "tweet_count", what), "views_total": None,
+        "posts_total": _metric(metrics, "tweet_count", what), "views_total": None,
         "fetched_at": fetched_at,
     }
 
@@ -154,20 +143,21 @@ def post_row(account: Account, username: str, tweet: dict, media_types: dict[str
     metrics = tweet.get("public_metrics")
     if not isinstance(metrics, dict):
         raise MalformedResponse(PLATFORM, f"{what}: no public_metrics")
-    retweets = _count(metrics, "retweet_count", what)
-    quotes = _count(metrics, "quote_count", what)
+    retweets = _metric(metrics, "retweet_count", what)
+    quotes = _metric(metrics, "quote_count", what)
     media_keys = (tweet.get("attachments") or {}).get("media_keys") or []
     is_video = any(media_types.get(key) in VIDEO_MEDIA_TYPES for key in media_keys)
     return {
         "account_id": account.account_id, "agency_id": account.agency_id,
         "platform": PLATFORM, "post_id": str(tweet["id"]),
-        "published_at": _timestamp(tweet.get("created_at"), what),
+        "published_at": parse_timestamp(tweet.get("created_at"), f"{what} created_at",
+                                        PLATFORM),
         "post_type": "tweet", "is_video": is_video, "is_live": False,
         "permalink": f"https://x.com/{username}/status/{tweet['id']}",
-        "reactions": _count(metrics, "like_count", what),
-        "comments": _count(metrics, "reply_count", what),
+        "reactions": _metric(metrics, "like_count", what),
+        "comments": _metric(metrics, "reply_count", what),
         "shares": None if retweets is None and quotes is None else (retweets or 0) + (quotes or 0),
-        "views": _count(metrics, "impression_count", what),
+        "views": _metric(metrics, "impression_count", what),
         "views_rounding": None, "fetched_on": run_date, "fetched_at": fetched_at,
     }
 
@@ -196,7 +186,7 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         except MalformedResponse as exc:
             del users[account.account_id]
             calls, units = shared_cost.pop(account.account_id, (0, 0))
-            result.outcomes[account.account_id] = ("failed", exc.reason, calls, units)
+            result.outcomes[account.account_id] = Outcome("failed", exc.reason, calls, units)
     if result.stopped_by is not None:
         return result
 
@@ -204,23 +194,26 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         user = users[account.account_id]
         posts_total = user["public_metrics"].get("tweet_count")
         since = state.since_for(account.account_id, run_date)
-        tweets, complete = _read_timeline(client, conn.base_url, headers, str(user["id"]),
-                                          since)
+        tweets = _read_timeline(client, conn.base_url, headers, str(user["id"]), since,
+                                account, result)
         username = user.get("username") or account.handle
         returned = set()
         for tweet, media_types in tweets:
             row = post_row(account, username, tweet, media_types, run_date, fetched_at)
             returned.add(row["post_id"])
             result.posts.append(row)
-        if complete:
+        if not result.posts_complete(account.account_id):
+            return  # paging went wrong: the outcome says so, absences prove nothing
+        # The API ends the timeline at 3,200 posts; fewer means we saw all it holds since `since`.
+        if len(tweets) < REACHABLE_POSTS:
             result.post_deletions.extend(
                 deletions_for(account, PLATFORM, state, returned, run_date, since))
         elif since is None:
-            result.outcomes[account.account_id] = (
+            result.outcomes[account.account_id] = Outcome(
                 "ok", f"history cut at the {REACHABLE_POSTS:,} most recent posts X serves "
                 f"({len(returned)} read of {posts_total} posted)", 0, 0)
         else:
-            result.outcomes[account.account_id] = (
+            result.outcomes[account.account_id] = Outcome(
                 "ok", f"the {REACHABLE_POSTS:,}-post limit stopped the read before "
                 f"{since:%Y-%m-%d}: deletions not checked", 0, 0)
 
@@ -241,7 +234,7 @@ def _fetch_users(client, base_url: str, headers: dict | None, accounts: list[Acc
         username = normalize_handle(account.handle)
         if not _USERNAME.match(username):
             # X refuses the whole batch (400) for one bad name: keep it out of the call.
-            result.outcomes[account.account_id] = (
+            result.outcomes[account.account_id] = Outcome(
                 "failed", f"{account.handle!r} is not a valid X username "
                 "(1-15 letters, digits or _): check the registry", 0, 0)
             continue
@@ -260,7 +253,8 @@ def _fetch_users(client, base_url: str, headers: dict | None, accounts: list[Acc
             costs = split_cost([a.account_id for a in batch_accounts], cost.calls, cost.units)
             for account in batch_accounts:
                 calls, units = costs[account.account_id]
-                result.outcomes[account.account_id] = (exc.log_status, exc.reason, calls, units)
+                result.outcomes[account.account_id] = Outcome(exc.log_status, exc.reason,
+                                                              calls, units)
             if exc.stops_platform:
                 result.stopped_by = exc
                 return users, shared_cost
@@ -273,7 +267,7 @@ def _fetch_users(client, base_url: str, headers: dict | None, accounts: list[Acc
                     users[account.account_id] = found[name]
                     continue
                 calls, units = shared_cost.pop(account.account_id)
-                result.outcomes[account.account_id] = (
+                result.outcomes[account.account_id] = Outcome(
                     "gone", problems.get(name, f"user @{name} not returned by users/by"),
                     calls, units)
     return users, shared_cost
@@ -300,43 +294,36 @@ def _users_in(body) -> tuple[dict[str, dict], dict[str, str]]:
 
 
 def _read_timeline(client, base_url: str, headers: dict | None, user_id: str,
-                   since: datetime | None) -> tuple[list[tuple[dict, dict[str, str]]], bool]:
-    """(tweets with their media types, whether the read reached back to ``since``)."""
-    tweets = []
-    for page_tweets, media_types in _timeline_pages(client, base_url, headers, user_id, since):
-        tweets.extend((tweet, media_types) for tweet in page_tweets)
-    # The API ends the timeline at 3,200 posts; fewer means we saw all it holds since `since`.
-    return tweets, len(tweets) < REACHABLE_POSTS
+                   since: datetime | None, account: Account, result: ExtractResult
+                   ) -> list[tuple[dict, dict[str, str]]]:
+    """Tweets since ``since`` with their media types, newest first, paged by next_token.
 
-
-def _timeline_pages(client, base_url: str, headers: dict | None, user_id: str,
-                    since: datetime | None) -> Iterator[tuple[list[dict], dict[str, str]]]:
+    A token that repeats stops the read and marks the account's posts incomplete.
+    """
     params = {"max_results": PAGE_SIZE, "tweet.fields": TWEET_FIELDS,
               "expansions": "attachments.media_keys", "media.fields": "type"}
     if since is not None:
         params["start_time"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-    seen_tokens: set[str] = set()
-    while True:
-        body = client.get_json(f"{base_url}/users/{user_id}/tweets", params, headers=headers,
-                               units=1, classify=classify)
+    path = f"users/{path_segment(user_id, 'user id', PLATFORM)}/tweets"
+
+    def fetch(token: str | None) -> Page:
+        body = client.get_json(f"{base_url}/{path}",
+                               {**params, "pagination_token": token} if token else params,
+                               headers=headers, units=1, classify=classify)
         if not isinstance(body, dict) or not isinstance(body.get("meta", {}), dict):
-            raise MalformedResponse(PLATFORM, f"users/{user_id}/tweets: answer is not an object")
+            raise MalformedResponse(PLATFORM, f"{path}: answer is not an object")
         data = body.get("data", [])
         if not data and body.get("errors") and "meta" not in body:
             # 200 with only errors: e.g. a protected or suspended account's timeline
-            raise PermissionDenied(PLATFORM, f"users/{user_id}/tweets: "
-                                             f"{_error_message(body) or 'no data'}")
+            raise PermissionDenied(PLATFORM, f"{path}: {_error_message(body) or 'no data'}")
         if not isinstance(data, list) or not all(isinstance(t, dict) and t.get("id")
                                                  for t in data):
-            raise MalformedResponse(PLATFORM, f"users/{user_id}/tweets: data is not a list "
-                                              "of posts")
+            raise MalformedResponse(PLATFORM, f"{path}: data is not a list of posts")
         media = (body.get("includes") or {}).get("media") or []
         media_types = {m.get("media_key"): m.get("type") for m in media if isinstance(m, dict)}
-        yield data, media_types
-        token = body.get("meta", {}).get("next_token")
-        if not token:
-            return
-        if token in seen_tokens:
-            raise MalformedResponse(PLATFORM, f"users/{user_id}/tweets: next_token repeats")
-        seen_tokens.add(token)
-        params = {**params, "pagination_token": token}
+        return Page(data, body.get("meta", {}).get("next_token"), extra=media_types)
+
+    tweets = []
+    for page in pages(fetch, platform=PLATFORM, account=account, result=result):
+        tweets.extend((tweet, page.extra) for tweet in page.items)
+    return tweets

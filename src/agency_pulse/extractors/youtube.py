@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from agency_pulse.errors import (
     AccountGone,
+    InvalidHandle,
     InvalidToken,
     MalformedResponse,
     PermissionDenied,
@@ -27,12 +28,18 @@ from agency_pulse.errors import (
     QuotaExhausted,
     TransientError,
 )
-from agency_pulse.extract import (
+from agency_pulse.extractors.base import (
     AccountCost,
     ExtractResult,
     ExtractState,
+    Outcome,
+    Page,
     deletions_for,
     extract_each,
+    list_item,
+    pages,
+    parse_count,
+    parse_timestamp,
     split_cost,
 )
 from agency_pulse.registry import Account
@@ -125,31 +132,6 @@ def floor_to_significant_figures(value: int, figures: int = 3) -> int:
     return value // scale * scale
 
 
-def _count(value, what: str) -> int | None:
-    """A statistics field: a string of digits (or an int); absent means not given."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise MalformedResponse(PLATFORM, f"{what}: {value!r} is not a count")
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    raise MalformedResponse(PLATFORM, f"{what}: {value!r} is not a count")
-
-
-def _timestamp(value, what: str) -> datetime:
-    if not isinstance(value, str):
-        raise MalformedResponse(PLATFORM, f"{what}: missing timestamp")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise MalformedResponse(PLATFORM, f"{what}: bad timestamp {value!r}") from None
-    if parsed.tzinfo is None:
-        raise MalformedResponse(PLATFORM, f"{what}: timestamp without time zone {value!r}")
-    return parsed.astimezone(UTC)
-
-
 def _items(body, what: str) -> list[dict]:
     if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
         raise MalformedResponse(PLATFORM, f"{what}: answer has no items list")
@@ -169,7 +151,8 @@ def snapshot_row(account: Account, channel: dict, run_date: date, fetched_at: da
         raise MalformedResponse(PLATFORM, f"{what}: no statistics")
     followers = None
     if not statistics.get("hiddenSubscriberCount"):
-        subscribers = _count(statistics.get("subscriberCount"), f"{what} subscriberCount")
+        subscribers = parse_count(statistics.get("subscriberCount"), f"{what} subscriberCount",
+                                  PLATFORM)
         if subscribers is not None:
             followers = floor_to_significant_figures(subscribers)
     return {
@@ -179,8 +162,8 @@ def snapshot_row(account: Account, channel: dict, run_date: date, fetched_at: da
         "followers": followers,
         "followers_rounding": SUBSCRIBER_ROUNDING if followers is not None else None,
         "likes": None,
-        "posts_total": _count(statistics.get("videoCount"), f"{what} videoCount"),
-        "views_total": _count(statistics.get("viewCount"), f"{what} viewCount"),
+        "posts_total": parse_count(statistics.get("videoCount"), f"{what} videoCount", PLATFORM),
+        "views_total": parse_count(statistics.get("viewCount"), f"{what} viewCount", PLATFORM),
         "fetched_at": fetched_at,
     }
 
@@ -197,14 +180,16 @@ def post_row(account: Account, video: dict, run_date: date, fetched_at: datetime
     return {
         "account_id": account.account_id, "agency_id": account.agency_id,
         "platform": PLATFORM, "post_id": video["id"],
-        "published_at": _timestamp(snippet.get("publishedAt"), f"{what} publishedAt"),
+        "published_at": parse_timestamp(snippet.get("publishedAt"), f"{what} publishedAt",
+                                        PLATFORM),
         "post_type": "live" if is_live else "video", "is_video": True, "is_live": is_live,
         "permalink": f"https://www.youtube.com/watch?v={video['id']}",
         # likeCount / commentCount are absent when hidden or disabled: NULL, not 0
-        "reactions": _count(statistics.get("likeCount"), f"{what} likeCount"),
-        "comments": _count(statistics.get("commentCount"), f"{what} commentCount"),
+        "reactions": parse_count(statistics.get("likeCount"), f"{what} likeCount", PLATFORM),
+        "comments": parse_count(statistics.get("commentCount"), f"{what} commentCount",
+                                PLATFORM),
         "shares": None,
-        "views": _count(statistics.get("viewCount"), f"{what} viewCount"),
+        "views": parse_count(statistics.get("viewCount"), f"{what} viewCount", PLATFORM),
         "views_rounding": None, "fetched_on": run_date, "fetched_at": fetched_at,
     }
 
@@ -248,7 +233,7 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         except MalformedResponse as exc:
             del channels[account.account_id]
             calls, units = shared_cost.pop(account.account_id, (0, 0))
-            result.outcomes[account.account_id] = ("failed", exc.reason, calls, units)
+            result.outcomes[account.account_id] = Outcome("failed", exc.reason, calls, units)
     if result.stopped_by is not None:
         return result
 
@@ -257,8 +242,8 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         uploads = ((channel.get("contentDetails") or {}).get("relatedPlaylists") or {}
                    ).get("uploads")
         since = state.since_for(account.account_id, run_date)
-        video_ids = (list(_upload_ids(client, conn.base_url, auth, uploads, since))
-                     if uploads else [])
+        video_ids = (list(_upload_ids(client, conn.base_url, auth, uploads, since,
+                                      account, result)) if uploads else [])
         # Window posts the playlist skipped (deleted between pages, or reordered) are
         # looked up directly: only the videos endpoint may declare a post deleted.
         window_ids = [post_id for post_id, published_at
@@ -275,8 +260,8 @@ def extract(client, conn, accounts: list[Account], run_date: date,
         result.post_deletions.extend(
             deletions_for(account, PLATFORM, state, returned, run_date, since))
         if not uploads:
-            result.outcomes[account.account_id] = ("ok", "channel has no uploads playlist",
-                                                   0, 0)
+            result.outcomes[account.account_id] = Outcome("ok", "channel has no uploads playlist",
+                                                          0, 0)
 
     with_channels = [a for a in accounts if a.account_id in channels]
     return extract_each(client, with_channels, result, extract_uploads, shared_cost)
@@ -296,6 +281,12 @@ def _fetch_channels(client, base_url: str, auth: dict, accounts: list[Account],
     for account in accounts:
         channel_id = known_channel_id(account, state)
         if channel_id:
+            try:
+                list_item(channel_id, "channel id", PLATFORM)
+            except InvalidHandle as exc:
+                # Kept out of the batch: a comma would split it into other ids.
+                result.outcomes[account.account_id] = Outcome("failed", exc.reason, 0, 0)
+                continue
             by_id.setdefault(channel_id, []).append(account)
         else:
             to_resolve.append(account)
@@ -340,7 +331,7 @@ def _fetch_channels(client, base_url: str, auth: dict, accounts: list[Account],
                     channels[account.account_id] = items[channel_id]
                 else:
                     calls, units = shared_cost.pop(account.account_id)
-                    result.outcomes[account.account_id] = (
+                    result.outcomes[account.account_id] = Outcome(
                         "gone", f"channelNotFound: no channel with id {channel_id}",
                         calls, units)
     return channels, shared_cost
@@ -351,7 +342,8 @@ def _record_failure(result: ExtractResult, accounts: list[Account], exc: Platfor
     """Give each account the error's outcome; False when the error stops the platform."""
     for account in accounts:
         calls, units = costs.get(account.account_id, (0, 0))
-        result.outcomes[account.account_id] = (exc.log_status, exc.reason, calls, units)
+        result.outcomes[account.account_id] = Outcome(exc.log_status, exc.reason, calls,
+                                                      units)
     if exc.stops_platform:
         result.stopped_by = exc
         return False
@@ -359,10 +351,14 @@ def _record_failure(result: ExtractResult, accounts: list[Account], exc: Platfor
 
 
 def _upload_ids(client, base_url: str, auth: dict, playlist_id: str,
-                since: datetime | None) -> Iterator[str]:
-    """Video ids of the uploads playlist, newest first, down to ``since`` (all when None)."""
-    page_token = None
-    while True:
+                since: datetime | None, account: Account, result: ExtractResult
+                ) -> Iterator[str]:
+    """Video ids of the uploads playlist, newest first, down to ``since`` (all when None).
+
+    A page token that repeats stops the read and marks the account's posts incomplete.
+    """
+
+    def fetch(page_token: str | None) -> Page:
         params = {"part": "contentDetails", "playlistId": playlist_id,
                   "maxResults": PAGE_SIZE, **auth}
         if page_token:
@@ -372,23 +368,26 @@ def _upload_ids(client, base_url: str, auth: dict, playlist_id: str,
                                    classify=classify)
         except AccountGone as exc:
             if exc.code == "playlistNotFound" and page_token is None:
-                return  # a channel that never uploaded has no uploads playlist to read
+                return Page([])  # a channel that never uploaded has no uploads playlist to read
             raise
+        return Page(_items(body, f"playlistItems {playlist_id}"), body.get("nextPageToken"))
+
+    for page in pages(fetch, platform=PLATFORM, account=account, result=result):
         reached_since = False
-        for item in _items(body, f"playlistItems {playlist_id}"):
+        for item in page.items:
             details = item.get("contentDetails")
             if not isinstance(details, dict) or not details.get("videoId"):
                 raise MalformedResponse(PLATFORM, f"playlistItems {playlist_id}: item "
                                                   "without contentDetails.videoId")
             if not details.get("videoPublishedAt"):
                 continue  # private or deleted video: nothing public to measure
-            published_at = _timestamp(details["videoPublishedAt"], "videoPublishedAt")
+            published_at = parse_timestamp(details["videoPublishedAt"], "videoPublishedAt",
+                                           PLATFORM)
             if since is not None and published_at < since:
                 reached_since = True
                 continue
             yield details["videoId"]
-        page_token = body.get("nextPageToken")
-        if reached_since or not page_token:
+        if reached_since:
             return
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from agency_pulse import platforms
 from agency_pulse.config import PLATFORMS
 from agency_pulse.report.figures import AccountFigures, AgencyFigures, ReportFigures
 from agency_pulse.report.numbers import (
@@ -40,8 +41,7 @@ from agency_pulse.report.numbers import (
     percent,
 )
 
-PLATFORM_LABELS = {"facebook": "Facebook", "instagram": "Instagram", "youtube": "YouTube",
-                   "x": "X", "telegram": "Telegram"}
+PLATFORM_LABELS = {p.name: p.label for p in platforms.TABLE}
 MULTIPLES = {2: "doubled", 3: "tripled", 4: "quadrupled"}
 STRIKING_RATIO = 1.9
 STEADY_PCT = 2.0
@@ -179,7 +179,9 @@ def _formats(account: AccountFigures) -> str:
         parts.append(f"most posts were live streams ({round(100 * live / posts)}%)")
     elif live / posts >= NOTABLE_SHARE:
         parts.append(f"{round(100 * live / posts)}% of posts were live streams")
-    if account.platform != "youtube" and live != posts:
+    # Where every post is a video (YouTube) a video share says nothing.
+    videos_only = getattr(platforms.BY_NAME.get(account.platform), "posts_are_videos", False)
+    if not videos_only and live != posts:
         if video / posts >= 0.5:
             parts.append(f"mostly video ({round(100 * video / posts)}% of posts)")
         elif video / posts >= NOTABLE_SHARE:
