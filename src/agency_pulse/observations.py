@@ -59,7 +59,9 @@ FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]+")
-_INT64_MAX = 2**63 - 1
+# Contract section 4: no audience or post count is above 10^10; the cap also keeps every
+# figure the marts derive from a count (100 x change, sums over accounts) far from overflow.
+MAX_COUNT = 10**10
 _SHOWN_CHARS = 40  # how much of a bad value an error line quotes
 
 
@@ -407,6 +409,17 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
     cells = row.cells
     start = len(problems)
 
+    # A control character (NUL, bell, line break...) is never part of a real value: the
+    # cell is refused as a whole and not checked further. Tab is allowed.
+    for column, value in cells.items():
+        bad = next((ch for ch in value if _is_control(ch)), None)
+        if bad is not None:
+            problems.append(Problem(n, column, (
+                f"contains the control character U+{ord(bad):04X} (only tab is allowed): "
+                f"{_show(value)}")))
+            cells[column] = ""
+    tainted = {p.column for p in problems[start:]}
+
     if len(row.values) > len(row.header):
         problems.append(Problem(n, str(len(row.header) + 1), (
             f"{_count(len(row.values) - len(row.header), 'value')} beyond the header's "
@@ -417,7 +430,9 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
 
     agency_id = cells.get("agency_id", "").strip()
     agency = None
-    if not agency_id:
+    if "agency_id" in tainted:
+        pass
+    elif not agency_id:
         problems.append(Problem(n, "agency_id", "required"))
     else:
         agency = registry.agency(agency_id)
@@ -428,7 +443,8 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
 
     platform = cells.get("platform", "").strip().lower()
     if not platform:
-        problems.append(Problem(n, "platform", "required"))
+        if "platform" not in tainted:
+            problems.append(Problem(n, "platform", "required"))
         platform = None
     elif platform not in config.PLATFORMS:
         problems.append(Problem(n, "platform", f"unknown platform {_show(cells['platform'].strip())} "
@@ -437,7 +453,9 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
 
     handle = cells.get("handle", "")
     account = None
-    if not normalize_handle(handle):
+    if "handle" in tainted:
+        pass
+    elif not normalize_handle(handle):
         problems.append(Problem(n, "handle", "required"))
     elif agency is not None and platform is not None:
         account = registry.find_account(agency.id, platform, handle)
@@ -446,12 +464,13 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
                                                                  platform, handle)))
 
     observed_on = _parse_date(cells.get("observed_on", ""), n, "observed_on", problems,
-                              required=True)
+                              required="observed_on" not in tainted)
     if observed_on is not None and observed_on > today:
         problems.append(Problem(n, "observed_on", f"{observed_on} is in the future (today is {today})"))
         observed_on = None
 
-    followers = _parse_count(cells.get("followers", ""), n, "followers", problems, required=True)
+    followers = _parse_count(cells.get("followers", ""), n, "followers", problems,
+                             required="followers" not in tainted)
     posts_total = _parse_count(cells.get("posts_total", ""), n, "posts_total", problems,
                                required=False)
     last_post_on = _parse_date(cells.get("last_post_on", ""), n, "last_post_on", problems,
@@ -501,11 +520,13 @@ def _parse_count(text: str, row: int, column: str, problems: list[Problem], *,
         problems.append(Problem(row, column, "must be a whole number >= 0 written with digits only "
                                              f"(no separators, decimals or exponents), got {_show(text)}"))
         return None
-    value = int(text)
-    if value > _INT64_MAX:
+    # Compare the digits' length first: int() of thousands of digits is refused by Python.
+    significant = text.lstrip("0")
+    if len(significant) > len(str(MAX_COUNT)) or int(significant or "0") > MAX_COUNT:
+        # the wording the corpus and users already know; the 10^10 limit is documented
         problems.append(Problem(row, column, f"too large: {_show(text)}"))
         return None
-    return value
+    return int(text)
 
 
 def _unknown_handle(registry: Registry, agency_id: str, platform: str, handle: str) -> str:
@@ -632,6 +653,11 @@ def _move_into(file: Path, directory: Path) -> Path:
         counter += 1
     os.replace(file, target)
     return target
+
+
+def _is_control(ch: str) -> bool:
+    """A C0/C1 control character other than tab (contract section 4)."""
+    return ch != "\t" and (ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F)
 
 
 def _printable(text: str) -> str:
