@@ -31,6 +31,7 @@ import io
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -165,21 +166,21 @@ class Observation:
 
 
 def import_observations(path: Path, *, registry: Registry | None = None,
-                        today: date | None = None, now: datetime | None = None) -> ImportResult:
+                        today: date | None = None, now: datetime | None = None,
+                        follow_symlinks: bool = True) -> ImportResult:
     """Check a CSV against the contract and the registry, land it and publish it.
 
     Raises ``ObservationFileRejected`` (a ``UserInputError``) listing every problem when any
     row is bad, and lands nothing; ``ValidationFailed`` when the quality suite quarantines
     the landed file. Re-importing a file whose bytes were already accepted returns
     ``already_imported=True`` and touches nothing. ``today`` bounds ``observed_on``
-    (default: today in UTC); ``now`` is the import time (default: now in UTC).
+    (default: today in UTC); ``now`` is the import time (default: now in UTC). Only a
+    regular file is read; with ``follow_symlinks=False`` (the inbox) a symbolic link is
+    refused without being opened.
     """
     path = Path(path)
     name = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserInputError(f"{_printable(name)}: cannot read the file ({exc.strerror})") from None
+    data = read_regular_file(path, follow_symlinks=follow_symlinks)
     file_sha256 = hashlib.sha256(data).hexdigest()
     key = file_sha256[:16]
 
@@ -234,13 +235,17 @@ def import_inbox(inbox: Path | None = None, *, registry: Registry | None = None,
     inbox = Path(inbox) if inbox is not None else config.paths().inbox
     inbox.mkdir(parents=True, exist_ok=True)
     registry = registry if registry is not None else load_registry()
+    # Every *.csv entry but folders: a symbolic link or a pipe is listed so that it is
+    # rejected with a reason, never silently skipped nor followed (lstat, not stat).
     files = sorted((p for p in inbox.iterdir()
-                    if p.suffix.lower() == ".csv" and not p.name.startswith(".") and p.is_file()),
+                    if p.suffix.lower() == ".csv" and not p.name.startswith(".")
+                    and not stat.S_ISDIR(p.lstat().st_mode)),
                    key=lambda p: p.name)
     results: list[ImportResult | RejectedFile] = []
     for file in files:
         try:
-            result = import_observations(file, registry=registry, today=today, now=now)
+            result = import_observations(file, registry=registry, today=today, now=now,
+                                         follow_symlinks=False)
         except (UserInputError, ValidationFailed) as exc:
             results.append(_reject_inbox_file(file, inbox / "rejected", exc))
             log.warning("%s", results[-1].summary())
@@ -256,6 +261,45 @@ def import_inbox(inbox: Path | None = None, *, registry: Registry | None = None,
                             f"{_plural(len(results), 'file')} rejected: {names} "
                             f"(reasons in {inbox / 'rejected'})", results)
     return results
+
+
+def read_regular_file(path: Path, *, follow_symlinks: bool = True) -> bytes:
+    """The bytes of ``path`` if it is a regular file; else a ``UserInputError`` that names
+    the file and says what it is, quoting nothing of what it points to.
+
+    The type is checked on the opened descriptor (no race between a check and the
+    read); ``O_NOFOLLOW`` makes opening a symbolic link fail instead of following it, and
+    ``O_NONBLOCK`` keeps a named pipe from blocking the import.
+    """
+    shown = _printable(Path(path).name)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        if not follow_symlinks and os.path.islink(path):
+            raise UserInputError(f"{shown}: a symbolic link, not a regular file; not read "
+                                 "(drop the file itself)") from None
+        raise UserInputError(f"{shown}: cannot read the file ({exc.strerror})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise UserInputError(f"{shown}: not a regular file ({_file_kind(mode)}); not read")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise UserInputError(f"{shown}: cannot read the file ({exc.strerror})") from None
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return kind
+    return "not a file"
 
 
 def escape_csv_cell(value: object) -> str:
@@ -638,7 +682,13 @@ def _reject_inbox_file(file: Path, rejected_dir: Path, exc: Exception) -> Reject
     moved = _move_into(file, rejected_dir)
     lines = str(exc).splitlines() or [type(exc).__name__]
     errors_file = moved.with_name(moved.name + ".errors.txt")
-    errors_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Private to the owner (the reasons quote the file's values), created afresh: never
+    # through a link or over a file someone placed there.
+    descriptor = os.open(errors_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | getattr(os, "O_CLOEXEC", 0), 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write("\n".join(lines) + "\n")
     problems = exc.problems if isinstance(exc, ObservationFileRejected) else tuple(lines)
     return RejectedFile(file=moved, errors_file=errors_file, problems=tuple(problems))
 
@@ -648,7 +698,9 @@ def _move_into(file: Path, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / file.name
     counter = 1
-    while target.exists() or target.with_name(target.name + ".errors.txt").exists():
+    # lexists: a dangling link is a namesake too, and must not be replaced or written through
+    while (os.path.lexists(target)
+           or os.path.lexists(target.with_name(target.name + ".errors.txt"))):
         target = directory / f"{file.stem}.{counter}{file.suffix}"
         counter += 1
     os.replace(file, target)
