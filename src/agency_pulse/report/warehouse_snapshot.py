@@ -19,6 +19,7 @@ lock that makes the writer's ``connect`` fail ("Could not set lock on file"). So
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -32,6 +33,10 @@ from agency_pulse import config
 from agency_pulse.errors import AgencyPulseError
 
 SNAPSHOT_NAME = "warehouse.snapshot.duckdb"
+# A reader (a query, the report, the UI) shares the machine with the pipeline: one
+# careless query must fail with a clear error rather than take all the memory.
+DEFAULT_READER_MEMORY_LIMIT = "1GB"
+_MEMORY_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 LOCK_RETRIES = 5
 LOCK_RETRY_DELAY = 0.2
 
@@ -66,12 +71,24 @@ def read_only_connection(home: Path | str | None = None, *, retries: int = LOCK_
     """A read-only connection to the newest snapshot the writer allows; closed on exit."""
     snapshot = _fresh_snapshot(home, retries=retries, delay=delay, sleep=sleep)
     connection = duckdb.connect(str(snapshot), read_only=True,
-                                config={"enable_external_access": False})
+                                config={"enable_external_access": False,
+                                        "memory_limit": reader_memory_limit()})
     connection.execute("set TimeZone = 'UTC'")  # periods and dates are UTC (contract section 6)
     try:
         yield connection
     finally:
         connection.close()
+
+
+def reader_memory_limit() -> str:
+    """``AGENCY_PULSE_READER_MEMORY_LIMIT`` (default 1GB): DuckDB's memory limit on every
+    read-only connection; a query needing more fails with DuckDB's out-of-memory error."""
+    configured = os.environ.get("AGENCY_PULSE_READER_MEMORY_LIMIT", "").strip()
+    configured = configured or DEFAULT_READER_MEMORY_LIMIT
+    if not _MEMORY_SIZE.match(configured):
+        raise AgencyPulseError(f"AGENCY_PULSE_READER_MEMORY_LIMIT must be a size such as 1GB "
+                               f"or 512MB, not {configured!r}")
+    return configured
 
 
 def _fresh_snapshot(home, *, retries: int, delay: float, sleep) -> Path:
