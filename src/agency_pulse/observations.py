@@ -17,7 +17,8 @@ publishes to the accepted lake. Importing the same bytes again changes nothing; 
 file with a different content may correct an earlier observation of the same account and
 day, and wins because its ``imported_at`` is strictly later.
 
-Notes are stored exactly as typed. Cells that a spreadsheet would run as a formula
+Notes are stored exactly as typed; a control character other than tab (NUL, a line
+break...) in any cell, or a count above 10^10, is a bad row. Cells that a spreadsheet would run as a formula
 (``=``, ``+``, ``-``, ``@``, tab, CR at the start) are harmless in Parquet and DuckDB;
 anything that exports them back to CSV must pass each cell through ``escape_csv_cell``.
 """
