@@ -256,16 +256,51 @@ def _judge_api_case(case: dict, day: date, outcomes: list) -> str | None:
 def bad_input_corpus() -> ScenarioResult:
     result = ScenarioResult(
         "bad_input_corpus",
-        injected="tests/reliability/corpus (broken registries; X answers with missing fields, "
-                 "new fields, wrong types, HTML, a looping cursor, a 50,000-post page, a 2099 "
-                 "post) and tests/observations/corpus (negative counts, future dates, unknown "
-                 "agencies, duplicate rows, non-UTF-8, formulas)",
+        injected="tests/reliability/corpus (broken registries: unknown keys, look-alike, "
+                 "zero-width, overlong and malformed handles, overlong names; X answers with "
+                 "missing fields, new fields, wrong types, HTML, a looping cursor, a 50,000-post "
+                 "page, a 2099 post) and tests/observations/corpus (negative counts, counts "
+                 "above 10^10, control characters, future dates, unknown agencies, duplicate "
+                 "rows, non-UTF-8, formulas); a symbolic link to a private file in the inbox",
         expected="one-line errors naming input and place; bad file refused whole or bad account "
                  "failed with the reason or bad batch quarantined; good input loaded; formulas "
-                 "escaped in CSV exports")
+                 "escaped in CSV exports; the inbox link rejected unread, reasons private")
     registry_cases(result)
     with open_workspace(registry_text=API_REGISTRY, with_sandbox=False) as ws:
         api_cases(result, ws)
     with open_workspace(OBSERVATIONS_CORPUS / "registry.yaml", with_sandbox=False) as ws:
         observation_cases(result, ws)
+        inbox_link_case(result, ws)
     return result
+
+
+def inbox_link_case(result: ScenarioResult, ws) -> None:
+    """A link in the inbox to a private CSV: rejected without being read; the reasons file
+    is the owner's only and quotes nothing of the target."""
+    from agency_pulse.errors import UserInputError
+    from agency_pulse.observations import import_inbox
+    from agency_pulse.registry import load_registry
+
+    secret = "SECRET_VALUE_4711"
+    private = ws.parent / "private.csv"
+    private.write_text("agency_id,platform,handle,observed_on,followers\n"
+                       f"culture,x,{secret},2026-06-01,5\n", encoding="utf-8")
+    private.chmod(0o600)
+    inbox = ws.paths.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "linked.csv").symlink_to(private)
+    try:
+        import_inbox(inbox, registry=load_registry(OBSERVATIONS_CORPUS / "registry.yaml"),
+                     today=OBSERVATIONS_TODAY)
+        rejected = False
+    except UserInputError:
+        rejected = True
+    errors = inbox / "rejected" / "linked.csv.errors.txt"
+    text = errors.read_text(encoding="utf-8") if errors.exists() else ""
+    mode = errors.stat().st_mode & 0o777 if errors.exists() else None
+    result.check("inbox link rejected unread",
+                 rejected and text and secret not in text and mode == 0o600,
+                 f"link {'rejected' if rejected else 'NOT rejected'}; reasons file "
+                 f"{oct(mode) if mode is not None else 'missing'}, "
+                 f"{'quotes the target' if secret in text else 'quotes nothing of the target'}: "
+                 f"{text.strip()[:90]!r}")

@@ -23,15 +23,25 @@ HOSTILE_AGENCY_NAMES = {
     "sql": "Robert'); DROP TABLE core.accounts; -- \" ; select 1",
     "shell": f"$(touch {SHELL_MARKER}) `touch {SHELL_MARKER}` | rm -rf ~ ; & > /dev/null",
     "rtl": f"{RLO}ycnegA lanoitaN{RLM} وزارة",
-    "long": "Agency " + "L" * 5000,
+    "long": "Agency " + "L" * 293,  # the registry's cap: 300 characters
 }
-# Handles may not contain spaces (the registry refuses them); everything else is tried.
+# The registry refuses a handle outside its platform's character set and length, so these
+# never reach a run: the scenario checks that each is refused with a one-line error.
+REFUSED_HANDLES = {
+    "facebook": ["../../../../outside", "..%2F..%2Fescaped"],
+    "instagram": ["it's\"quoted\";--", "/etc/passwd"],
+    "youtube": [f"$(touch${{IFS}}{SHELL_MARKER})", "`id`|&;<>*?"],
+    "x": ["x');DROP/**/TABLE/**/core.accounts;--", f"{RLO}gnp.exe"],
+    "telegram": ["a" * 300, "..\\..\\windows"],
+}
+# What does reach a run: the edges of each platform's rules (longest, leading '@',
+# dots, dashes, ids), beside one normal account per platform.
 HOSTILE_HANDLES = {
-    "facebook": ["../../../../outside", "..%2F..%2Fescaped", "normal.page"],
-    "instagram": ["it's\"quoted\";--", "/etc/passwd", "normal_ig"],
-    "youtube": [f"$(touch${{IFS}}{SHELL_MARKER})", "`id`|&;<>*?", "NormalTV"],
-    "x": ["x');DROP/**/TABLE/**/core.accounts;--", f"{RLO}gnp.exe", "normal_x"],
-    "telegram": ["a" * 300, "..\\..\\windows", "normaltg"],
+    "facebook": ["Dots.And.Digits.2026", "100064599481287", "normal.page"],
+    "instagram": ["_under.score_", "i" * 30, "normal_ig"],
+    "youtube": ["@Dash-And.Dot_TV", "UCBR8-60-B28hp2BmDPdntcQ", "NormalTV"],
+    "x": ["@A_1", "x" * 15, "normal_x"],
+    "telegram": ["t" * 32, "Tg_Upper_Case", "normaltg"],
 }
 
 
@@ -50,6 +60,26 @@ def hostile_registry() -> str:
     return yaml.safe_dump({"agencies": agencies}, allow_unicode=True, sort_keys=False)
 
 
+def _refused_handles() -> list[str]:
+    """The REFUSED_HANDLES the registry accepted, or refused without a one-line error
+    naming the handle's path; [] when all were refused properly."""
+    from agency_pulse.errors import RegistryError
+    from agency_pulse.registry import parse_registry
+
+    wrong = []
+    for platform, handles in REFUSED_HANDLES.items():
+        for handle in handles:
+            document = {"agencies": [{"id": "hostile", "name": "Hostile", "accounts": [
+                {"platform": platform, "handle": handle}]}]}
+            try:
+                parse_registry(document, source="hostile.yaml")
+                wrong.append(f"{platform} {handle[:40]!r} accepted")
+            except RegistryError as exc:
+                if "\n" in str(exc) or "agencies[0].accounts[0].handle: " not in str(exc):
+                    wrong.append(f"{platform} {handle[:40]!r}: {str(exc)[:80]!r}")
+    return wrong
+
+
 def _listing(root: Path, skip: Path | None = None) -> set[str]:
     found = set()
     for directory, dirs, files in os.walk(root):
@@ -63,12 +93,19 @@ def _listing(root: Path, skip: Path | None = None) -> set[str]:
 def hostile_names() -> ScenarioResult:
     result = ScenarioResult(
         "hostile_names",
-        injected="agency names with <script>, SQL, shell, RTL marks, 5,000 characters; handles "
-                 "with ../, quotes, ;--, $(...), backticks, RTL override, 300 characters "
-                 "(every platform), one full run",
-        expected="the run completes for the normal accounts; nothing written outside "
+        injected="agency names with <script>, SQL, shell, RTL marks, 300 characters; handles "
+                 "at the edges of each platform's rules (longest, leading @, dots, dashes, "
+                 "ids), one full run; handles with ../, quotes, ;--, $(...), backticks, RTL "
+                 "override, 300 characters given to the registry",
+        expected="the registry refuses the invalid handles naming each one's path; the run "
+                 "completes for the normal accounts; nothing written outside "
                  "AGENCY_PULSE_HOME; names stored verbatim; no data value in dynamic SQL; the "
                  "report escapes every name")
+    refused_wrongly = _refused_handles()
+    result.check("invalid handles refused by the registry", not refused_wrongly,
+                 f"{sum(map(len, REFUSED_HANDLES.values())) - len(refused_wrongly)}/"
+                 f"{sum(map(len, REFUSED_HANDLES.values()))} refused with a one-line error "
+                 f"naming the handle" + (f"; {refused_wrongly[:3]}" if refused_wrongly else ""))
     project_before = set(os.listdir(config.PROJECT_ROOT))
     marker_before = os.path.exists(SHELL_MARKER)
     with open_workspace(registry_text=hostile_registry()) as ws:

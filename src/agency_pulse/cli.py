@@ -84,6 +84,12 @@ def _month(text: str) -> str:
     return text
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 1: {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="agency-pulse", description=__doc__.splitlines()[0],
                      epilog="Exit status: 0 success; 1 the work failed (one line per problem on "
@@ -118,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "tables and columns: docs/REFERENCE.md, Warehouse")
     query.add_argument("--output", type=Path, metavar="FILE",
                        help="write the result to FILE (.csv or .parquet)")
+    cap = query.add_mutually_exclusive_group()
+    cap.add_argument("--max-rows", type=_positive, metavar="N", default=None,
+                     help="print or write at most N rows (default 10,000)")
+    cap.add_argument("--all", action="store_true", help="no row cap")
 
     # `sandbox` passes every option to the sandbox's own parser (see `agency-pulse sandbox -h`)
     sub.add_parser("sandbox", help="serve the platform sandbox", add_help=False)
@@ -247,12 +257,24 @@ def cmd_report(args, settings: Settings) -> int:
 def cmd_query(args, settings: Settings) -> int:
     from agency_pulse import tables
 
-    columns, rows = tables.run_read_only_query(args.sql, config.paths(settings))
+    if args.output:
+        try:
+            tables.check_output_path(args.output)
+        except AgencyPulseError as exc:
+            raise UsageError(str(exc)) from None
+    max_rows = None if args.all else (args.max_rows or tables.DEFAULT_MAX_ROWS)
+    columns, rows, capped = tables.run_capped_query(args.sql, config.paths(settings),
+                                                    max_rows=max_rows)
+    note = (f"capped at {max_rows:,} rows; --max-rows N or --all for more" if capped else "")
     if args.output:
         tables.export(columns, rows, args.output)
-        print(f"{len(rows)} rows written to {args.output}")
+        print(f"{len(rows)} rows written to {args.output}" + (f" ({note})" if note else ""))
     else:
         print(tables.format_table(columns, rows))
+        if note:
+            print(f"({note})")
+    if note:
+        print(f"agency-pulse: warning: result {note}", file=sys.stderr)
     return 0
 
 

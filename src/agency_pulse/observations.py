@@ -17,7 +17,8 @@ publishes to the accepted lake. Importing the same bytes again changes nothing; 
 file with a different content may correct an earlier observation of the same account and
 day, and wins because its ``imported_at`` is strictly later.
 
-Notes are stored exactly as typed. Cells that a spreadsheet would run as a formula
+Notes are stored exactly as typed; a control character other than tab (NUL, a line
+break...) in any cell, or a count above 10^10, is a bad row. Cells that a spreadsheet would run as a formula
 (``=``, ``+``, ``-``, ``@``, tab, CR at the start) are harmless in Parquet and DuckDB;
 anything that exports them back to CSV must pass each cell through ``escape_csv_cell``.
 """
@@ -31,6 +32,7 @@ import io
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,7 +61,9 @@ FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]+")
-_INT64_MAX = 2**63 - 1
+# Contract section 4: no audience or post count is above 10^10; the cap also keeps every
+# figure the marts derive from a count (100 x change, sums over accounts) far from overflow.
+MAX_COUNT = 10**10
 _SHOWN_CHARS = 40  # how much of a bad value an error line quotes
 
 
@@ -163,21 +167,21 @@ class Observation:
 
 
 def import_observations(path: Path, *, registry: Registry | None = None,
-                        today: date | None = None, now: datetime | None = None) -> ImportResult:
+                        today: date | None = None, now: datetime | None = None,
+                        follow_symlinks: bool = True) -> ImportResult:
     """Check a CSV against the contract and the registry, land it and publish it.
 
     Raises ``ObservationFileRejected`` (a ``UserInputError``) listing every problem when any
     row is bad, and lands nothing; ``ValidationFailed`` when the quality suite quarantines
     the landed file. Re-importing a file whose bytes were already accepted returns
     ``already_imported=True`` and touches nothing. ``today`` bounds ``observed_on``
-    (default: today in UTC); ``now`` is the import time (default: now in UTC).
+    (default: today in UTC); ``now`` is the import time (default: now in UTC). Only a
+    regular file is read; with ``follow_symlinks=False`` (the inbox) a symbolic link is
+    refused without being opened.
     """
     path = Path(path)
     name = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserInputError(f"{_printable(name)}: cannot read the file ({exc.strerror})") from None
+    data = read_regular_file(path, follow_symlinks=follow_symlinks)
     file_sha256 = hashlib.sha256(data).hexdigest()
     key = file_sha256[:16]
 
@@ -232,13 +236,17 @@ def import_inbox(inbox: Path | None = None, *, registry: Registry | None = None,
     inbox = Path(inbox) if inbox is not None else config.paths().inbox
     inbox.mkdir(parents=True, exist_ok=True)
     registry = registry if registry is not None else load_registry()
+    # Every *.csv entry but folders: a symbolic link or a pipe is listed so that it is
+    # rejected with a reason, never silently skipped nor followed (lstat, not stat).
     files = sorted((p for p in inbox.iterdir()
-                    if p.suffix.lower() == ".csv" and not p.name.startswith(".") and p.is_file()),
+                    if p.suffix.lower() == ".csv" and not p.name.startswith(".")
+                    and not stat.S_ISDIR(p.lstat().st_mode)),
                    key=lambda p: p.name)
     results: list[ImportResult | RejectedFile] = []
     for file in files:
         try:
-            result = import_observations(file, registry=registry, today=today, now=now)
+            result = import_observations(file, registry=registry, today=today, now=now,
+                                         follow_symlinks=False)
         except (UserInputError, ValidationFailed) as exc:
             results.append(_reject_inbox_file(file, inbox / "rejected", exc))
             log.warning("%s", results[-1].summary())
@@ -254,6 +262,45 @@ def import_inbox(inbox: Path | None = None, *, registry: Registry | None = None,
                             f"{_plural(len(results), 'file')} rejected: {names} "
                             f"(reasons in {inbox / 'rejected'})", results)
     return results
+
+
+def read_regular_file(path: Path, *, follow_symlinks: bool = True) -> bytes:
+    """The bytes of ``path`` if it is a regular file; else a ``UserInputError`` that names
+    the file and says what it is, quoting nothing of what it points to.
+
+    The type is checked on the opened descriptor (no race between a check and the
+    read); ``O_NOFOLLOW`` makes opening a symbolic link fail instead of following it, and
+    ``O_NONBLOCK`` keeps a named pipe from blocking the import.
+    """
+    shown = _printable(Path(path).name)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= os.O_NOFOLLOW
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        if not follow_symlinks and os.path.islink(path):
+            raise UserInputError(f"{shown}: a symbolic link, not a regular file; not read "
+                                 "(drop the file itself)") from None
+        raise UserInputError(f"{shown}: cannot read the file ({exc.strerror})") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise UserInputError(f"{shown}: not a regular file ({_file_kind(mode)}); not read")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise UserInputError(f"{shown}: cannot read the file ({exc.strerror})") from None
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return kind
+    return "not a file"
 
 
 def escape_csv_cell(value: object) -> str:
@@ -407,6 +454,17 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
     cells = row.cells
     start = len(problems)
 
+    # A control character (NUL, bell, line break...) is never part of a real value: the
+    # cell is refused as a whole and not checked further. Tab is allowed.
+    for column, value in cells.items():
+        bad = next((ch for ch in value if _is_control(ch)), None)
+        if bad is not None:
+            problems.append(Problem(n, column, (
+                f"contains the control character U+{ord(bad):04X} (only tab is allowed): "
+                f"{_show(value)}")))
+            cells[column] = ""
+    tainted = {p.column for p in problems[start:]}
+
     if len(row.values) > len(row.header):
         problems.append(Problem(n, str(len(row.header) + 1), (
             f"{_count(len(row.values) - len(row.header), 'value')} beyond the header's "
@@ -417,7 +475,9 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
 
     agency_id = cells.get("agency_id", "").strip()
     agency = None
-    if not agency_id:
+    if "agency_id" in tainted:
+        pass
+    elif not agency_id:
         problems.append(Problem(n, "agency_id", "required"))
     else:
         agency = registry.agency(agency_id)
@@ -428,7 +488,8 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
 
     platform = cells.get("platform", "").strip().lower()
     if not platform:
-        problems.append(Problem(n, "platform", "required"))
+        if "platform" not in tainted:
+            problems.append(Problem(n, "platform", "required"))
         platform = None
     elif platform not in config.PLATFORMS:
         problems.append(Problem(n, "platform", f"unknown platform {_show(cells['platform'].strip())} "
@@ -437,7 +498,9 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
 
     handle = cells.get("handle", "")
     account = None
-    if not normalize_handle(handle):
+    if "handle" in tainted:
+        pass
+    elif not normalize_handle(handle):
         problems.append(Problem(n, "handle", "required"))
     elif agency is not None and platform is not None:
         account = registry.find_account(agency.id, platform, handle)
@@ -446,12 +509,13 @@ def _check_row(row: CsvRow, registry: Registry, today: date,
                                                                  platform, handle)))
 
     observed_on = _parse_date(cells.get("observed_on", ""), n, "observed_on", problems,
-                              required=True)
+                              required="observed_on" not in tainted)
     if observed_on is not None and observed_on > today:
         problems.append(Problem(n, "observed_on", f"{observed_on} is in the future (today is {today})"))
         observed_on = None
 
-    followers = _parse_count(cells.get("followers", ""), n, "followers", problems, required=True)
+    followers = _parse_count(cells.get("followers", ""), n, "followers", problems,
+                             required="followers" not in tainted)
     posts_total = _parse_count(cells.get("posts_total", ""), n, "posts_total", problems,
                                required=False)
     last_post_on = _parse_date(cells.get("last_post_on", ""), n, "last_post_on", problems,
@@ -501,11 +565,13 @@ def _parse_count(text: str, row: int, column: str, problems: list[Problem], *,
         problems.append(Problem(row, column, "must be a whole number >= 0 written with digits only "
                                              f"(no separators, decimals or exponents), got {_show(text)}"))
         return None
-    value = int(text)
-    if value > _INT64_MAX:
+    # Compare the digits' length first: int() of thousands of digits is refused by Python.
+    significant = text.lstrip("0")
+    if len(significant) > len(str(MAX_COUNT)) or int(significant or "0") > MAX_COUNT:
+        # the wording the corpus and users already know; the 10^10 limit is documented
         problems.append(Problem(row, column, f"too large: {_show(text)}"))
         return None
-    return value
+    return int(text)
 
 
 def _unknown_handle(registry: Registry, agency_id: str, platform: str, handle: str) -> str:
@@ -617,7 +683,13 @@ def _reject_inbox_file(file: Path, rejected_dir: Path, exc: Exception) -> Reject
     moved = _move_into(file, rejected_dir)
     lines = str(exc).splitlines() or [type(exc).__name__]
     errors_file = moved.with_name(moved.name + ".errors.txt")
-    errors_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Private to the owner (the reasons quote the file's values), created afresh: never
+    # through a link or over a file someone placed there.
+    descriptor = os.open(errors_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                         | getattr(os, "O_CLOEXEC", 0), 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)
+        handle.write("\n".join(lines) + "\n")
     problems = exc.problems if isinstance(exc, ObservationFileRejected) else tuple(lines)
     return RejectedFile(file=moved, errors_file=errors_file, problems=tuple(problems))
 
@@ -627,11 +699,18 @@ def _move_into(file: Path, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / file.name
     counter = 1
-    while target.exists() or target.with_name(target.name + ".errors.txt").exists():
+    # lexists: a dangling link is a namesake too, and must not be replaced or written through
+    while (os.path.lexists(target)
+           or os.path.lexists(target.with_name(target.name + ".errors.txt"))):
         target = directory / f"{file.stem}.{counter}{file.suffix}"
         counter += 1
     os.replace(file, target)
     return target
+
+
+def _is_control(ch: str) -> bool:
+    """A C0/C1 control character other than tab (contract section 4)."""
+    return ch != "\t" and (ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F)
 
 
 def _printable(text: str) -> str:

@@ -5,7 +5,9 @@ Every problem is reported with the offending path, e.g. ``agencies[3].accounts[1
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +18,46 @@ from agency_pulse.config import PLATFORMS, registry_path
 from agency_pulse.errors import RegistryError
 
 AGENCY_ID = re.compile(r"^[a-z0-9-]+$")
+MAX_AGENCY_ID = 100
+MAX_TEXT = 300  # names, labels, kinds: longer is a paste accident, not a name
+MAX_PLATFORM_ID = 100
+_SHOWN_CHARS = 40  # how much of a bad value an error line quotes
+
+ROOT_KEYS = ("agencies",)
+AGENCY_KEYS = ("id", "name", "name_en", "kind", "jurisdiction", "active_from", "active_to",
+               "successor_of", "accounts")
+ACCOUNT_KEYS = ("platform", "handle", "platform_id", "label", "active_from", "active_to",
+                "verified")
+
+
+@dataclass(frozen=True)
+class HandleRule:
+    """What a platform accepts as a handle: the pattern and the length range it implies."""
+
+    pattern: re.Pattern[str]
+    max_length: int
+    shape: str  # said in the error when a handle does not match
+
+
+# Each platform's own character set and length (after the leading ``@`` is dropped). ASCII
+# only: every platform restricts usernames to ASCII, so a non-ASCII character is a
+# look-alike of another account, never something to normalise.
+HANDLE_RULES: dict[str, HandleRule] = {
+    # Page usernames: letters, digits, dots (new ones 5+, old pages as short as 'cnn');
+    # a page without a username is addressed by its numeric id.
+    "facebook": HandleRule(re.compile(r"[A-Za-z0-9.]{3,50}|[0-9]{1,20}"), 50,
+                           "3 to 50 letters, digits or dots, or a numeric page id"),
+    "instagram": HandleRule(re.compile(r"[A-Za-z0-9._]{1,30}"), 30,
+                            "1 to 30 letters, digits, dots or underscores"),
+    # A channel handle, or a channel id ('UC' and 22 more characters); legacy usernames
+    # fit the handle pattern.
+    "youtube": HandleRule(re.compile(r"[A-Za-z0-9._-]{3,30}|UC[A-Za-z0-9_-]{22}"), 30,
+                          "a channel handle of 3 to 30 letters, digits, dots, dashes or "
+                          "underscores, or a channel id 'UC' + 22 characters"),
+    "x": HandleRule(re.compile(r"[A-Za-z0-9_]{1,15}"), 15, "1 to 15 letters, digits or underscores"),
+    "telegram": HandleRule(re.compile(r"[A-Za-z0-9_]{5,32}"), 32,
+                           "5 to 32 letters, digits or underscores"),
+}
 
 
 def normalize_handle(handle: str) -> str:
@@ -122,6 +164,7 @@ def parse_registry(document: object, source: str = "<memory>") -> Registry:
 
     if not isinstance(document, dict) or not isinstance(document.get("agencies"), list):
         raise fail("agencies", "the file must be a mapping with a list under 'agencies'")
+    _check_keys(document, ROOT_KEYS, "", fail)
 
     agencies: list[Agency] = []
     seen_ids: dict[str, str] = {}
@@ -129,14 +172,18 @@ def parse_registry(document: object, source: str = "<memory>") -> Registry:
         where = f"agencies[{i}]"
         if not isinstance(raw, dict):
             raise fail(where, "must be a mapping")
+        _check_keys(raw, AGENCY_KEYS, where, fail)
         agency_id = raw.get("id")
-        if not isinstance(agency_id, str) or not AGENCY_ID.match(agency_id):
-            raise fail(f"{where}.id", f"must be a slug of [a-z0-9-]+, got {agency_id!r}")
+        if not isinstance(agency_id, str) or not AGENCY_ID.fullmatch(agency_id):
+            raise fail(f"{where}.id", f"must be a slug of [a-z0-9-]+, got {_show(agency_id)}")
+        if len(agency_id) > MAX_AGENCY_ID:
+            raise fail(f"{where}.id", f"too long: {len(agency_id)} characters "
+                                      f"(at most {MAX_AGENCY_ID})")
         if agency_id in seen_ids:
             raise fail(f"{where}.id", f"duplicate agency id {agency_id!r} (first at {seen_ids[agency_id]})")
         seen_ids[agency_id] = where
-        name = raw.get("name")
-        if not isinstance(name, str) or not name.strip():
+        name = _text(raw.get("name"), f"{where}.name", fail)
+        if name is None or not name.strip():
             raise fail(f"{where}.name", "required")
         active_from = _date(raw.get("active_from"), f"{where}.active_from", fail)
         active_to = _date(raw.get("active_to"), f"{where}.active_to", fail)
@@ -152,15 +199,17 @@ def parse_registry(document: object, source: str = "<memory>") -> Registry:
         for j, acc in enumerate(raw_accounts):
             accounts.append(_account(acc, agency_id, f"{where}.accounts[{j}]", fail))
         agencies.append(Agency(
-            id=agency_id, name=name.strip(), name_en=_text(raw.get("name_en")),
-            kind=_text(raw.get("kind")), jurisdiction=_text(raw.get("jurisdiction")),
+            id=agency_id, name=name.strip(),
+            name_en=_text(raw.get("name_en"), f"{where}.name_en", fail),
+            kind=_text(raw.get("kind"), f"{where}.kind", fail),
+            jurisdiction=_text(raw.get("jurisdiction"), f"{where}.jurisdiction", fail),
             active_from=active_from, active_to=active_to,
             successor_of=tuple(successor_of), accounts=tuple(accounts)))
 
     for i, agency in enumerate(agencies):
         for k, predecessor in enumerate(agency.successor_of):
             if predecessor not in seen_ids:
-                raise fail(f"agencies[{i}].successor_of[{k}]", f"unknown agency {predecessor!r}")
+                raise fail(f"agencies[{i}].successor_of[{k}]", f"unknown agency {_show(predecessor)}")
             if predecessor == agency.id:
                 raise fail(f"agencies[{i}].successor_of[{k}]", "an agency cannot succeed itself")
 
@@ -171,19 +220,22 @@ def parse_registry(document: object, source: str = "<memory>") -> Registry:
 def _account(raw: object, agency_id: str, where: str, fail) -> Account:
     if not isinstance(raw, dict):
         raise fail(where, "must be a mapping")
+    _check_keys(raw, ACCOUNT_KEYS, where, fail)
     platform = raw.get("platform")
-    if platform not in PLATFORMS:
-        raise fail(f"{where}.platform", f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+    if not isinstance(platform, str) or platform not in PLATFORMS:
+        raise fail(f"{where}.platform",
+                   f"unknown platform {_show(platform)} (one of {', '.join(PLATFORMS)})")
     handle = raw.get("handle")
     if isinstance(handle, int):
         handle = str(handle)
     if not isinstance(handle, str) or not normalize_handle(handle):
         raise fail(f"{where}.handle", "required")
-    if any(ch.isspace() or ord(ch) < 32 for ch in normalize_handle(handle)):
-        raise fail(f"{where}.handle", f"must not contain spaces or control characters: {handle!r}")
+    problem = handle_problem(platform, handle)
+    if problem:
+        raise fail(f"{where}.handle", problem)
     platform_id = raw.get("platform_id")
     if platform_id is not None:
-        platform_id = str(platform_id)
+        platform_id = _platform_id(platform_id, f"{where}.platform_id", fail)
     verified = raw.get("verified", True)
     if not isinstance(verified, bool):
         raise fail(f"{where}.verified", "must be true or false")
@@ -192,7 +244,7 @@ def _account(raw: object, agency_id: str, where: str, fail) -> Account:
     if active_from and active_to and active_to < active_from:
         raise fail(f"{where}.active_to", "is before active_from")
     return Account(agency_id=agency_id, platform=platform, handle=handle.strip().lstrip("@"),
-                   platform_id=platform_id, label=_text(raw.get("label")),
+                   platform_id=platform_id, label=_text(raw.get("label"), f"{where}.label", fail),
                    active_from=active_from, active_to=active_to, verified=verified)
 
 
@@ -230,5 +282,90 @@ def _date(value: object, where: str, fail) -> date | None:
     raise fail(where, f"not a date in YYYY-MM-DD form: {value!r}")
 
 
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+def handle_problem(platform: str, handle: str) -> str | None:
+    """Why ``handle`` is not a valid handle of ``platform`` (None when it is).
+
+    The leading ``@`` and surrounding spaces are ignored, as everywhere. Nothing is
+    normalised: a look-alike or an invisible character is an error, so a crafted handle
+    can never pass as another account.
+    """
+    bare = handle.strip().lstrip("@").strip()
+    rule = HANDLE_RULES[platform]
+    if len(bare) > rule.max_length:
+        return (f"too long: {len(bare)} characters ({platform} handles are at most "
+                f"{rule.max_length}): {_show(handle)}")
+    for ch in bare:
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            return (f"contains the invisible format character {_codepoint(ch)} (zero-width and "
+                    f"other format characters are refused, never removed): {_show(handle)}")
+        if category in ("Cc", "Zs", "Zl", "Zp") or ch.isspace():
+            return f"must not contain spaces or control characters ({_codepoint(ch)}): {_show(handle)}"
+    for ch in bare:
+        if not ch.isascii():
+            return (f"contains the non-ASCII character {_codepoint(ch)}; {platform} handles are "
+                    f"ASCII only (a look-alike letter names another account): {_show(handle)}")
+    if not rule.pattern.fullmatch(bare):
+        return f"not a valid {platform} handle ({rule.shape}): {_show(handle)}"
+    if not any(ch.isalnum() for ch in bare):
+        return f"not a valid {platform} handle (no letter or digit): {_show(handle)}"
+    return None
+
+
+def _check_keys(mapping: dict, allowed: tuple[str, ...], where: str, fail) -> None:
+    """A key the format does not know is a typo until proven otherwise: refuse it."""
+    for key in mapping:
+        if key in allowed:
+            continue
+        shown = _printable(str(key))[:_SHOWN_CHARS]
+        path = f"{where}.{shown}" if where else shown
+        close = difflib.get_close_matches(str(key), allowed, n=1) if isinstance(key, str) else []
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+        raise fail(path, f"unknown key ({hint})")
+
+
+def _text(value: object, where: str, fail) -> str | None:
+    """An optional piece of free text: any script, but one line's worth and no control bytes."""
+    if value is None:
+        return None
+    if isinstance(value, (list, dict)):
+        raise fail(where, "must be text, not a list or mapping")
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    if len(text) > MAX_TEXT:
+        raise fail(where, f"too long: {len(text)} characters (at most {MAX_TEXT})")
+    bad = next((ch for ch in text if unicodedata.category(ch) == "Cc"), None)
+    if bad is not None:
+        raise fail(where, f"must not contain control characters ({_codepoint(bad)})")
+    return text
+
+
+def _platform_id(value: object, where: str, fail) -> str:
+    if isinstance(value, (list, dict, bool, float)):
+        raise fail(where, "must be the platform's id as text or digits")
+    text = str(value)
+    if not text or len(text) > MAX_PLATFORM_ID:
+        raise fail(where, f"must be 1 to {MAX_PLATFORM_ID} characters, got {len(text)}")
+    bad = next((ch for ch in text if not (ch.isascii() and ch.isprintable()) or ch.isspace()), None)
+    if bad is not None:
+        raise fail(where, f"must be printable ASCII without spaces ({_codepoint(bad)}): {_show(text)}")
+    return text
+
+
+def _codepoint(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def _printable(text: str) -> str:
+    """Text safe for one error line: control, format and bidi characters escaped."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def _show(value: object) -> str:
+    """A user's value quoted for an error line: escaped and cut to a readable length."""
+    if not isinstance(value, str):
+        return repr(value)[:_SHOWN_CHARS]
+    shown = _printable(value)
+    if len(shown) > _SHOWN_CHARS:
+        shown = shown[:_SHOWN_CHARS] + f"... ({len(value)} characters)"
+    return f"'{shown}'"

@@ -161,6 +161,9 @@ SETTINGS: tuple[Setting, ...] = (
             _resolved_path, shown_default="`$AGENCY_PULSE_HOME/warehouse.duckdb`"),
     Setting("AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT", "3GB", "DuckDB spills to disk beyond it",
             _memory_size),
+    Setting("AGENCY_PULSE_READER_MEMORY_LIMIT", "1GB",
+            "DuckDB memory limit of each reader (query, report, UI); a query needing more "
+            "fails with one line", _memory_size),
     Setting("AGENCY_PULSE_WAREHOUSE_QUEUE", "default",
             "the Celery queue of warehouse writers (`warehouse` in compose)", _word),
     Setting("AGENCY_PULSE_LAKE_URL", None,
@@ -191,6 +194,7 @@ class Settings:
     extract_batch_size: int
     warehouse: Path | None
     warehouse_memory_limit: str
+    reader_memory_limit: str
     warehouse_queue: str
     lake_url: str | None
     sandbox_extra_accounts: int

@@ -1,7 +1,9 @@
 """Query results for people and files: `agency-pulse query "SQL" [--output FILE]`.
 
 - `run_read_only_query(sql)` runs SELECT-like statements on a read-only snapshot of
-  the warehouse (see `report.warehouse_snapshot`), with file access disabled.
+  the warehouse (see `report.warehouse_snapshot`), with file access disabled and a
+  memory limit; `run_capped_query(sql, max_rows=N)` fetches at most N rows and says
+  whether more were left (the command line's default cap is `DEFAULT_MAX_ROWS`).
 - `format_table(columns, rows)` aligns columns, right-aligns numbers, adds thousands
   separators, prints floats with fixed decimals and NULL as an em dash.
 - `export(columns, rows, path)` writes CSV or Parquet by the file's extension. In CSV,
@@ -24,13 +26,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from agency_pulse.errors import UserInputError
-from agency_pulse.report.warehouse_snapshot import read_only_connection
+from agency_pulse.report.warehouse_snapshot import read_only_connection, reader_memory_limit
 
 NULL = "—"
 FLOAT_DECIMALS = 2
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 READ_STATEMENTS = {"SELECT", "EXPLAIN"}
 PLAIN_INTEGER_COLUMN = re.compile(r"(^|_)(year|id)$", re.IGNORECASE)
+DEFAULT_MAX_ROWS = 10_000
+EXPORT_SUFFIXES = (".csv", ".parquet")
+# The public interface (contract section 6), in the order an unknown-table error lists them.
+MARTS = ("marts.account_monthly", "marts.account_annual", "marts.agency_monthly",
+         "marts.agency_annual")
+_UNKNOWN_RELATION = re.compile(r"Table with name .* does not exist")
 
 
 class QueryRefused(UserInputError):
@@ -44,6 +52,20 @@ def run_read_only_query(sql: str, home: Path | str | None = None, *,
     Returns (column names, rows); raises QueryRefused (one line) for anything but a read
     or a failing query, WarehouseUnavailable when there is nothing to read yet.
     """
+    columns, rows, _ = run_capped_query(sql, home, params=params, max_rows=None)
+    return columns, rows
+
+
+def run_capped_query(sql: str, home: Path | str | None = None, *,
+                     params: Sequence | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
+                     ) -> tuple[list[str], list[tuple], bool]:
+    """As `run_read_only_query`, but fetch at most ``max_rows`` rows (None: all).
+
+    Returns (column names, rows, capped): ``capped`` is true when the result had more
+    rows than were fetched. Only ``max_rows + 1`` rows ever reach Python.
+    """
+    if max_rows is not None and max_rows < 1:
+        raise QueryRefused(f"the row cap must be at least 1, got {max_rows}")
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -59,9 +81,41 @@ def run_read_only_query(sql: str, home: Path | str | None = None, *,
         try:
             cursor = con.execute(sql, list(params) if params is not None else None)
             columns = [d[0] for d in cursor.description] if cursor.description else []
-            return columns, cursor.fetchall()
+            if max_rows is None:
+                return columns, cursor.fetchall(), False
+            rows = cursor.fetchmany(max_rows + 1)
+        except duckdb.CatalogException as exc:
+            raise QueryRefused(_unknown_relation(exc, con)) from None
+        except duckdb.OutOfMemoryException as exc:
+            first = (str(exc).splitlines() or ["Out of Memory Error"])[0]
+            raise QueryRefused(f"{first} (readers may use {reader_memory_limit()}: set "
+                               "AGENCY_PULSE_READER_MEMORY_LIMIT, or ask for less)") from None
         except duckdb.Error as exc:
             raise QueryRefused(_one_line(exc)) from None
+    return columns, rows[:max_rows], len(rows) > max_rows
+
+
+def check_output_path(path: Path | str) -> None:
+    """Refuse an export file name whose extension `export` cannot write (a usage error)."""
+    if Path(path).suffix.lower() not in EXPORT_SUFFIXES:
+        raise UserInputError(f"--output must end in .csv or .parquet, got {Path(path).name!r}")
+
+
+def _unknown_relation(exc: duckdb.CatalogException, con: duckdb.DuckDBPyConnection) -> str:
+    """DuckDB's unknown-table error, with the marts listed instead of its guess (which is
+    often a system table such as pg_enum)."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    if not _UNKNOWN_RELATION.search(first):
+        return _one_line(exc)
+    try:
+        found = {f"{schema}.{name}" for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema = 'marts'").fetchall()}
+    except duckdb.Error:
+        found = set()
+    marts = [m for m in MARTS if m in found or not found] + sorted(found - set(MARTS))
+    return (f"{first.strip()} The marts are: {', '.join(marts)} "
+            "(also the schemas core, staging and quality).")
 
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence]) -> str:
@@ -124,7 +178,7 @@ def export(columns: Sequence[str], rows: Sequence[Sequence], path: Path | str) -
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise UserInputError(f"cannot write {path.name} as Parquet: {_one_line(exc)}") from None
     else:
-        raise UserInputError(f"--output must end in .csv or .parquet, got {path.name!r}")
+        check_output_path(path)
     return path
 
 

@@ -337,9 +337,33 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> l
         try:
             con.execute(model.sql)
         except duckdb.Error as exc:
+            suspects = (_oversized_counts(con)
+                        if isinstance(exc, duckdb.OutOfRangeException | duckdb.ConversionException)
+                        else "")
             raise WarehouseError(f"model {model.qualified_name} ({model.path.name}) failed: "
-                                 f"{exc}") from exc
+                                 f"{' '.join(str(exc).split())}{suspects}") from exc
     return models
+
+
+# Counts above this cannot come from a valid observation file (contract section 4).
+_MAX_OBSERVED_COUNT = 10**10
+
+
+def _oversized_counts(con: duckdb.DuckDBPyConnection) -> str:
+    """For an arithmetic error: the observations (account, file, row) whose counts are
+    beyond what an import accepts today, e.g. landed by an older version; '' if none."""
+    try:
+        found = con.execute(
+            "select account_id, source_file, row_number, followers, posts_total "
+            "from staging.lake_observations where followers > ? or posts_total > ? "
+            "order by source_file, row_number limit 3",
+            [_MAX_OBSERVED_COUNT, _MAX_OBSERVED_COUNT]).fetchall()
+    except duckdb.Error:
+        return ""
+    return "".join(f"; observation of {account} in {source_file!r} row {row} has "
+                   f"{'followers' if (followers or 0) > _MAX_OBSERVED_COUNT else 'posts_total'} "
+                   f"{max(followers or 0, posts or 0)}"
+                   for account, source_file, row, followers, posts in found)
 
 
 def discover_models(sql_dir: Path | None = None) -> list[Model]:

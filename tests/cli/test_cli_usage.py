@@ -91,3 +91,59 @@ def test_sandbox_command_serves_the_sandbox_with_its_own_options():
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def cli_demo_home(demo_home, monkeypatch):
+    return demo_home
+
+
+def test_query_output_with_an_unsupported_extension_is_bad_usage(cli_demo_home, tmp_path, capsys):
+    target = tmp_path / "x.xlsx"
+    assert cli.main(["query", "select 1", "--output", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["agency-pulse: error: --output must end in .csv or .parquet, got 'x.xlsx'"]
+    assert not target.exists()
+
+
+def test_query_prints_at_most_10000_rows_by_default_and_says_so(cli_demo_home, capsys):
+    assert cli.main(["query", "select range as n from range(12000)"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[-2] == "(10000 rows)"
+    assert lines[-1] == "(capped at 10,000 rows; --max-rows N or --all for more)"
+    assert len(lines) == 2 + 10_000 + 2
+    assert "capped at 10,000 rows" in captured.err
+
+
+def test_query_max_rows_and_all_lift_the_cap(cli_demo_home, capsys, tmp_path):
+    assert cli.main(["query", "select range as n from range(12000)", "--max-rows", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == ["(5 rows)", "(capped at 5 rows; --max-rows N or --all for more)"]
+    target = tmp_path / "all.csv"
+    assert cli.main(["query", "select range as n from range(12000)", "--all",
+                     "--output", str(target)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"12000 rows written to {target}" and captured.err == ""
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 12_001
+    assert cli.main(["query", "select range as n from range(12000)",
+                     "--output", str(target)]) == 0
+    assert "capped at 10,000 rows" in capsys.readouterr().out
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 10_001
+
+
+@pytest.mark.parametrize("argv", [
+    ["query", "select 1", "--max-rows", "0"], ["query", "select 1", "--max-rows", "ten"],
+    ["query", "select 1", "--max-rows", "5", "--all"],
+])
+def test_bad_row_caps_are_bad_usage(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+
+
+def test_query_unknown_table_lists_the_marts(cli_demo_home, capsys):
+    assert cli.main(["query", "select * from nowhere"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "marts.account_monthly, marts.account_annual" in err[0]
+    assert "pg_" not in err[0]

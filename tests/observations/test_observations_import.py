@@ -88,7 +88,7 @@ def test_corpus_covers_every_contract_rule():
         "unknown_columns", "missing_required_columns", "repeated_column", "unnamed_column",
         "empty", "blank_lines_only", "header_only", "header_and_blank_rows", "unclosed_quote",
         "stray_quote", "wrong_value_count", "semicolons", "several_bad_rows",
-        "not_utf8_latin1", "not_utf8_utf16",
+        "not_utf8_latin1", "not_utf8_utf16", "counts_too_large", "control_characters",
     }
     assert {p.stem for p in BAD_FILES} == expected_cases
     assert all(p.with_suffix(".expected.txt").exists() for p in BAD_FILES)
@@ -107,6 +107,44 @@ def test_non_utf8_names_line_and_offset(registry, pulse_home):
     offset = data.index(b"\xe9")
     message = str(_rejection_of(CORPUS / "bad" / "not_utf8_latin1.csv", registry))
     assert f"line 3: byte 0xe9 at offset {offset} is not valid UTF-8" in message
+
+
+def test_counts_above_ten_to_the_tenth_are_row_errors(registry, pulse_home):
+    lines = str(_rejection_of(CORPUS / "bad" / "counts_too_large.csv", registry)).splitlines()
+    assert lines[0] == "counts_too_large.csv: 3 bad rows, nothing imported"
+    # 10^10 itself is accepted (row 2 is not listed); 10^17 used to land and break every build
+    assert lines[1].startswith("row 3, column followers: too large: '100000000000000000'")
+    assert lines[2].startswith("row 4, column posts_total: too large: '10000000001'")
+    # 5,000 digits: refused, quoted short, and not a Python "exceeds the limit" crash
+    assert lines[3].startswith("row 5, column followers: too large: '99999")
+    assert all(len(line) < 200 for line in lines)
+
+
+def test_control_characters_other_than_tab_are_row_errors(registry, pulse_home):
+    lines = str(_rejection_of(CORPUS / "bad" / "control_characters.csv", registry)).splitlines()
+    assert lines[1:] == [
+        "row 3, column note: contains the control character U+0000 (only tab is allowed): "
+        "'NUL \\x00 in a note'",
+        "row 4, column note: contains the control character U+000A (only tab is allowed): "
+        "'two\\nlines'",
+        "row 5, column handle: contains the control character U+0007 (only tab is allowed): "
+        "'culture\\x07govaz'",
+        "row 6, column observed_on: contains the control character U+001B (only tab is "
+        "allowed): '2026-06-01\\x1b'",
+    ]
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\r", "\x7f", "\x85"])
+def test_no_control_character_is_stored_in_a_note(registry, pulse_home, tmp_path, character):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # quotes a value holding a CR
+    writer.writerow(HEADER.split(","))
+    writer.writerow(["culture", "x", "culture_az", "2026-06-01", 5, "", "", f"a{character}b"])
+    source = tmp_path / "control.csv"
+    source.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    message = str(_rejection_of(source, registry))
+    assert f"row 2, column note: contains the control character U+{ord(character):04X}" in message
+    assert not pulse_home.lake.exists()
 
 
 def _rejection_of(path: Path, registry) -> observations.ObservationFileRejected:
@@ -297,7 +335,7 @@ def test_hostile_values_are_stored_verbatim_and_stay_inside_home(registry, pulse
         "=HYPERLINK(\"http://evil.example\",\"click\")",
         "'; drop table observations; --",
         "\u202eevil\u202c mixed \u200f RTL",
-        "tab\tand\x07bell and \"quotes\" and a \x00 NUL",
+        "tab\tand \"quotes\" and \u00a0 no-break space",
         "x" * 10_000,
     ]
     buffer = io.StringIO()

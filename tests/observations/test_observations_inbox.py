@@ -138,3 +138,87 @@ def test_explicit_inbox_folder(registry, pulse_home, tmp_path, publish_like_vali
     results = observations.import_inbox(inbox, registry=registry, today=TODAY, now=NOON)
     assert [r.file for r in results] == [inbox / "processed" / "x.CSV"]
     assert pq.read_table(results[0].path).column("followers").to_pylist() == [5]
+
+
+def _private_file(folder: Path, name: str, *rows: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize("private_row", [
+    "culture,x,SECRET_TOKEN_123,2026-06-01,5,,,",  # bad: the old error quoted the secret
+    "culture,x,culture_az,2026-06-01,5,,,private note",  # good: the old inbox imported it
+])
+def test_a_symlink_in_the_inbox_is_rejected_unread(registry, pulse_home, tmp_path,
+                                                   publish_like_validation, private_row):
+    private = _private_file(tmp_path / "elsewhere", "private.csv", private_row)
+    inbox = pulse_home.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "link.csv").symlink_to(private)
+    drop(inbox, "z-good.csv", "culture,facebook,culture.gov.az,2026-06-01,1200,,,")
+
+    with pytest.raises(observations.InboxRejected) as caught:
+        observations.import_inbox(registry=registry, today=TODAY, now=NOON)
+
+    assert "1 of 2 files rejected: link.csv" in str(caught.value)
+    errors = inbox / "rejected" / "link.csv.errors.txt"
+    text = errors.read_text(encoding="utf-8")
+    assert text == "link.csv: a symbolic link, not a regular file; not read (drop the file itself)\n"
+    assert "SECRET" not in text and "private" not in text
+    assert (inbox / "rejected" / "link.csv").is_symlink()  # the link moved, its target untouched
+    assert private.read_text(encoding="utf-8").endswith(private_row + "\n")
+    assert lake.read_dataset("observations").column("source_file").to_pylist() == ["z-good.csv"]
+
+
+def test_rejected_reasons_are_private_to_the_owner(registry, pulse_home,
+                                                   publish_like_validation):
+    inbox = pulse_home.inbox
+    drop(inbox, "bad.csv", "nobody,x,culture_az,2026-06-01,5,,,")
+    old_umask = os.umask(0o022)  # a umask that would make a plain write world-readable
+    try:
+        with pytest.raises(observations.InboxRejected):
+            observations.import_inbox(registry=registry, today=TODAY, now=NOON)
+    finally:
+        os.umask(old_umask)
+    mode = (inbox / "rejected" / "bad.csv.errors.txt").stat().st_mode & 0o777
+    assert mode == 0o600
+
+
+def test_a_planted_link_in_rejected_is_never_written_through(registry, pulse_home, tmp_path,
+                                                             publish_like_validation):
+    inbox = pulse_home.inbox
+    target = tmp_path / "victim.txt"
+    (inbox / "rejected").mkdir(parents=True)
+    (inbox / "rejected" / "bad.csv.errors.txt").symlink_to(target)  # dangling on purpose
+    drop(inbox, "bad.csv", "nobody,x,culture_az,2026-06-01,5,,,")
+
+    with pytest.raises(observations.InboxRejected):
+        observations.import_inbox(registry=registry, today=TODAY, now=NOON)
+
+    assert not target.exists()
+    assert (inbox / "rejected" / "bad.1.csv.errors.txt").read_text(encoding="utf-8").startswith(
+        "bad.csv: 1 bad row")
+
+
+def test_a_named_pipe_in_the_inbox_is_rejected_without_blocking(registry, pulse_home,
+                                                                publish_like_validation):
+    inbox = pulse_home.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(inbox / "pipe.csv")
+
+    with pytest.raises(observations.InboxRejected) as caught:
+        observations.import_inbox(registry=registry, today=TODAY, now=NOON)
+
+    assert "pipe.csv" in str(caught.value)
+    assert (inbox / "rejected" / "pipe.csv.errors.txt").read_text(encoding="utf-8") == (
+        "pipe.csv: not a regular file (a named pipe); not read\n")
+
+
+def test_the_command_line_import_reads_only_regular_files(registry, pulse_home, tmp_path):
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    with pytest.raises(UserInputError, match=r"^folder.csv: not a regular file \(a directory\)"):
+        observations.import_observations(folder, registry=registry, today=TODAY, now=NOON)

@@ -84,3 +84,54 @@ def test_parquet_export_keeps_types(tmp_path, demo_home):
 def test_unknown_extension_is_a_user_error(tmp_path):
     with pytest.raises(UserInputError, match=".csv or .parquet"):
         export(["a"], [[1]], tmp_path / "out.xlsx")
+
+
+def test_capped_query_fetches_at_most_the_cap_and_says_so(demo_home):
+    from agency_pulse.tables import DEFAULT_MAX_ROWS, run_capped_query
+
+    sql = "select range as n from range(25000)"
+    columns, rows, capped = run_capped_query(sql)
+    assert columns == ["n"] and len(rows) == DEFAULT_MAX_ROWS == 10_000 and capped
+    assert rows[-1] == (9_999,)
+    _, rows, capped = run_capped_query(sql, max_rows=25_000)
+    assert len(rows) == 25_000 and not capped
+    _, rows, capped = run_capped_query(sql, max_rows=None)
+    assert len(rows) == 25_000 and not capped
+    with pytest.raises(QueryRefused, match="at least 1"):
+        run_capped_query(sql, max_rows=0)
+
+
+def test_reader_connections_have_a_memory_limit(demo_home, monkeypatch):
+    from agency_pulse.report.warehouse_snapshot import read_only_connection
+
+    with read_only_connection() as con:
+        default = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    monkeypatch.setenv("AGENCY_PULSE_READER_MEMORY_LIMIT", "64MB")
+    with read_only_connection() as con:
+        small = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert default.replace(" ", "") in ("953.6MiB", "1.0GiB", "1GB", "1000.0MB")
+    assert small.replace(" ", "") in ("61.0MiB", "64.0MB", "64MB")
+    # a query that needs more than the limit fails with one line instead of taking the machine
+    with pytest.raises(QueryRefused, match="Out of Memory Error") as caught:
+        run_read_only_query("select string_agg(repeat('x', 1000), '') from range(200000)")
+    assert "\n" not in str(caught.value) and "readers may use 64MB" in str(caught.value)
+
+
+def test_a_bad_reader_memory_limit_is_a_clear_error(demo_home, monkeypatch):
+    from agency_pulse.errors import AgencyPulseError
+
+    monkeypatch.setenv("AGENCY_PULSE_READER_MEMORY_LIMIT", "lots")
+    with pytest.raises(AgencyPulseError, match="AGENCY_PULSE_READER_MEMORY_LIMIT must be a size"):
+        run_read_only_query("select 1")
+
+
+@pytest.mark.parametrize("relation", ["nowhere", "pg_enu", "mart.account_monthly",
+                                      "marts.acount_monthly"])
+def test_unknown_table_or_schema_lists_the_marts(demo_home, relation):
+    with pytest.raises(QueryRefused) as caught:
+        run_read_only_query(f"select * from {relation}")
+    message = str(caught.value)
+    assert "does not exist" in message and "\n" not in message
+    assert ("The marts are: marts.account_monthly, marts.account_annual, "
+            "marts.agency_monthly, marts.agency_annual") in message
+    assert "Did you mean" not in message and "pg_" not in message.replace(relation, "")

@@ -251,7 +251,8 @@ measured as (
         followers_end - followers_start as followers_change,
         case
             when followers_start <> 0
-                then 100 * (followers_end - followers_start) / followers_start
+                -- in DOUBLE: 100 x a BIGINT change overflows INT64 for counts near 10^17
+                then 100 * cast(followers_end - followers_start as double) / followers_start
         end as followers_growth_pct,
         case
             when followers_start <> 0 then followers_end / followers_start

@@ -62,7 +62,7 @@ measured as (
         aggregated.*,
         case
             when comparable_followers_start <> 0
-                then 100 * followers_change / comparable_followers_start
+                then 100 * cast(followers_change as double) / comparable_followers_start
         end as followers_growth_pct,
     from aggregated
 

@@ -30,8 +30,11 @@ import duckdb
 
 from agency_pulse import config
 from agency_pulse.errors import AgencyPulseError
+from agency_pulse.settings import Settings
 
 SNAPSHOT_NAME = "warehouse.snapshot.duckdb"
+# A reader (a query, the report, the UI) shares the machine with the pipeline: one
+# careless query must fail with a clear error rather than take all the memory.
 LOCK_RETRIES = 5
 LOCK_RETRY_DELAY = 0.2
 
@@ -70,12 +73,19 @@ def read_only_connection(home: config.Paths | Path | str | None = None, *,
     """
     snapshot = _fresh_snapshot(home, retries=retries, delay=delay, sleep=sleep)
     connection = duckdb.connect(str(snapshot), read_only=True,
-                                config={"enable_external_access": False})
+                                config={"enable_external_access": False,
+                                        "memory_limit": reader_memory_limit()})
     connection.execute("set TimeZone = 'UTC'")  # periods and dates are UTC (contract section 6)
     try:
         yield connection
     finally:
         connection.close()
+
+
+def reader_memory_limit() -> str:
+    """``AGENCY_PULSE_READER_MEMORY_LIMIT`` (default 1GB): DuckDB's memory limit on every
+    read-only connection; a query needing more fails with DuckDB's out-of-memory error."""
+    return Settings.from_environment().reader_memory_limit
 
 
 def _fresh_snapshot(home, *, retries: int, delay: float, sleep) -> Path:
