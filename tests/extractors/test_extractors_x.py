@@ -360,3 +360,24 @@ def test_the_monthly_usage_cap_stops_the_platform_without_retrying(api, conn, fa
     assert isinstance(result.stopped_by, QuotaExhausted)
     assert "Monthly product cap" in result.stopped_by.reason
     assert sleeps == [] and len(fake_platform.requests) == 1
+
+
+def test_retweets_quotes_and_replies_are_told_apart(api, conn, fake_platform, sleeps):
+    """A retweet carries the original's metrics: it lands as post_type 'retweet' (the marts
+    leave it out); quotes and replies are the account's own posts."""
+    day = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    retweet = tweet(9004, day, likes=0) | {
+        "referenced_tweets": [{"type": "retweeted", "id": "1"}]}
+    retweet["public_metrics"]["retweet_count"] = 250  # the original's count, not ours
+    quote = tweet(9003, day) | {"referenced_tweets": [{"type": "quoted", "id": "2"}]}
+    reply = tweet(9002, day) | {"referenced_tweets": [{"type": "replied_to", "id": "3"}]}
+    own = tweet(9001, day)
+    api.add_user(1, "culture", [retweet, quote, reply, own])
+
+    result = x.extract(make_client(sleeps), conn, [account("culture")], RUN_DATE,
+                       ExtractState())
+
+    types = {row["post_id"]: row["post_type"] for row in result.posts}
+    assert types == {"9004": "retweet", "9003": "quote", "9002": "reply", "9001": "tweet"}
+    [timeline_call] = fake_platform.calls_to(PREFIX + "/users/1001/tweets")
+    assert "referenced_tweets" in timeline_call.query["tweet.fields"].split(",")

@@ -48,7 +48,8 @@ USERNAMES_PER_CALL = 100
 PAGE_SIZE = 100
 REACHABLE_POSTS = 3200
 USER_FIELDS = "public_metrics,created_at,verified"
-TWEET_FIELDS = "created_at,public_metrics,attachments"
+# referenced_tweets tells a retweet (not the account's own post) from a quote or a reply.
+TWEET_FIELDS = "created_at,public_metrics,attachments,referenced_tweets"
 VIDEO_MEDIA_TYPES = {"video", "animated_gif"}
 ACCESS_TIER_ERROR = 453
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
@@ -136,6 +137,18 @@ def snapshot_row(account: Account, user: dict, run_date: date, fetched_at: datet
     }
 
 
+# referenced_tweets[].type -> post_type; the first that applies wins.
+_REFERENCE_TYPES = (("retweeted", "retweet"), ("quoted", "quote"), ("replied_to", "reply"))
+
+
+def post_type(tweet: dict) -> str:
+    """``retweet`` (a plain repost carrying the original's metrics: the marts do not count it),
+    ``quote`` and ``reply`` (the account's own posts), else ``tweet``."""
+    references = tweet.get("referenced_tweets") or []
+    kinds = {ref.get("type") for ref in references if isinstance(ref, dict)}
+    return next((label for kind, label in _REFERENCE_TYPES if kind in kinds), "tweet")
+
+
 def post_row(account: Account, username: str, tweet: dict, media_types: dict[str, str],
              run_date: date, fetched_at: datetime) -> dict:
     """One posts row from a tweet; shares = retweets + quotes, views = impressions."""
@@ -152,7 +165,7 @@ def post_row(account: Account, username: str, tweet: dict, media_types: dict[str
         "platform": PLATFORM, "post_id": str(tweet["id"]),
         "published_at": parse_timestamp(tweet.get("created_at"), f"{what} created_at",
                                         PLATFORM),
-        "post_type": "tweet", "is_video": is_video, "is_live": False,
+        "post_type": post_type(tweet), "is_video": is_video, "is_live": False,
         "permalink": f"https://x.com/{username}/status/{tweet['id']}",
         "reactions": _metric(metrics, "like_count", what),
         "comments": _metric(metrics, "reply_count", what),
