@@ -50,12 +50,10 @@ def extract_platform(platform: str, run_date: date, *, run_id: str | None = None
 
 def landed_files(dataset: str | None = None, platform: str | None = None,
                  day: date | None = None) -> list[Path]:
-    """Landing-zone partition files waiting for validation, oldest partition first."""
-    root = config.paths().landing
-    dataset_part = dataset or "*"
-    platform_part = f"platform={platform}" if platform else "platform=*"
-    day_part = f"date={day.isoformat()}" if day else "date=*"
-    return sorted(root.glob(f"{dataset_part}/{platform_part}/{day_part}/part-*.parquet"))
+    """Landing-zone partition files waiting for validation, sorted by path."""
+    from agency_pulse import lake
+
+    return lake.list_partitions(lake.LANDING, dataset, platform, day)
 
 
 def validate_landing(*, platform: str | None = None, day: date | None = None,
