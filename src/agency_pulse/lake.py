@@ -52,16 +52,18 @@ from agency_pulse.lake_layout import (  # noqa: F401  (re-exported: the lake's p
     partition_path,
     platform_folder,
     raw_path,
+    relative_to_lake,
     relocate,
     result_path,
     shared_prefix,
+    temporary_files,
     temporary_path,
     validation_runs_dir,
     validation_runs_glob,
+    zone_prefix,
     zone_root,
 )
 from agency_pulse.lake_layout import check_segment as _check_segment
-from agency_pulse.lake_layout import stale_temporaries as _stale_temporaries
 
 
 def table_from_rows(dataset: str, rows: Sequence[Mapping]) -> pa.Table:
@@ -156,7 +158,7 @@ STALE_TEMPORARY_SECONDS = 3600
 def _remove_stale_temporaries(directory: Path) -> None:
     """Delete temporary files left by killed writers (fresh ones may be a live writer's)."""
     cutoff = time.time() - STALE_TEMPORARY_SECONDS
-    for leftover in _stale_temporaries(directory):
+    for leftover in temporary_files(directory):
         try:
             if leftover.stat().st_mtime < cutoff:
                 leftover.unlink()

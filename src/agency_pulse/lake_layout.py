@@ -172,11 +172,16 @@ def lake_root() -> Path:
 
 def zone_root(zone: str, root: Path | None = None) -> Path:
     """The folder of a zone under the lake root ``root`` (default: the configured lake)."""
+    folder = zone_prefix(zone)
+    root = root or lake_root()
+    return root / folder if folder else root
+
+
+def zone_prefix(zone: str) -> str:
+    """A zone's folder relative to the lake root ("" for the accepted zone)."""
     if zone not in _ZONE_FOLDERS:
         raise ValueError(f"unknown lake zone {zone!r} (expected one of {', '.join(ZONES)})")
-    root = root or lake_root()
-    folder = _ZONE_FOLDERS[zone]
-    return root / folder if folder else root
+    return _ZONE_FOLDERS[zone] or ""
 
 
 def partition_dir(dataset: str, platform: str, day: date, root: Path | None = None) -> Path:
@@ -326,8 +331,8 @@ def dataset_files(dataset: str, root: Path | None = None,
     return sorted(base.glob(pattern)) if base.exists() else []
 
 
-def stale_temporaries(directory: Path) -> list[Path]:
-    """The temporary files writers left in a partition folder (live or killed)."""
+def temporary_files(directory: Path) -> list[Path]:
+    """The temporary files of writers in a partition folder (live ones or killed ones)."""
     return list(directory.glob(_TEMPORARY_FILES))
 
 

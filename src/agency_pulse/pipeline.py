@@ -59,11 +59,11 @@ def landed_files(dataset: str | None = None, platform: str | None = None,
 def validate_landing(*, platform: str | None = None, day: date | None = None,
                      run_id: str | None = None, raise_on_failure: bool = True) -> list:
     """Validate every waiting landing file (of a platform/day when given)."""
-    from agency_pulse import object_store, validation
+    from agency_pulse import lake, object_store, validation
 
     # With a shared lake: batches landed on other hosts, and the earlier snapshots the
     # follower-jump rule compares with, come from it; the verdicts go back to it.
-    object_store.download_missing("landing")
+    object_store.download_missing(lake.zone_prefix(lake.LANDING))
     object_store.mirror_accepted_lake(platform, datasets=("account_snapshots",))
     files = landed_files(platform=platform, day=day)
     outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []
