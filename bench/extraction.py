@@ -227,8 +227,9 @@ def _posts_per_account(home: Path, platform: str, day: date, registry) -> list[i
     """Posts our run landed per account (0 for accounts without any)."""
     import pyarrow.parquet as pq
 
-    files = sorted((home / "lake" / "landing" / "posts" / f"platform={platform}"
-                    / f"date={day.isoformat()}").glob("*.parquet"))
+    from agency_pulse import lake
+
+    files = lake.list_partitions(lake.LANDING, "posts", platform, day, root=home / "lake")
     counts = dict.fromkeys((a.account_id for a in registry.accounts_for(platform)), 0)
     for file in files:
         for account_id in pq.read_table(file, columns=["account_id"])["account_id"].to_pylist():

@@ -39,7 +39,7 @@ MART_KEYS = {"account_monthly": ["account_id", "month"], "account_annual": ["acc
 
 def read_latest(dataset: str, lake_root: Path, columns: list[str]) -> pd.DataFrame:
     """A dataset of the accepted lake, one row per ``lake.KEYS`` key (the latest wins)."""
-    files = sorted(Path(lake_root).glob(f"{dataset}/*/*/*.parquet"))
+    files = lake.dataset_files(dataset, Path(lake_root))
     keys, latest = lake.KEYS[dataset]
     wanted = list(dict.fromkeys([*columns, *keys, latest]))
     if not files:

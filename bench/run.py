@@ -94,15 +94,15 @@ def measure_validation(quick: bool) -> list[Measurement]:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         os.environ["AGENCY_PULSE_HOME"] = str(home)
-        from agency_pulse import config, validation
+        from agency_pulse import config, lake, validation
 
         landing = config.paths().landing
         workload = Workload(accounts=1000, days=30, posts=rows)
         write_posts(workload, landing, start=workload.end, end=workload.end, posts=rows)
-        files = sorted(landing.glob("posts/*/*/*.parquet"))
+        files = lake.list_partitions(lake.LANDING, "posts")
         read_seconds = best_of(1, lambda: [pq.read_table(f) for f in files])
         validation.validate_landed(files[:1], run_date=workload.end)  # warm the GX context
-        remaining = sorted(landing.glob("posts/*/*/*.parquet"))
+        remaining = lake.list_partitions(lake.LANDING, "posts")
         start = time.perf_counter()
         outcomes = validation.validate_landed(remaining, run_date=workload.end)
         seconds = time.perf_counter() - start

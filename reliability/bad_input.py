@@ -202,7 +202,8 @@ def api_cases(result: ScenarioResult, ws) -> None:
                 run_platform("x", day, connection=connection, run_id=f"corpus-{path.stem}")
             except PlatformRunFailed:
                 pass  # the extract_log says why; judged below
-            landing = sorted(ws.paths.landing.glob(f"*/platform=x/date={day}/part-*.parquet"))
+            landing = lake.list_partitions(lake.LANDING, platform="x", day=day,
+                                           root=ws.paths.lake)
             outcomes = validate_landed(landing, run_id=f"corpus-{path.stem}", run_date=day,
                                        data_docs=False)
             trouble = _judge_api_case(case, day, outcomes) or _handler_error(api)
@@ -223,7 +224,7 @@ def _handler_error(api: FakePlatform) -> str | None:
 
 def _judge_api_case(case: dict, day: date, outcomes: list) -> str | None:
     accepted = config.paths().lake
-    log_file = lake.partition_dir("extract_log", "x", day, accepted) / "part-all.parquet"
+    log_file = lake.partition_path(lake.ACCEPTED, "extract_log", "x", day, root=accepted)
     if not log_file.exists():
         return "no accepted extract_log"
     rows = pq.read_table(log_file).to_pylist()
@@ -238,14 +239,14 @@ def _judge_api_case(case: dict, day: date, outcomes: list) -> str | None:
     quarantined = sorted(o.dataset for o in outcomes if not o.success)
     if quarantined != sorted(case.get("quarantined", [])):
         return f"quarantined {quarantined}, expected {case.get('quarantined', [])}"
-    snapshots = lake.partition_dir("account_snapshots", "x", day, accepted) / "part-all.parquet"
+    snapshots = lake.partition_path(lake.ACCEPTED, "account_snapshots", "x", day, root=accepted)
     captured = pq.read_table(snapshots).column("account_id").to_pylist() if snapshots.exists() else []
     # An account failed after its counts were read keeps its snapshot (the case says so).
     wanted_snapshots = sorted(case.get("snapshots", [a for a, s in statuses.items() if s == "ok"]))
     if sorted(captured) != wanted_snapshots:
         return f"accepted snapshots for {sorted(captured)}, expected {wanted_snapshots}"
     for account_id, count in case.get("landed_posts", {}).items():
-        posts = lake.partition_dir("posts", "x", day, accepted) / "part-all.parquet"
+        posts = lake.partition_path(lake.ACCEPTED, "posts", "x", day, root=accepted)
         have = (pq.read_table(posts).column("account_id").to_pylist().count(account_id)
                 if posts.exists() else 0)
         if have != count:

@@ -67,11 +67,11 @@ def extract_killed_mid_write() -> ScenarioResult:
         before = mart_digests(ws.home)
         directory = lake.partition_dir("posts", "x", RUN_DAY, ws.paths.landing)
         process = _spawn_child("write-posts", str(BIG_PARTITION_ROWS), RUN_DAY.isoformat())
-        caught = _wait_for(lambda: any(directory.glob(".part-*.tmp")), process,
+        caught = _wait_for(lambda: bool(lake.temporary_files(directory)), process,
                            CHILD_START_TIMEOUT)
         code, _ = _kill(process)
-        leftovers = sorted(p.name for p in directory.glob(".part-*.tmp")) if directory.exists() else []
-        complete = directory / "part-all.parquet"
+        leftovers = sorted(p.name for p in lake.temporary_files(directory))
+        complete = lake.partition_path(lake.LANDING, "posts", "x", RUN_DAY, root=ws.paths.lake)
         result.check("killed mid-write", not first.failed and before and caught
                      and code == -signal.SIGKILL and leftovers and not complete.exists(),
                      f"exit {code}; {len(leftovers)} temporary file(s) left, "

@@ -274,28 +274,17 @@ def _select_accounts(registry: Registry, platform: str,
 
 def _partition_exists(dataset: str, platform: str, day: date, key: str) -> bool:
     """Whether an earlier run of this day left a file (landing or accepted) to replace."""
-    name = f"part-{key}.parquet"
-    for root in (config.paths().landing, config.paths().lake):
-        directory = lake.partition_dir(dataset, platform, day, root)
-        if (directory / name).exists() or (key == "all" and any(directory.glob("part-*.parquet"))):
+    for zone in (lake.LANDING, lake.ACCEPTED):
+        if lake.list_partitions(zone, dataset, platform, day, key=None if key == "all" else key):
             return True
     return False
 
 
 def _read_before(dataset: str, platform: str, run_date: date, root: Path | None) -> pa.Table:
     """The accepted partitions of a dataset dated before ``run_date``."""
-    base = (root or config.paths().lake) / dataset / f"platform={platform}"
-    tables = []
-    if base.exists():
-        for directory in sorted(base.glob("date=*")):
-            try:
-                day = date.fromisoformat(directory.name.removeprefix("date="))
-            except ValueError:
-                continue
-            if day >= run_date:
-                continue
-            tables += [pq.read_table(f, schema=lake.SCHEMAS[dataset])
-                       for f in sorted(directory.glob("part-*.parquet"))]
+    tables = [pq.read_table(f, schema=lake.SCHEMAS[dataset])
+              for f in lake.list_partitions(lake.ACCEPTED, dataset, platform, before=run_date,
+                                            root=root)]
     return pa.concat_tables(tables) if tables else lake.SCHEMAS[dataset].empty_table()
 
 

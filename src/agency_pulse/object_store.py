@@ -2,8 +2,8 @@
 
 ``AGENCY_PULSE_LAKE_URL`` unset (the default) keeps the lake on the local filesystem under
 ``$AGENCY_PULSE_HOME/lake``, exactly as before. Set to ``s3://bucket/prefix``, the S3 (or
-S3-compatible) prefix becomes the shared lake: the same layout as locally
-(``landing/``, ``{dataset}/platform=…/date=…/``, ``quarantine/``, ``raw/``) under the prefix.
+S3-compatible) prefix becomes the shared lake: the same layout as locally (every zone of
+``lake_layout``) under the prefix.
 
 Each host keeps working on its local lake folder (extract writes, validation moves, readers
 glob it) and this module keeps the shared copy in step:
@@ -40,7 +40,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from agency_pulse import config
+from agency_pulse import config, lake_layout
+from agency_pulse.lake_layout import SHARED_VALIDATION_RUNS, relative_to_lake
 from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -299,24 +300,9 @@ def _check_relative(relative: str) -> None:
 
 # --------------------------------------------------------------------------- local <-> shared
 
-# Validation results live beside the lake locally ($AGENCY_PULSE_HOME/quality); in the
-# shared lake under this prefix, which no dataset name can take.
-SHARED_VALIDATION_RUNS = "_quality/validation_runs"
-
-
-def relative_to_lake(path: Path) -> str | None:
-    """Where a local file lives in the shared lake: its lake-relative path, or under
-    ``_quality/validation_runs/`` for a validation result; None for anything else."""
-    resolved = Path(path).resolve()
-    paths = config.paths()
-    for local_root, shared_prefix in ((paths.lake, ""),
-                                      (paths.quality / "validation_runs", SHARED_VALIDATION_RUNS)):
-        try:
-            relative = resolved.relative_to(local_root.resolve()).as_posix()
-        except ValueError:
-            continue
-        return f"{shared_prefix}/{relative}" if shared_prefix else relative
-    return None
+# Where a local file lives in the shared lake (``relative_to_lake``) and where validation
+# results live (``SHARED_VALIDATION_RUNS``) is the layout's to say: both come from
+# lake_layout, imported above.
 
 
 def upload_lake_file(path: Path, store: LakeStore | None = None) -> str | None:
@@ -362,8 +348,7 @@ def download_missing(prefix: str, store: LakeStore | None = None,
         os.replace(tmp, local)
         fetched.append(local)
     if delete_stale:
-        local_prefix = local_root / prefix
-        for local in sorted(local_prefix.rglob("part-*.parquet")) if local_prefix.exists() else []:
+        for local in lake_layout.partition_files_below(local_root / prefix):
             if local.relative_to(local_root).as_posix() not in remote:
                 local.unlink()
     if fetched:
@@ -378,14 +363,12 @@ def mirror_accepted_lake(platform: str | None = None, *, datasets: Iterable[str]
     """Make the local accepted lake (every dataset or ``datasets``, every platform or one)
     an exact copy of the shared one, for readers that glob local files (the warehouse,
     the extract state, validation's follower-jump rule). No-op without a shared lake."""
-    from agency_pulse import lake
-
     store = store or remote_lake()
     if store is None:
         return []
     fetched = []
-    for dataset in datasets or lake.SCHEMAS:
-        prefix = f"{dataset}/platform={platform}" if platform else dataset
+    for dataset in datasets or lake_layout.SCHEMAS:
+        prefix = lake_layout.shared_prefix(dataset, platform)
         fetched += download_missing(prefix, store, local_root, delete_stale=True)
     return fetched
 
@@ -406,7 +389,7 @@ def publish_moves(moves: Iterable[tuple[Path, Path]], store: LakeStore | None = 
             continue
         store.write_bytes(target_relative, Path(target).read_bytes())
         store.delete(source_relative)
-        if Path(target).name == "part-all.parquet":
+        if lake_layout.is_whole_partition(target):
             # A whole platform-day replaces its partition (lake.write_partition's rule).
             _delete_other_parts(store, target_relative)
         count += 1
@@ -448,7 +431,7 @@ def fetch_validation_runs(store: LakeStore | None = None,
     store = store or remote_lake()
     if store is None:
         return []
-    local_root = (quality_root or config.paths().quality) / "validation_runs"
+    local_root = lake_layout.validation_runs_root(quality_root)
     fetched = []
     for relative, (size, _mtime) in sorted(store.infos(SHARED_VALIDATION_RUNS).items()):
         local = local_root / relative.removeprefix(SHARED_VALIDATION_RUNS + "/")
@@ -476,7 +459,7 @@ def read_lake_files(dataset: str, store: LakeStore, schema: pa.Schema | None = N
     """Every accepted Parquet file of a dataset as (lake path, table), sorted by path."""
     return [(relative, store.read_table(relative, schema=schema))
             for relative in store.list_files(dataset, suffix=".parquet")
-            if relative.count("/") == 3]  # {dataset}/platform=…/date=…/part-….parquet
+            if lake_layout.is_shared_partition_file(relative)]
 
 
 def share_validation_outcomes(outcomes: Iterable, store: LakeStore | None = None) -> int:
@@ -489,9 +472,8 @@ def share_validation_outcomes(outcomes: Iterable, store: LakeStore | None = None
     moves = [(Path(o.file), Path(o.published_to or o.quarantined_to)) for o in outcomes
              if getattr(o, "published_to", None) or o.quarantined_to]
     mirrored = publish_moves(moves, store)
-    results = [Path(o.quarantined_to).with_name(
-        Path(o.quarantined_to).name.removesuffix(".parquet") + ".result.json")
-        for o in outcomes if o.quarantined_to]
-    validation_runs = sorted((config.paths().quality / "validation_runs").glob("*/*.parquet"))
+    results = [lake_layout.result_path(Path(o.quarantined_to))
+               for o in outcomes if o.quarantined_to]
+    validation_runs = lake_layout.list_validation_runs()
     share_files([*results, *validation_runs], store)
     return mirrored

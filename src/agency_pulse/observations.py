@@ -10,9 +10,9 @@ and if any row is bad a ``UserInputError`` lists every problem as
 shows: the header is row 1, the first data row is row 2 (a quoted value spanning several
 lines is still one row).
 
-A good file becomes one Parquet file in the landing zone
-(``landing/observations/platform=manual/date=<import day>/part-<sha16>.parquet``, where
-``sha16`` is the first 16 hex digits of the file's SHA-256), which validation then
+A good file becomes one Parquet file in the landing zone (dataset ``observations``,
+platform ``manual``, the import day as partition date, part key ``sha16``: the first 16
+hex digits of the file's SHA-256), which validation then
 publishes to the accepted lake. Importing the same bytes again changes nothing; a later
 file with a different content may correct an earlier observation of the same account and
 day, and wins because its ``imported_at`` is strictly later.
@@ -414,16 +414,16 @@ def observations_table(observations: Sequence[Observation], *, source_file: str,
 
 def land_observations(table: pa.Table, *, key: str, day: date) -> Path:
     """Write the import to the landing zone (replacing any leftover of the same file)."""
-    landing = config.paths().landing
     # An interrupted earlier import of the same bytes may have left a copy on another day.
-    for leftover in _manual_partition_files(landing, key):
+    for leftover in _manual_partition_files(lake.LANDING, key):
         leftover.unlink(missing_ok=True)
-    return lake.write_partition(DATASET, PARTITION_PLATFORM, day, table, key=key, root=landing)
+    return lake.write_partition(DATASET, PARTITION_PLATFORM, day, table, key=key,
+                                root=config.paths().landing)
 
 
 def find_accepted_import(file_sha256: str) -> Path | None:
     """The accepted lake file of an earlier import of exactly these bytes, if any."""
-    for candidate in _manual_partition_files(config.paths().lake, file_sha256[:16]):
+    for candidate in _manual_partition_files(lake.ACCEPTED, file_sha256[:16]):
         shas = pq.read_table(candidate, columns=["file_sha256"]).column("file_sha256")
         if file_sha256 in set(shas.to_pylist()):
             return candidate
@@ -643,8 +643,7 @@ def _validate_and_publish(landed: Path, *, run_id: str, run_date: date) -> Path:
     outcomes = validate_landed([landed], run_id=run_id, run_date=run_date)
     raise_for_failures(outcomes)
     published = next((o.published_to for o in outcomes if o.published_to), None)
-    paths = config.paths()
-    return Path(published) if published else paths.lake / landed.relative_to(paths.landing)
+    return Path(published) if published else lake.relocate(landed, lake.ACCEPTED)
 
 
 @contextmanager
@@ -659,19 +658,14 @@ def _import_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _manual_partition_files(root: Path, key: str) -> list[Path]:
-    base = root / DATASET / f"platform={PARTITION_PLATFORM}"
-    return sorted(base.glob(f"date=*/part-{key}.parquet")) if base.exists() else []
+def _manual_partition_files(zone: str, key: str | None = None) -> list[Path]:
+    return lake.list_partitions(zone, DATASET, PARTITION_PLATFORM, key=key)
 
 
 def _latest_import_time() -> datetime | None:
-    paths = config.paths()
     latest: datetime | None = None
-    for root in (paths.lake, paths.landing):
-        base = root / DATASET / f"platform={PARTITION_PLATFORM}"
-        if not base.exists():
-            continue
-        for file in base.glob("date=*/part-*.parquet"):
+    for zone in (lake.ACCEPTED, lake.LANDING):
+        for file in _manual_partition_files(zone):
             column = pq.read_table(file, columns=["imported_at"]).column("imported_at")
             values = [v for v in column.to_pylist() if v is not None]
             if values and (latest is None or max(values) > latest):

@@ -57,23 +57,22 @@ def extract_platform(platform: str, run_date: date, *, run_id: str | None = None
 
 def landed_files(dataset: str | None = None, platform: str | None = None,
                  day: date | None = None, *, settings: Settings | None = None) -> list[Path]:
-    """Landing-zone partition files waiting for validation, oldest partition first."""
-    root = config.paths(settings).landing
-    dataset_part = dataset or "*"
-    platform_part = f"platform={platform}" if platform else "platform=*"
-    day_part = f"date={day.isoformat()}" if day else "date=*"
-    return sorted(root.glob(f"{dataset_part}/{platform_part}/{day_part}/part-*.parquet"))
+    """Landing-zone partition files waiting for validation, sorted by path."""
+    from agency_pulse import lake
+
+    return lake.list_partitions(lake.LANDING, dataset, platform, day,
+                                root=config.paths(settings).lake)
 
 
 def validate_landing(*, platform: str | None = None, day: date | None = None,
                      run_id: str | None = None, raise_on_failure: bool = True,
                      settings: Settings | None = None) -> list:
     """Validate every waiting landing file (of a platform/day when given)."""
-    from agency_pulse import object_store, validation
+    from agency_pulse import lake, object_store, validation
 
     # With a shared lake: batches landed on other hosts, and the earlier snapshots the
     # follower-jump rule compares with, come from it; the verdicts go back to it.
-    object_store.download_missing("landing")
+    object_store.download_missing(lake.zone_prefix(lake.LANDING))
     object_store.mirror_accepted_lake(platform, datasets=("account_snapshots",))
     files = landed_files(platform=platform, day=day, settings=settings)
     outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []

@@ -254,7 +254,7 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, 
     new: dict[str, list[tuple[str, int, int]]] = {}
     last_loaded_in_folder: dict[str, str] = {}
     for path, (_, _, _) in loaded.items():
-        folder = str(Path(path).parent.parent)  # .../<dataset>/platform=<p>
+        folder = str(lake.platform_folder(path))
         last_loaded_in_folder[folder] = max(last_loaded_in_folder.get(folder, ""), path)
     for dataset, facts in files.items():
         new[dataset] = []
@@ -263,7 +263,7 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, 
                 if loaded[path][1:] != (size, mtime):
                     return None
                 continue
-            if path < last_loaded_in_folder.get(str(Path(path).parent.parent), ""):
+            if path < last_loaded_in_folder.get(str(lake.platform_folder(path)), ""):
                 return None
             new[dataset].append((path, size, mtime))
     return new
@@ -536,7 +536,7 @@ def _load_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> tuple[
 def _load_validation_runs(con: duckdb.DuckDBPyConnection, quality_root: Path) -> int:
     """Load every validation result file as it is (union of their columns); when there is
     none yet, an empty table with ``validation.VALIDATION_RUNS_SCHEMA``."""
-    files = _parquet_files(str(quality_root / "validation_runs" / "*" / "*.parquet"))
+    files = _parquet_files(lake.validation_runs_glob(quality_root))
     if not files:
         _create_from_arrow(con, "quality.validation_runs",
                            VALIDATION_RUNS_SCHEMA.empty_table())

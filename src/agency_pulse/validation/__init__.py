@@ -6,7 +6,7 @@ Public interface::
     validate_frame(dataset, table_or_df, *, run_date) -> ValidationOutcome
     raise_for_failures(outcomes)            # ValidationFailed naming files and expectations
     build_data_docs() -> Path               # quality/docs/index.html
-    VALIDATION_RUNS_SCHEMA                  # quality/validation_runs/date=YYYY-MM-DD/<uuid>.parquet
+    VALIDATION_RUNS_SCHEMA                  # quality/validation_runs: lake.validation_runs_dir
 
 Great Expectations is imported lazily (it takes seconds): importing this package is cheap.
 """

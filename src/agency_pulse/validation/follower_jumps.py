@@ -35,17 +35,15 @@ def previous_snapshots(accounts: set[str], before: date, platform: str,
     Reads the accepted partitions newest first and stops once every account is found, so the
     usual daily case reads a single file rather than years of history.
     """
-    directory = (root or lake.lake_root()) / "account_snapshots" / f"platform={platform}"
     wanted = set(accounts)
     found: list[pa.Table] = []
-    partitions = sorted((d for d in directory.glob("date=*")
-                         if d.name.removeprefix("date=") < before.isoformat()), reverse=True)
-    for partition in partitions:
+    by_day: dict[date, list[Path]] = {}
+    for file in lake.list_partitions(lake.ACCEPTED, "account_snapshots", platform,
+                                     before=before, root=root):
+        by_day.setdefault(lake.parse_partition(file).day, []).append(file)
+    for _day, files in sorted(by_day.items(), reverse=True):
         if not wanted:
             break
-        files = sorted(partition.glob("part-*.parquet"))
-        if not files:
-            continue
         table = pa.concat_tables(pq.read_table(f, columns=["account_id", "snapshot_date",
                                                            "followers", "fetched_at"])
                                  for f in files)

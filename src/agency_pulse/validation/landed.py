@@ -1,8 +1,7 @@
 """Validate landed partition files, then publish each to the accepted lake or quarantine it.
 
-Landing:    lake/landing/{dataset}/platform={p}/date={d}/part-{k}.parquet
-Accepted:   lake/{dataset}/platform={p}/date={d}/part-{k}.parquet
-Quarantine: lake/quarantine/{dataset}/platform={p}/date={d}/part-{k}.parquet (+ part-{k}.result.json)
+A file moves from the landing zone to the same place in the accepted zone, or in the
+quarantine zone with its GX result beside it (the zones and their layout: ``lake_layout``).
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,8 +25,6 @@ from agency_pulse.validation.outcomes import ValidationOutcome, record_outcomes
 
 log = logging.getLogger(__name__)
 
-_PART_FILE = re.compile(r"^part-(?P<key>[^/\\]+)\.parquet$")
-
 
 @dataclass(frozen=True)
 class LandedFile:
@@ -43,29 +39,22 @@ class LandedFile:
 
     @classmethod
     def parse(cls, path: Path) -> LandedFile:
-        """Parse ``.../lake/landing/{dataset}/platform={p}/date={d}/part-{k}.parquet``."""
+        """Parse a partition file of the landing zone (``lake.parse_partition``)."""
         path = Path(path)
-        part = _PART_FILE.match(path.name)
-        date_dir, platform_dir, dataset_dir, landing_dir = path.parents[0:4] \
-            if len(path.parents) >= 5 else (None,) * 4
-        if (not part or landing_dir is None or landing_dir.name != "landing"
-                or dataset_dir.name not in lake.SCHEMAS
-                or not platform_dir.name.startswith("platform=")
-                or not date_dir.name.startswith("date=")):
-            raise ValueError(f"not a landing partition file: {path} (expected "
-                             "lake/landing/{dataset}/platform={p}/date={YYYY-MM-DD}/part-{key}.parquet)")
         try:
-            day = date.fromisoformat(date_dir.name.removeprefix("date="))
-        except ValueError:
-            raise ValueError(f"not a landing partition file: {path} (bad date)") from None
-        return cls(path=path, lake_root=landing_dir.parent, dataset=dataset_dir.name,
-                   platform=platform_dir.name.removeprefix("platform="), day=day,
-                   key=part.group("key"))
+            found = lake.parse_partition(path)
+        except lake.NotAPartitionFile as exc:
+            raise ValueError(f"not a landing partition file: {path} ({exc.reason})") from None
+        if found.zone != lake.LANDING:
+            raise ValueError(f"not a landing partition file: {path} (it is in the {found.zone} "
+                             "zone, expected lake/landing/...)")
+        return cls(path=path, lake_root=lake.lake_root_of(path), dataset=found.dataset,
+                   platform=found.platform, day=found.day, key=found.key)
 
-    def zone_path(self, zone_root: Path) -> Path:
-        """This file's place under another zone of the lake (accepted or quarantine)."""
-        return (zone_root / self.dataset / f"platform={self.platform}"
-                / f"date={self.day.isoformat()}" / self.path.name)
+    def zone_path(self, zone: str) -> Path:
+        """This file's place in another zone of its lake (accepted or quarantine)."""
+        return lake.partition_path(zone, self.dataset, self.platform, self.day, self.key,
+                                   root=self.lake_root)
 
 
 def validate_landed(files: list[Path], *, run_id: str | None = None,
@@ -144,11 +133,6 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
     return outcome
 
 
-def _result_path(parquet_path: Path) -> Path:
-    """part-{k}.parquet -> part-{k}.result.json beside it."""
-    return parquet_path.with_name(parquet_path.name.removesuffix(".parquet") + ".result.json")
-
-
 def _unreadable(landed: LandedFile, exc: Exception) -> BatchVerdict:
     """A file that is not readable Parquet fails without reaching GX."""
     failure = f"read_parquet(file): error: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
@@ -160,25 +144,25 @@ def _unreadable(landed: LandedFile, exc: Exception) -> BatchVerdict:
 
 def _publish(landed: LandedFile) -> tuple[Path, list[Path]]:
     """Move the file into the accepted lake; return it and the files it superseded."""
-    target = landed.zone_path(landed.lake_root)
+    target = landed.zone_path(lake.ACCEPTED)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(landed.path, target)
     superseded = []
     if landed.key == "all":
         # A whole platform-day replaces the accepted partition, like lake.write_partition.
-        superseded += [other for other in target.parent.glob("part-*.parquet") if other != target]
+        superseded += [other for other in lake.partition_files(target.parent) if other != target]
     # An earlier, failed version of the same file is now superseded.
-    stale = landed.zone_path(landed.lake_root / "quarantine")
-    superseded += [leftover for leftover in (stale, _result_path(stale)) if leftover.exists()]
+    stale = landed.zone_path(lake.QUARANTINE)
+    superseded += [leftover for leftover in (stale, lake.result_path(stale)) if leftover.exists()]
     for path in superseded:
         path.unlink(missing_ok=True)
     return target, superseded
 
 
 def _quarantine(landed: LandedFile, verdict: BatchVerdict) -> Path:
-    target = landed.zone_path(landed.lake_root / "quarantine")
+    target = landed.zone_path(lake.QUARANTINE)
     target.parent.mkdir(parents=True, exist_ok=True)
-    result_path = _result_path(target)
+    result_path = lake.result_path(target)
     document = dict(verdict.result)
     document["agency_pulse"] = {**document.get("agency_pulse", {}), "file": str(landed.path),
                                 "quarantined_to": str(target)}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from agency_pulse import config
+from agency_pulse import config, lake
 from agency_pulse.errors import ValidationFailed
 
 VALIDATION_RUNS_SCHEMA = pa.schema([
@@ -77,7 +77,7 @@ def record_outcomes(outcomes: Sequence[ValidationOutcome],
         by_day.setdefault(day, []).append(outcome.record())
     written = []
     for day, rows in sorted(by_day.items()):
-        directory = paths.quality / "validation_runs" / f"date={day}"
+        directory = lake.validation_runs_dir(day, paths.quality)
         directory.mkdir(parents=True, exist_ok=True)
         name = uuid.uuid4().hex
         tmp = directory / f".{name}.parquet.tmp"
