@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from agency_pulse.config import PLATFORMS
+from agency_pulse.settings import Settings
 
 # Accounts a counts request may name (PLATFORM_APIS.md); None: one account per request.
 COUNT_BATCH = {"facebook": 50, "instagram": None, "youtube": 50, "x": 100, "telegram": None}
@@ -199,7 +200,8 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
 
             sandbox.reset_stats()
             conn = connections.resolve(platform)
-            state = extract.build_state(platform, run_day)
+            state = extract.build_state(
+                platform, run_day, backfill_days=Settings.from_environment().backfill_days)
             client = extract.build_client(conn)
             accounts = registry.accounts_for(platform)
             started = time.perf_counter()

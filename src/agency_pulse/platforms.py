@@ -12,10 +12,29 @@ import path and imported only when a run needs it.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 GRAPH_API = "https://graph.facebook.com/v24.0"
+
+
+@dataclass(frozen=True)
+class HandleRule:
+    """What a platform accepts as a handle: the pattern and the length range it implies.
+
+    ASCII only: every platform restricts usernames to ASCII, so a non-ASCII character is a
+    look-alike of another account, never something to normalise.
+    """
+
+    pattern: re.Pattern[str]
+    max_length: int
+    shape: str  # said in the error when a handle does not match
+
+
+# A permissive rule for a platform whose row does not give one yet.
+ANY_HANDLE = HandleRule(re.compile(r"[A-Za-z0-9._-]{1,100}"), 100,
+                        "1 to 100 letters, digits, dots, dashes or underscores")
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,7 @@ class Platform:
     api_pool: str          # the Airflow pool its extract tasks run in
     api_pool_slots: int    # extract tasks at once on all workers together
     posts_are_videos: bool = False  # every post is a video (the report then says nothing of it)
+    handle_rule: HandleRule = ANY_HANDLE  # what the registry accepts as a handle
 
     def load_extractor(self) -> Callable:
         """The extract function (imported now, on first use)."""
@@ -39,17 +59,32 @@ class Platform:
 # Pool slots: each task paces itself by the API's rate-limit headers; the pool stops more
 # workers from multiplying that rate.
 TABLE: tuple[Platform, ...] = (
+    # Page usernames: letters, digits, dots (new ones 5+, old pages as short as 'cnn');
+    # a page without a username is addressed by its numeric id.
     Platform("facebook", "Facebook", "agency_pulse.extractors.facebook:extract",
-             GRAPH_API, "agency_pulse_api_facebook", 4),
+             GRAPH_API, "agency_pulse_api_facebook", 4,
+             handle_rule=HandleRule(re.compile(r"[A-Za-z0-9.]{3,50}|[0-9]{1,20}"), 50,
+                                    "3 to 50 letters, digits or dots, or a numeric page id")),
     Platform("instagram", "Instagram", "agency_pulse.extractors.instagram:extract",
-             GRAPH_API, "agency_pulse_api_instagram", 2),
+             GRAPH_API, "agency_pulse_api_instagram", 2,
+             handle_rule=HandleRule(re.compile(r"[A-Za-z0-9._]{1,30}"), 30,
+                                    "1 to 30 letters, digits, dots or underscores")),
+    # A channel handle, or a channel id ('UC' and 22 more characters); legacy usernames
+    # fit the handle pattern.
     Platform("youtube", "YouTube", "agency_pulse.extractors.youtube:extract",
              "https://www.googleapis.com/youtube/v3", "agency_pulse_api_youtube", 2,
-             posts_are_videos=True),
+             posts_are_videos=True,
+             handle_rule=HandleRule(re.compile(r"[A-Za-z0-9._-]{3,30}|UC[A-Za-z0-9_-]{22}"), 30,
+                                    "a channel handle of 3 to 30 letters, digits, dots, dashes "
+                                    "or underscores, or a channel id 'UC' + 22 characters")),
     Platform("x", "X", "agency_pulse.extractors.x:extract",
-             "https://api.x.com/2", "agency_pulse_api_x", 2),
+             "https://api.x.com/2", "agency_pulse_api_x", 2,
+             handle_rule=HandleRule(re.compile(r"[A-Za-z0-9_]{1,15}"), 15,
+                                    "1 to 15 letters, digits or underscores")),
     Platform("telegram", "Telegram", "agency_pulse.extractors.telegram:extract",
-             "https://api.telegram.org", "agency_pulse_api_telegram", 4),
+             "https://api.telegram.org", "agency_pulse_api_telegram", 4,
+             handle_rule=HandleRule(re.compile(r"[A-Za-z0-9_]{5,32}"), 32,
+                                    "5 to 32 letters, digits or underscores")),
 )
 
 NAMES: tuple[str, ...] = tuple(p.name for p in TABLE)

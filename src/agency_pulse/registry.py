@@ -14,8 +14,10 @@ from pathlib import Path
 
 import yaml
 
+from agency_pulse import platforms
 from agency_pulse.config import PLATFORMS, registry_path
 from agency_pulse.errors import RegistryError
+from agency_pulse.platforms import HandleRule
 
 AGENCY_ID = re.compile(r"^[a-z0-9-]+$")
 MAX_AGENCY_ID = 100
@@ -30,34 +32,9 @@ ACCOUNT_KEYS = ("platform", "handle", "platform_id", "label", "active_from", "ac
                 "verified")
 
 
-@dataclass(frozen=True)
-class HandleRule:
-    """What a platform accepts as a handle: the pattern and the length range it implies."""
-
-    pattern: re.Pattern[str]
-    max_length: int
-    shape: str  # said in the error when a handle does not match
-
-
-# Each platform's own character set and length (after the leading ``@`` is dropped). ASCII
-# only: every platform restricts usernames to ASCII, so a non-ASCII character is a
-# look-alike of another account, never something to normalise.
-HANDLE_RULES: dict[str, HandleRule] = {
-    # Page usernames: letters, digits, dots (new ones 5+, old pages as short as 'cnn');
-    # a page without a username is addressed by its numeric id.
-    "facebook": HandleRule(re.compile(r"[A-Za-z0-9.]{3,50}|[0-9]{1,20}"), 50,
-                           "3 to 50 letters, digits or dots, or a numeric page id"),
-    "instagram": HandleRule(re.compile(r"[A-Za-z0-9._]{1,30}"), 30,
-                            "1 to 30 letters, digits, dots or underscores"),
-    # A channel handle, or a channel id ('UC' and 22 more characters); legacy usernames
-    # fit the handle pattern.
-    "youtube": HandleRule(re.compile(r"[A-Za-z0-9._-]{3,30}|UC[A-Za-z0-9_-]{22}"), 30,
-                          "a channel handle of 3 to 30 letters, digits, dots, dashes or "
-                          "underscores, or a channel id 'UC' + 22 characters"),
-    "x": HandleRule(re.compile(r"[A-Za-z0-9_]{1,15}"), 15, "1 to 15 letters, digits or underscores"),
-    "telegram": HandleRule(re.compile(r"[A-Za-z0-9_]{5,32}"), 32,
-                           "5 to 32 letters, digits or underscores"),
-}
+# Each platform's handle rule (character set and length, after the leading ``@`` is dropped)
+# lives in its row of the platform table (agency_pulse.platforms).
+HANDLE_RULES: dict[str, HandleRule] = {p.name: p.handle_rule for p in platforms.TABLE}
 
 
 def normalize_handle(handle: str) -> str:
@@ -290,7 +267,7 @@ def handle_problem(platform: str, handle: str) -> str | None:
     can never pass as another account.
     """
     bare = handle.strip().lstrip("@").strip()
-    rule = HANDLE_RULES[platform]
+    rule = platforms.get(platform).handle_rule
     if len(bare) > rule.max_length:
         return (f"too long: {len(bare)} characters ({platform} handles are at most "
                 f"{rule.max_length}): {_show(handle)}")

@@ -44,7 +44,8 @@ def test_the_baseline_asks_for_each_account_alone(platform, pulse_home, monkeypa
         ours_endpoints = sandbox.stats()["platforms"][platform]["endpoints"]
         sandbox.reset_stats()
         result = extract_one_call_per_account(extract.build_client(conn), conn, accounts, DAY,
-                                              extract.build_state(platform, DAY))
+                                              extract.build_state(
+                                                  platform, DAY, backfill_days=31))
         naive_endpoints = sandbox.stats()["platforms"][platform]["endpoints"]
 
     assert ours["statuses"] == {"ok": 3}
