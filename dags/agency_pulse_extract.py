@@ -49,9 +49,11 @@ def agency_pulse_extract():
     def extract_batch(platform: str, batch_key: str, accounts: list[str], **context) -> dict:
         from agency_pulse import pipeline
 
+        # A retry fetches only what the day does not hold yet (the try before landed the rest).
         return pipeline.extract_platform(platform, run_day(context), run_id=context["run_id"],
                                          batch_key=batch_key, accounts=accounts,
-                                         settings=Settings.from_environment())
+                                         settings=Settings.from_environment(),
+                                         only_missing=context["ti"].try_number > 1)
 
     @task(trigger_rule="all_done", outlets=[Asset(LAKE_ASSET_URI)])
     def validate_landed_batches(**context) -> int:

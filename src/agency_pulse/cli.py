@@ -183,7 +183,7 @@ def cmd_run(args, settings: Settings) -> int:
             result = pipeline.run_daily(run_date, args.platform, settings=settings)
         except pipeline.DailyRunFailed as exc:
             result = exc.result
-            for line in str(exc).split("; "):
+            for line in str(exc).splitlines():
                 print(f"agency-pulse: {line}", file=sys.stderr)
             status = 1
     _print_run_summary(result, settings)

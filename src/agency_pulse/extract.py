@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from agency_pulse import config, connections, lake, platforms
+from agency_pulse import config, connections, day_record, lake, platforms
 from agency_pulse.config import PLATFORMS
 from agency_pulse.connections import PlatformConnection
 from agency_pulse.errors import AgencyPulseError, PlatformError
@@ -51,6 +51,18 @@ class PlatformRunFailed(AgencyPulseError):
         self.platform = platform
         self.reason = reason
         self.summary = summary
+
+
+class AccountsFailed(PlatformRunFailed):
+    """Accounts failed for a reason that may pass (a retry fetches only them); what
+    succeeded, and everything the day already held, was landed first."""
+
+    def __init__(self, platform: str, failed: dict[str, str | None], summary: dict):
+        reason = f"{len(failed)} account(s) failed"
+        super().__init__(platform, reason, summary)
+        self.problems = [f"{platform} {account_id}: {why or 'failed'}"
+                         for account_id, why in sorted(failed.items())]
+        self.args = ("\n".join(self.problems),)
 
 
 # --------------------------------------------------------------------------- the runner
@@ -104,14 +116,18 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
                  connection: PlatformConnection | None = None, run_id: str | None = None,
                  accounts: Sequence[Account | str] | None = None, batch_key: str = "all",
                  budget: int | None = None, client: ApiClient | None = None,
-                 settings: Settings | None = None) -> dict:
+                 settings: Settings | None = None, only_missing: bool = False) -> dict:
     """Extract one platform for ``run_date`` and land every dataset in the landing zone.
 
     Every registry account of the platform (or of ``accounts``) gets exactly one extract_log
-    row. Returns a JSON-serialisable summary. A platform-stopping error (invalid token, quota,
-    platform-wide permission) marks the remaining accounts failed, lands what succeeded and
-    then raises PlatformRunFailed carrying the summary. Without ``settings``, reads the
-    environment now.
+    row. What the day already holds is kept (``day_record``): an account that fails in a
+    rerun keeps its rows, and a rerun that fetched less never lands less. With
+    ``only_missing`` (an Airflow retry), accounts the day already has in full are not
+    fetched again. Returns a JSON-serialisable summary. A platform-stopping error (invalid
+    token, quota, platform-wide permission) marks the remaining accounts failed, lands what
+    succeeded and then raises PlatformRunFailed carrying the summary; so does any account
+    that failed (AccountsFailed, one problem line per account). Without ``settings``, reads
+    the environment now.
     """
     if platform not in PLATFORMS:
         raise ValueError(f"unknown platform {platform!r}")
@@ -128,6 +144,14 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
             outcomes[account.account_id] = Outcome("skipped", f"inactive on {run_date.isoformat()}",
                                                    0, 0)
 
+    earlier = day_record.earlier_rows(platform, run_date, [a.account_id for a in selected],
+                                      batch_key=batch_key, lake_root=config.paths(settings).lake)
+    carried = day_record.complete_accounts(earlier["extract_log"]) if only_missing else set()
+    carried &= {a.account_id for a in active}
+    active = [a for a in active if a.account_id not in carried]
+    for account_id in carried:
+        outcomes[account_id] = Outcome("ok", "kept: fetched in full earlier that day", 0, 0)
+
     conn = connection or connections.resolve(platform, settings)
     result = ExtractResult()
     if conn is None:
@@ -137,7 +161,8 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
             outcomes[account.account_id] = Outcome("skipped", f"no connection for {platform}",
                                                    0, 0)
         return _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
-                     client=None, source=None)
+                     client=None, source=None, earlier=earlier, carried=carried,
+                     landing=config.paths(settings).landing)
 
     client = client or build_client(conn, budget=budget, settings=settings)
     if budget is not None:
@@ -171,10 +196,16 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         outcomes[account.account_id] = Outcome(status, client.redact(reason) if reason else None,
                                                calls, units)
     summary = _land(platform, run_date, run_id, batch_key, selected, outcomes, result,
-                    client=client, source=conn.source)
+                    client=client, source=conn.source, earlier=earlier, carried=carried,
+                    landing=config.paths(settings).landing)
     if stop_reason is not None:
         summary["stopped_by"] = stop_reason
         raise PlatformRunFailed(platform, stop_reason, summary) from internal_error
+    failed = {account_id: reason for account_id, (status, reason, *_) in outcomes.items()
+              if status == "failed"}
+    if failed:
+        summary["failed_accounts"] = failed
+        raise AccountsFailed(platform, failed, summary)
     return summary
 
 
@@ -202,8 +233,8 @@ def build_client(conn: PlatformConnection, *, budget: int | None = None,
 
 def _land(platform: str, run_date: date, run_id: str, batch_key: str,
           selected: list[Account], outcomes: dict[str, Outcome], result: ExtractResult,
-          *, client: ApiClient | None, source: str | None) -> dict:
-    landing = config.paths().landing
+          *, client: ApiClient | None, source: str | None, earlier: dict[str, list[dict]],
+          carried: set[str], landing: Path) -> dict:
     logged_at = datetime.now(UTC)
     log_rows = []
     for account in selected:
@@ -215,8 +246,13 @@ def _land(platform: str, run_date: date, run_id: str, batch_key: str,
                          "logged_at": logged_at})
     files: dict[str, str] = {}
     rows: dict[str, int] = {}
+    kept: dict[str, int] = {}
     for dataset in (*DATASETS, "extract_log"):
-        dataset_rows = log_rows if dataset == "extract_log" else result.rows(dataset)
+        if dataset == "extract_log":
+            dataset_rows = day_record.merge_log(earlier[dataset], log_rows, carried)
+        else:
+            dataset_rows = day_record.merge(dataset, earlier[dataset], result.rows(dataset))
+            kept[dataset] = len(dataset_rows) - len(result.rows(dataset))
         rows[dataset] = len(dataset_rows)
         # An empty file is written only to replace one an earlier run of the day left.
         if not dataset_rows and not _partition_exists(dataset, platform, run_date, batch_key):
@@ -231,13 +267,18 @@ def _land(platform: str, run_date: date, run_id: str, batch_key: str,
     statuses: dict[str, int] = {}
     for status, *_ in outcomes.values():
         statuses[status] = statuses.get(status, 0) + 1
+    if carried:
+        statuses["kept"] = len(carried)
+        statuses["ok"] -= len(carried)
+        if not statuses["ok"]:
+            del statuses["ok"]
     summary = {
         "platform": platform, "run_date": run_date.isoformat(), "run_id": run_id,
         "source": source, "files": files, "raw": raw_path, "rows": rows,
         "statuses": statuses, "calls": client.calls if client else 0,
         "units": client.units if client else 0, "retries": client.retries if client else 0,
         "waited_seconds": round(client.waited, 3) if client else 0.0,
-        "stopped_by": None,
+        "stopped_by": None, "kept_rows": {k: n for k, n in kept.items() if n},
     }
     log.info("%s %s: %s; %d calls, %d units; rows %s", platform, run_date.isoformat(),
              ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "no accounts",

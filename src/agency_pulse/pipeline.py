@@ -43,7 +43,7 @@ class DailyRunFailed(AgencyPulseError):
 
 def extract_platform(platform: str, run_date: date, *, run_id: str | None = None,
                      batch_key: str = "all", accounts: Sequence | None = None,
-                     settings: Settings | None = None) -> dict:
+                     settings: Settings | None = None, only_missing: bool = False) -> dict:
     """Extract one platform for one day into the landing zone; returns the run summary."""
     from agency_pulse import extract, object_store
 
@@ -52,7 +52,7 @@ def extract_platform(platform: str, run_date: date, *, run_id: str | None = None
     object_store.mirror_accepted_lake(platform)
     return extract.run_platform(platform, run_date, run_id=run_id, batch_key=batch_key,
                                 accounts=list(accounts) if accounts is not None else None,
-                                settings=settings)
+                                settings=settings, only_missing=only_missing)
 
 
 def landed_files(dataset: str | None = None, platform: str | None = None,
@@ -120,10 +120,11 @@ def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,
                                 settings=settings)
     result.validation_failures = [_describe_failure(o) for o in outcomes if not o.success]
     result.build = build_warehouse(settings)
-    problems = list(result.failed_platforms.values())  # each already names its platform
+    # one line per problem, each naming its platform (and account, where there is one)
+    problems = list(result.failed_platforms.values())
     problems += result.validation_failures
     if problems:
-        raise DailyRunFailed("; ".join(problems), result)
+        raise DailyRunFailed("\n".join(problems), result)
     return result
 
 

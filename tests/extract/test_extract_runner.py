@@ -91,18 +91,6 @@ def test_a_rerun_of_the_same_day_replaces_never_adds(pulse_home, fake_platform, 
     assert read_landed("extract_log").num_rows == 3
 
 
-def test_a_rerun_with_fewer_rows_replaces_the_earlier_file_with_an_empty_one(
-        pulse_home, fake_platform, make_client):
-    serve(fake_platform)
-    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform), client=make_client())
-    fake_platform.routes.clear()
-    serve(fake_platform, posts={"data": []})
-    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
-                           client=make_client())
-    assert "posts" in summary["files"]
-    assert read_landed("posts").num_rows == 0
-
-
 def test_no_connection_skips_every_account_with_one_log_line(pulse_home, monkeypatch, caplog):
     monkeypatch.delenv("AIRFLOW_CONN_AGENCY_PULSE_FACEBOOK", raising=False)
     monkeypatch.setenv("AGENCY_PULSE_DEFAULT_SOURCE", "none")

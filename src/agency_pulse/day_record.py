@@ -1,0 +1,100 @@
+"""A day's record only grows: what a (re)run of a day lands is merged with what that day
+already holds, so a rerun under a partial outage never erases accepted data.
+
+A follower snapshot can never be fetched again later, so the lake is the record. Before a
+run lands a platform's batch for a day, ``earlier_rows`` reads what the day already has for
+the batch's accounts: the accepted partitions of that day (any batch) and an earlier attempt
+of the same batch still waiting in the landing zone (an Airflow retry lands before the
+batch is validated). ``merge`` then keeps, per dataset key (``lake.KEYS``), the new row where
+the run fetched one and the earlier row otherwise. The extract log keeps one row per
+account and day: the new one, unless the account failed this time and the day already had
+a row for it (its data are kept, so is the record of how they were fetched).
+
+``complete_accounts`` names the accounts the day already has in full (``ok`` without an
+incomplete note, or ``gone``): a retry fetches only the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from agency_pulse import lake
+
+DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", "extract_log")
+
+# Extract-log outcomes that leave nothing to fetch again for the day.
+_FINAL_STATUSES = ("ok", "gone")
+_INCOMPLETE_NOTE = "posts incomplete"
+
+
+def earlier_rows(platform: str, day: date, account_ids: Iterable[str], *, batch_key: str,
+                 lake_root: Path) -> dict[str, list[dict]]:
+    """What the day already holds for these accounts, per dataset (latest row per key).
+
+    Accepted partitions of the day come first, then the batch's own file in the landing
+    zone (a newer, not yet validated attempt), so the latter wins on a shared key.
+    """
+    wanted = set(account_ids)
+    found: dict[str, list[dict]] = {}
+    for dataset in DATASETS:
+        files = lake.list_partitions(lake.ACCEPTED, dataset, platform, day, root=lake_root)
+        files += lake.list_partitions(lake.LANDING, dataset, platform, day, key=batch_key,
+                                      root=lake_root)
+        rows: list[dict] = []
+        for path in files:
+            table = pq.read_table(path, schema=lake.SCHEMAS[dataset])
+            rows += [row for row in table.to_pylist() if row.get("account_id") in wanted]
+        found[dataset] = _latest_per_key(dataset, rows)
+    return found
+
+
+def complete_accounts(log_rows: Sequence[Mapping]) -> set[str]:
+    """Accounts whose extract-log row for the day says there is nothing left to fetch."""
+    return {row["account_id"] for row in log_rows
+            if row.get("status") in _FINAL_STATUSES
+            and not str(row.get("reason") or "").startswith(_INCOMPLETE_NOTE)}
+
+
+def merge(dataset: str, earlier: Sequence[Mapping], new: Sequence[Mapping]) -> list[dict]:
+    """Earlier and new rows of a dataset, one per key: the new row wins, nothing is dropped."""
+    keys, _ = lake.KEYS[dataset]
+    fresh = {tuple(row.get(k) for k in keys) for row in new}
+    kept = [dict(row) for row in earlier if tuple(row.get(k) for k in keys) not in fresh]
+    return kept + [dict(row) for row in new]
+
+
+def merge_log(earlier: Sequence[Mapping], new: Sequence[Mapping],
+              carried: Iterable[str] = ()) -> list[dict]:
+    """One extract-log row per account: the new one, unless the account was not fetched
+    again (``carried``) or failed this time while the day has a better row for it."""
+    before = {row["account_id"]: row for row in earlier}
+    carried = set(carried)
+    merged = []
+    for row in new:
+        previous = before.get(row["account_id"])
+        keep_previous = previous is not None and (
+            row["account_id"] in carried
+            or (row.get("status") == "failed" and previous.get("status") != "failed"))
+        merged.append(dict(previous if keep_previous else row))
+    return merged
+
+
+def _latest_per_key(dataset: str, rows: list[dict]) -> list[dict]:
+    keys, latest = lake.KEYS[dataset]
+    chosen: dict[tuple, dict] = {}
+    for row in rows:  # files in order: a later file wins a tie
+        key = tuple(row.get(k) for k in keys)
+        current = chosen.get(key)
+        if current is None or _not_older(row.get(latest), current.get(latest)):
+            chosen[key] = row
+    return list(chosen.values())
+
+
+def _not_older(candidate, current) -> bool:
+    if candidate is None:
+        return current is None
+    return current is None or candidate >= current
