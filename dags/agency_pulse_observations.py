@@ -1,7 +1,7 @@
 """
 ### Agency Pulse: manual observations
 
-Picks up observation CSVs (contract section 4) dropped into
+Picks up observation CSVs (docs/REFERENCE.md, Manual observations CSV) dropped into
 `$AGENCY_PULSE_HOME/inbox/observations/`. A good file is validated, landed and moved to
 `processed/`; a bad file is rejected whole and moved to `rejected/` with a
 `.errors.txt` listing every bad row. Skips when the inbox is empty; otherwise updates the

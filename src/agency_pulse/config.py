@@ -1,4 +1,4 @@
-"""Where the pipeline reads and writes, from the settings (contract section 3)."""
+"""Where the pipeline reads and writes, from the settings (docs/CONFIGURATION.md)."""
 
 from __future__ import annotations
 

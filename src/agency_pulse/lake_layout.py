@@ -86,7 +86,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("metric", pa.string()),
         ("fetched_at", UTC_TS),
     ]),
-    # Hand-collected observations (contract section 4), one file per imported CSV.
+    # Hand-collected observations (docs/REFERENCE.md, Manual observations CSV), one file per imported CSV.
     "observations": pa.schema([
         ("agency_id", pa.string()),
         ("platform", pa.string()),

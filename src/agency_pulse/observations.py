@@ -1,4 +1,4 @@
-"""Manual observations CSV import (contract section 4).
+"""Manual observations CSV import (docs/REFERENCE.md, Manual observations CSV).
 
 A person who counted followers by hand drops a CSV (UTF-8, header row, comma separated)::
 
@@ -61,7 +61,7 @@ FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]+")
-# Contract section 4: no audience or post count is above 10^10; the cap also keeps every
+# docs/REFERENCE.md, Manual observations CSV: no audience or post count is above 10^10; the cap also keeps every
 # figure the marts derive from a count (100 x change, sums over accounts) far from overflow.
 MAX_COUNT = 10**10
 _SHOWN_CHARS = 40  # how much of a bad value an error line quotes
@@ -703,7 +703,7 @@ def _move_into(file: Path, directory: Path) -> Path:
 
 
 def _is_control(ch: str) -> bool:
-    """A C0/C1 control character other than tab (contract section 4)."""
+    """A C0/C1 control character other than tab (docs/REFERENCE.md, Manual observations CSV)."""
     return ch != "\t" and (ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F)
 
 

@@ -1,4 +1,4 @@
-"""The agency registry (contract section 5): load, validate, and look up accounts.
+"""The agency registry (docs/REFERENCE.md, Agency registry): load, validate, and look up accounts.
 
 Every problem is reported with the offending path, e.g. ``agencies[3].accounts[1].platform``.
 """

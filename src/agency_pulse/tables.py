@@ -35,7 +35,7 @@ READ_STATEMENTS = {"SELECT", "EXPLAIN"}
 PLAIN_INTEGER_COLUMN = re.compile(r"(^|_)(year|id)$", re.IGNORECASE)
 DEFAULT_MAX_ROWS = 10_000
 EXPORT_SUFFIXES = (".csv", ".parquet")
-# The public interface (contract section 6), in the order an unknown-table error lists them.
+# The public interface (docs/REFERENCE.md, Warehouse), in the order an unknown-table error lists them.
 MARTS = ("marts.account_monthly", "marts.account_annual", "marts.agency_monthly",
          "marts.agency_annual")
 _UNKNOWN_RELATION = re.compile(r"Table with name .* does not exist")

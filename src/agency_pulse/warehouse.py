@@ -345,7 +345,7 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> l
     return models
 
 
-# Counts above this cannot come from a valid observation file (contract section 4).
+# Counts above this cannot come from a valid observation file (docs/REFERENCE.md, Manual observations CSV).
 _MAX_OBSERVED_COUNT = 10**10
 
 

@@ -38,7 +38,7 @@ def parse_fault_options(options: Sequence[str], timeout_seconds: float | None = 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agency-pulse sandbox",
                                      description="Serve the platform sandbox on loopback.")
-    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
+    parser.add_argument("--port", type=int, default=8099, help="port (0 picks a free one; default 8099)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default loopback; 0.0.0.0 in a container)")
     parser.add_argument("--date", type=date.fromisoformat, default=None,

@@ -1,4 +1,4 @@
-"""Manual observations CSV import (contract section 4): the rules, landing, idempotency."""
+"""Manual observations CSV import (docs/REFERENCE.md, Manual observations CSV): the rules, landing, idempotency."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""marts.account_monthly and marts.account_annual, every column (CONTRACTS.md section 6)."""
+"""marts.account_monthly and marts.account_annual, every column (docs/REFERENCE.md, Warehouse)."""
 
 from __future__ import annotations
 

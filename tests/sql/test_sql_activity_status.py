@@ -1,4 +1,4 @@
-"""activity_status and days_since_last_post at the boundaries of CONTRACTS.md section 6."""
+"""activity_status and days_since_last_post at the boundaries of the definitions in docs/REFERENCE.md."""
 
 from __future__ import annotations
 

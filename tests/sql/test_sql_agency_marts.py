@@ -1,4 +1,4 @@
-"""marts.agency_monthly and marts.agency_annual, every column (CONTRACTS.md section 6).
+"""marts.agency_monthly and marts.agency_annual, every column (docs/REFERENCE.md, Warehouse).
 
 The story: the Ministry of Culture and Tourism was reorganised; the new Ministry of Culture
 (its successor) opened a new Facebook page in March 2024 and kept the Instagram account.

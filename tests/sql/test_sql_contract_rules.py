@@ -1,4 +1,4 @@
-"""One small case per rule of CONTRACTS.md section 6, expected rows written by hand.
+"""One small case per rule of the mart definitions (docs/REFERENCE.md), expected rows written by hand.
 
 Each test builds the marts from a few hand-written rows and states the expected figures
 as the contract's sentences give them (not as the SQL computes them).

@@ -1,4 +1,4 @@
-"""The marts against a plain-Python reading of CONTRACTS.md section 6, on seeded random data.
+"""The marts against a plain-Python reading of the mart definitions (docs/REFERENCE.md), on seeded random data.
 
 The reference below is written straight from the contract's sentences, one loop per
 definition, so that the SQL (windows, ASOF joins, ranks) is checked by a second,

@@ -1,4 +1,4 @@
-"""Manual observations through import and build (contract section 4): a later file replaces
+"""Manual observations through import and build (docs/REFERENCE.md, Manual observations CSV): a later file replaces
 the whole observation of an account and day, and re-importing an earlier file changes nothing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
--- Followers, posts, engagement and activity of every account period (contract section 6).
+-- Followers, posts, engagement and activity of every account period (docs/REFERENCE.md, Warehouse).
 create or replace table core.int_account_period_metrics as
 
 with

@@ -1,5 +1,5 @@
 -- One row per account and calendar month (UTC) with any observation or post.
--- Columns and definitions: CONTRACTS.md section 6.
+-- Columns and definitions: docs/REFERENCE.md, Warehouse.
 create or replace table marts.account_monthly as
 
 with

@@ -1,5 +1,5 @@
 -- One row per agency and calendar month (UTC) with any account row.
--- Columns and definitions: CONTRACTS.md section 6.
+-- Columns and definitions: docs/REFERENCE.md, Warehouse.
 create or replace table marts.agency_monthly as
 
 with

@@ -1,4 +1,4 @@
--- Manual observations (contract section 4), the latest import of an account and day.
+-- Manual observations (docs/REFERENCE.md, Manual observations CSV), the latest import of an account and day.
 create or replace view staging.stg_lake__observations as
 
 with

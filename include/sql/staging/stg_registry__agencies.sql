@@ -1,4 +1,4 @@
--- Agencies of the registry (contract section 5).
+-- Agencies of the registry (docs/REFERENCE.md, Agency registry).
 create or replace view staging.stg_registry__agencies as
 
 with

@@ -75,7 +75,7 @@ def read_only_connection(home: config.Paths | Path | str | None = None, *,
     connection = duckdb.connect(str(snapshot), read_only=True,
                                 config={"enable_external_access": False,
                                         "memory_limit": reader_memory_limit()})
-    connection.execute("set TimeZone = 'UTC'")  # periods and dates are UTC (contract section 6)
+    connection.execute("set TimeZone = 'UTC'")  # periods and dates are UTC (docs/REFERENCE.md, Warehouse)
     try:
         yield connection
     finally:
