@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from agency_pulse import lake
-from agency_pulse.extract import PlatformRunFailed, run_platform
+from agency_pulse.extract import AccountsFailed, PlatformRunFailed, run_platform
 from agency_pulse.registry import parse_registry
 from agency_pulse_sandbox import connections as sandbox_connections
 from agency_pulse_sandbox import run_sandbox
@@ -81,7 +81,11 @@ def test_a_first_run_then_a_daily_run_against_the_sandbox(sandbox, pulse_home):
 def test_sandbox_faults_map_to_account_and_platform_outcomes(sandbox, pulse_home):
     sandbox.set(faults={"facebook": {"deleted_account": ["eco.gov.az"],
                                      "private": ["agro.gov.az"]}})
-    summary = run_platform("facebook", DAY, registry=REGISTRY)
+    with pytest.raises(AccountsFailed) as failed:  # landed first, then the run fails
+        run_platform("facebook", DAY, registry=REGISTRY)
+    summary = failed.value.summary
+    assert failed.value.problems == [
+        f"facebook facebook:agro.gov.az: {summary['failed_accounts']['facebook:agro.gov.az']}"]
     rows = {r["account_id"]: r for r in landed("extract_log", pulse_home).to_pylist()}
     assert rows["facebook:eco.gov.az"]["status"] == "gone"
     assert rows["facebook:agro.gov.az"]["status"] == "failed"
@@ -93,7 +97,10 @@ def test_sandbox_faults_map_to_account_and_platform_outcomes(sandbox, pulse_home
         run_platform("facebook", DAY, registry=REGISTRY)
     assert failure.value.summary["statuses"] == {"failed": 3}
     assert failure.value.summary["calls"] == 1
-    assert {r["status"] for r in landed("extract_log", pulse_home).to_pylist()} == {"failed"}
+    # the day keeps what the earlier run recorded; the stopped run erased nothing
+    assert {r["account_id"]: r["status"] for r in landed("extract_log", pulse_home).to_pylist()} \
+        == {"facebook:eco.gov.az": "gone", "facebook:agro.gov.az": "failed",
+            "facebook:aqroazerbaycan": "ok"}
 
 
 def test_throttling_and_server_errors_are_retried_through(sandbox, pulse_home):
