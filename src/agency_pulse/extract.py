@@ -201,8 +201,10 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
     if stop_reason is not None:
         summary["stopped_by"] = stop_reason
         raise PlatformRunFailed(platform, stop_reason, summary) from internal_error
-    failed = {account_id: reason for account_id, (status, reason, *_) in outcomes.items()
-              if status == "failed"}
+    # Only a failure that may pass fails the run (and the Airflow task, whose retry fetches
+    # what is missing); a refused permission or a malformed body is recorded, not retried.
+    failed = {account_id: outcomes[account_id].reason for account_id in sorted(result.retryable)
+              if outcomes.get(account_id) and outcomes[account_id].status == "failed"}
     if failed:
         summary["failed_accounts"] = failed
         raise AccountsFailed(platform, failed, summary)

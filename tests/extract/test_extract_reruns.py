@@ -46,7 +46,8 @@ def test_an_account_failing_in_a_rerun_keeps_every_row_of_the_day(
     before = _first_run(fake_platform, make_client)
     _serve_failing_posts_for(fake_platform, "222", answer)
 
-    failing_is_fact = answer[1] is ERRORS["object_gone"]
+    # gone and a refused permission are facts; only a failure that may pass fails the run
+    failing_is_fact = answer[1] is not ERRORS["temporary"]
     if failing_is_fact:
         run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                      run_id="rerun", client=make_client(max_retries=1))
@@ -65,7 +66,7 @@ def test_an_account_failing_in_a_rerun_keeps_every_row_of_the_day(
     assert len(after["account_snapshots"][MUSEUM]) == 1
     assert len(after["posts"][CULTURE]) == len(before["posts"][CULTURE])
     [museum_log] = after["extract_log"][MUSEUM]
-    if failing_is_fact:
+    if answer[1] is ERRORS["object_gone"]:
         assert museum_log["status"] == "gone" and museum_log["run_id"] == "rerun"
     else:  # the day's record of how its data were fetched stays with them
         assert museum_log["status"] == "ok" and museum_log["run_id"] == "first"
@@ -149,3 +150,17 @@ def test_the_landing_file_of_a_rerun_is_one_row_per_key(pulse_home, fake_platfor
                                root=config.paths().lake)
     ids = pq.read_table(path)["post_id"].to_pylist()
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_only_a_failure_that_may_pass_fails_the_run(pulse_home, fake_platform, make_client):
+    serve(fake_platform)
+    _serve_failing_posts_for(fake_platform, "222", (400, ERRORS["permission"]))
+    summary = run_platform("facebook", RUN_DATE, registry=REGISTRY,
+                           connection=conn(fake_platform), client=make_client())
+    assert summary["statuses"] == {"ok": 1, "failed": 1, "skipped": 1}
+    assert "failed_accounts" not in summary
+    _serve_failing_posts_for(fake_platform, "222", (400, ERRORS["app_limit"]))
+    with pytest.raises(AccountsFailed) as failure:
+        run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
+                     client=make_client(max_retries=0))
+    assert list(failure.value.summary["failed_accounts"]) == [MUSEUM]

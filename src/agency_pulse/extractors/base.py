@@ -27,7 +27,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from agency_pulse.errors import AccountGone, InvalidHandle, MalformedResponse, PlatformError
+from agency_pulse.errors import (
+    AccountGone,
+    InvalidHandle,
+    InvalidToken,
+    MalformedResponse,
+    PlatformError,
+    QuotaExhausted,
+    TransientError,
+)
 from agency_pulse.registry import Account
 
 log = logging.getLogger(__name__)
@@ -94,9 +102,18 @@ class ExtractResult:
     stopped_by: PlatformError | None = None
     # account id -> why its post read was cut short (lands in the extract_log reason)
     posts_incomplete: dict[str, str] = field(default_factory=dict)
+    # accounts that failed for a reason that may pass (a retry can fetch them)
+    retryable: set[str] = field(default_factory=set)
 
     def rows(self, dataset: str) -> list[dict]:
         return getattr(self, dataset)
+
+    def fail(self, account_id: str, exc: PlatformError, reason: str | None = None,
+             calls: int = 0, units: int = 0) -> None:
+        """Record a failed account; a failure that may pass is remembered as retryable."""
+        self.outcomes[account_id] = Outcome("failed", reason or exc.reason, calls, units)
+        if may_pass(exc):
+            self.retryable.add(account_id)
 
     def mark_posts_incomplete(self, account_id: str, note: str) -> None:
         """Record that the account's posts were not all read (the first note is kept)."""
@@ -278,6 +295,8 @@ def extract_each(client, accounts: Iterable[Account], result: ExtractResult,
             status, reason = "gone", exc.reason
         except PlatformError as exc:
             status, reason = "failed", exc.reason
+            if may_pass(exc):
+                result.retryable.add(account.account_id)
             if exc.stops_platform:
                 result.stopped_by = exc
         extra_calls, extra_units = shared_cost.get(account.account_id, (0, 0))
@@ -302,3 +321,10 @@ def split_cost(account_ids: list[str], calls: int, units: int) -> dict[str, tupl
     return {account_id: (calls // n + (1 if i < calls % n else 0),
                          units // n + (1 if i < units % n else 0))
             for i, account_id in enumerate(account_ids)}
+
+
+def may_pass(exc: PlatformError) -> bool:
+    """Whether a retry may succeed: throttling, an outage, a spent quota, expired credentials.
+    A deleted or private account, a refused permission or a malformed body will not pass by
+    waiting: those are recorded, and the run does not fail for them."""
+    return isinstance(exc, TransientError | QuotaExhausted | InvalidToken)

@@ -151,8 +151,8 @@ class FacebookExtractor:
                 if exc.stops_platform:
                     self.result.stopped_by = exc
                 for account in chunk:
-                    self.result.outcomes.setdefault(
-                        account.account_id, Outcome("failed", f"page counts: {exc.reason}", 0, 0))
+                    if account.account_id not in self.result.outcomes:
+                        self.result.fail(account.account_id, exc, f"page counts: {exc.reason}")
             costs.update(split_cost([a.account_id for a in chunk],
                                     self.client.calls - calls_at, self.client.units - units_at))
             if self.result.stopped_by is not None:

@@ -335,8 +335,7 @@ def extract(client, conn, accounts: list[Account], run_date: date,
             # The member count is good and cannot be fetched later: keep it, fail the posts.
             result.account_snapshots.append(
                 _snapshot_row(account, run_date, followers, None, None, state, fetched_at))
-            result.outcomes[account.account_id] = Outcome("failed", f"posts: {exc.reason}",
-                                                          0, 0)
+            result.fail(account.account_id, exc, f"posts: {exc.reason}")
             return
         followers_rounding = None
         if followers is None:
