@@ -127,7 +127,10 @@ def _wait(condition, timeout: float, what: str, cluster, interval: float = 2.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         cluster.group.check_alive()
-        result = condition()
+        try:
+            result = condition()
+        except requests.Timeout:  # a busy api-server answers late: ask again until the deadline
+            result = None
         if result:
             return result
         time.sleep(interval)
