@@ -96,11 +96,13 @@ def decide(account: Account, lookup: AccountLookup) -> tuple[str, str | None, st
             if by_id.handle is None or _same_handle(by_id.handle, account.handle) \
                     or account.handle == registry_id:
                 return "found", registry_id, None, None
-            detail = f"platform_id {registry_id} is now {by_id.handle}"
-            if by_handle.status == "found" and by_handle.platform_id != registry_id:
-                detail += (f"; {account.handle} now names another account "
-                           f"(platform_id {by_handle.platform_id})")
-            return "renamed", registry_id, by_id.handle, detail
+            if by_handle.status in ("found", "private") and by_handle.platform_id != registry_id:
+                return ("ambiguous", None, None,
+                        f"platform_id {registry_id} answers as {by_id.handle}, but "
+                        f"{account.handle} names the account with platform_id "
+                        f"{by_handle.platform_id}: check which is meant")
+            return ("renamed", registry_id, by_id.handle,
+                    f"platform_id {registry_id} now answers as {by_id.handle}")
         if by_id.status in ("private", "failed", "ambiguous"):
             return by_id.status, registry_id, None, by_id.detail
         if by_handle.status in ("found", "private"):
