@@ -413,9 +413,10 @@ def extract(client, conn, accounts: list[Account], run_date: date,
     result = extract_each(client, accounts, extractor.result, extractor.extract_account,
                           shared_cost=shared_cost)
     # A page asked by its id may answer with a new username: say so, carry on under the id.
-    return note_handle_changes(result, [a for a in accounts if not a.handle.isdigit()],
-                               {account_id: page.get("username")
-                                for account_id, page in extractor.pages.items()})
+    by_id = [a for a in accounts if not a.handle.isdigit()
+             and (a.platform_id or state.platform_ids.get(a.account_id))]
+    return note_handle_changes(result, by_id, {account_id: page.get("username")
+                                               for account_id, page in extractor.pages.items()})
 
 
 # --------------------------------------------------------------------------- account identity
