@@ -133,7 +133,7 @@ def check_registry(registry: Registry, platform_names: Sequence[str] | None = No
     from agency_pulse.extract import build_client
 
     settings = settings or Settings.from_environment()
-    wanted = list(platform_names or config.PLATFORMS)
+    wanted = list(dict.fromkeys(platform_names or config.PLATFORMS))
     places = {}
     for i, agency in enumerate(registry.agencies):
         for j, account in enumerate(agency.accounts):

@@ -143,6 +143,12 @@ def test_renamed_gone_and_private_accounts_exit_1_with_one_stderr_line_each(
                  "telegram tax_channel: renamed", "facebook old.tax.page: gone",
                  "x tax_private: private"):
         assert sum(text in line for line in problems) == 1, text
+    # No connection's token (Telegram's sits in the URL) reaches the report.
+    settings = Settings.from_environment()
+    assert connections.resolve("telegram", settings).secrets
+    for platform in ("facebook", "instagram", "youtube", "x", "telegram"):
+        for secret in connections.resolve(platform, settings).secrets:
+            assert secret not in out + err
 
 
 def test_write_records_a_rename_under_the_same_id_and_never_touches_verified(
