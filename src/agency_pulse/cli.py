@@ -114,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("build", help="load everything landed into the warehouse and rebuild the marts")
 
+    reg = sub.add_parser("registry", help="the agency registry")
+    reg_sub = reg.add_subparsers(dest="registry_command", required=True, parser_class=_Parser)
+    check = reg_sub.add_parser("check", help="look every account up on its platform: found, "
+                               "renamed, gone, private or ambiguous (exit 1 unless all found)")
+    check.add_argument("--write", action="store_true",
+                       help="update the registry file in place: fill platform_id, replace a "
+                       "renamed account's handle (never touches verified)")
+    check.add_argument("--platform", action="append", choices=config.PLATFORMS,
+                       help="platform to check (repeatable; default: all)")
+
     rep = sub.add_parser("report", help="write the annual (or monthly) report and print its path")
     rep.add_argument("--year", type=_year, metavar="YYYY",
                      help="the year of the annual report (default: the latest in the warehouse)")
@@ -244,6 +254,15 @@ def cmd_build(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_registry(args, settings: Settings) -> int:
+    from agency_pulse import pipeline, registry_check
+
+    with pipeline.sandbox_if_default(datetime.now(UTC).date(), settings=settings) as sandbox_url:
+        settings = dataclasses.replace(settings, sandbox_url=sandbox_url)
+        return registry_check.run_check(args.platform, write=args.write, settings=settings,
+                                        out=sys.stdout, err=sys.stderr)
+
+
 def cmd_report(args, settings: Settings) -> int:
     from agency_pulse import report
 
@@ -296,6 +315,7 @@ COMMANDS = {
     "run": cmd_run,
     "observations": cmd_observations,
     "build": cmd_build,
+    "registry": cmd_registry,
     "report": cmd_report,
     "query": cmd_query,
 }

@@ -2,7 +2,8 @@
 
 ``config.PLATFORMS`` (registry, validation, CLI choices, reports), the real API base URLs of
 ``connections``, the Airflow API pools of ``orchestration``, the labels of the reports and
-the extractor ``agency_pulse.extract`` runs all come from ``TABLE``. Adding a platform is
+the extractor ``agency_pulse.extract`` runs (and, next to it, the account lookup of
+``agency-pulse registry check``) all come from ``TABLE``. Adding a platform is
 one row here plus its extractor module (docs/ADD_A_PLATFORM.md).
 
 Importing this module is cheap (it is read at DAG-parse time): an extractor is named by its
@@ -49,11 +50,21 @@ class Platform:
     api_pool_slots: int    # extract tasks at once on all workers together
     posts_are_videos: bool = False  # every post is a video (the report then says nothing of it)
     handle_rule: HandleRule = ANY_HANDLE  # what the registry accepts as a handle
+    # "module:function" resolve_accounts(client, conn, accounts) -> {account_id: AccountLookup}
+    # of `agency-pulse registry check`, next to the extractor
+    resolver: str | None = None
 
     def load_extractor(self) -> Callable:
         """The extract function (imported now, on first use)."""
         module_name, _, function = self.extractor.partition(":")
         return getattr(importlib.import_module(module_name), function or "extract")
+
+    def load_resolver(self) -> Callable | None:
+        """The account lookup of ``registry check`` (imported now); None when it has none."""
+        if not self.resolver:
+            return None
+        module_name, _, function = self.resolver.partition(":")
+        return getattr(importlib.import_module(module_name), function or "resolve_accounts")
 
 
 # Pool slots: each task paces itself by the API's rate-limit headers; the pool stops more
@@ -63,10 +74,12 @@ TABLE: tuple[Platform, ...] = (
     # a page without a username is addressed by its numeric id.
     Platform("facebook", "Facebook", "agency_pulse.extractors.facebook:extract",
              GRAPH_API, "agency_pulse_api_facebook", 4,
+             resolver="agency_pulse.extractors.facebook:resolve_accounts",
              handle_rule=HandleRule(re.compile(r"[A-Za-z0-9.]{3,50}|[0-9]{1,20}"), 50,
                                     "3 to 50 letters, digits or dots, or a numeric page id")),
     Platform("instagram", "Instagram", "agency_pulse.extractors.instagram:extract",
              GRAPH_API, "agency_pulse_api_instagram", 2,
+             resolver="agency_pulse.extractors.instagram:resolve_accounts",
              handle_rule=HandleRule(re.compile(r"[A-Za-z0-9._]{1,30}"), 30,
                                     "1 to 30 letters, digits, dots or underscores")),
     # A channel handle, or a channel id ('UC' and 22 more characters); legacy usernames
@@ -74,15 +87,18 @@ TABLE: tuple[Platform, ...] = (
     Platform("youtube", "YouTube", "agency_pulse.extractors.youtube:extract",
              "https://www.googleapis.com/youtube/v3", "agency_pulse_api_youtube", 2,
              posts_are_videos=True,
+             resolver="agency_pulse.extractors.youtube:resolve_accounts",
              handle_rule=HandleRule(re.compile(r"[A-Za-z0-9._-]{3,30}|UC[A-Za-z0-9_-]{22}"), 30,
                                     "a channel handle of 3 to 30 letters, digits, dots, dashes "
                                     "or underscores, or a channel id 'UC' + 22 characters")),
     Platform("x", "X", "agency_pulse.extractors.x:extract",
              "https://api.x.com/2", "agency_pulse_api_x", 2,
+             resolver="agency_pulse.extractors.x:resolve_accounts",
              handle_rule=HandleRule(re.compile(r"[A-Za-z0-9_]{1,15}"), 15,
                                     "1 to 15 letters, digits or underscores")),
     Platform("telegram", "Telegram", "agency_pulse.extractors.telegram:extract",
              "https://api.telegram.org", "agency_pulse_api_telegram", 4,
+             resolver="agency_pulse.extractors.telegram:resolve_accounts",
              handle_rule=HandleRule(re.compile(r"[A-Za-z0-9_]{5,32}"), 32,
                                     "5 to 32 letters, digits or underscores")),
 )

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from agency_pulse.errors import AgencyPulseError
-from agency_pulse_sandbox.state import ACCOUNT_FAULTS, RATE_FAULTS, FaultConfig
+from agency_pulse_sandbox.state import ACCOUNT_FAULTS, RATE_FAULTS, RENAMED, FaultConfig
 
 
 def parse_fault_options(options: Sequence[str], timeout_seconds: float | None = None) -> dict:
-    """``["x:throttle:0.2", "facebook:deleted_account:a.b,c"]`` -> the faults mapping."""
+    """``["x:throttle:0.2", "facebook:deleted_account:a.b,c", "x:renamed:old=new"]`` -> the
+    faults mapping."""
     faults: dict = {}
     for option in options:
         platform, _, rest = option.partition(":")
@@ -26,9 +27,14 @@ def parse_fault_options(options: Sequence[str], timeout_seconds: float | None = 
                 raise ValueError(f"--fault {option!r}: the rate must be a number within 0..1") from None
         elif kind in ACCOUNT_FAULTS:
             faults.setdefault(platform, {})[kind] = [h for h in value.split(",") if h]
+        elif kind == RENAMED:  # x:renamed:old=new,old2=new2
+            pairs = [pair.partition("=") for pair in value.split(",") if pair]
+            if any(not old or not new for old, _, new in pairs):
+                raise ValueError(f"--fault {option!r}: expected platform:renamed:old=new,...")
+            faults.setdefault(platform, {})[kind] = {old: new for old, _, new in pairs}
         else:
             raise ValueError(f"--fault {option!r}: unknown kind {kind!r} "
-                             f"(one of {', '.join(RATE_FAULTS + ACCOUNT_FAULTS)})")
+                             f"(one of {', '.join(RATE_FAULTS + ACCOUNT_FAULTS)}, {RENAMED})")
     if timeout_seconds is not None:
         faults["timeout_seconds"] = timeout_seconds
     FaultConfig(faults)  # validate now, so bad usage fails before the port is taken
@@ -48,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--extra-accounts", type=int, default=0, metavar="N",
                         help="synthetic accounts per platform, in addition to the registry's")
     parser.add_argument("--fault", action="append", default=[], metavar="PLATFORM:KIND:RATE",
-                        help="switch a fault on, e.g. x:throttle:0.2 or facebook:deleted_account:a,b")
+                        help="switch a fault on, e.g. x:throttle:0.2, facebook:deleted_account:a,b "
+                        "or x:renamed:old=new")
     parser.add_argument("--timeout-seconds", type=float, default=None,
                         help="how long a 'timeout' fault delays the answer (default 2)")
     parser.add_argument("--x-rate-limit", type=int, default=None, metavar="N",

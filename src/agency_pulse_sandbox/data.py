@@ -11,6 +11,7 @@ cost nothing until someone asks for them.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import math
 import random
@@ -187,6 +188,8 @@ class SandboxWorld:
         self._cached_year_blocks = cached_year_blocks
         self._skeletons: OrderedDict[tuple[str, int, int], _Skeleton] = OrderedDict()
         self._lock = threading.Lock()
+        # platform -> old handle key -> new handle (the sandbox's ``renamed`` fault)
+        self.renamed: dict[str, dict[str, str]] = {}
         numbers = dict.fromkeys(PLATFORMS, 0)
         for agency in (registry.agencies if registry else ()):
             for account in agency.accounts:
@@ -214,9 +217,19 @@ class SandboxWorld:
     def find(self, platform: str, handle_or_id: str) -> SandboxAccount | None:
         """The account with this handle (case-insensitive, ``@`` ignored) or platform id."""
         wanted = normalize_handle(handle_or_id)
+        renamed = self.renamed.get(platform)
+        if renamed:
+            if wanted in renamed:
+                return None  # a renamed account's old handle answers nothing
+            old = next((o for o, n in renamed.items() if normalize_handle(n) == wanted), None)
+            if old is not None:
+                wanted = old
         found = self._by_key.get((platform, wanted)) or self._by_id.get((platform, wanted))
-        return found or self._synthetic_by_handle(platform, wanted) or self._synthetic_by_id(
+        found = found or self._synthetic_by_handle(platform, wanted) or self._synthetic_by_id(
             platform, handle_or_id.strip())
+        if found is not None and renamed and found.key in renamed:
+            found = dataclasses.replace(found, handle=renamed[found.key])
+        return found
 
     def by_number(self, platform: str, number: int) -> SandboxAccount | None:
         if number >= SYNTHETIC_BASE:

@@ -20,6 +20,9 @@ RATE_FAULTS = ("expired_token", "access_tier", "quota_exceeded", "throttle", "se
                "timeout", "malformed")
 # Faults that name accounts (handles or platform ids).
 ACCOUNT_FAULTS = ("deleted_account", "private")
+# A handle change: ``{"x": {"renamed": {"old_handle": "new_handle"}}}``. The old handle then
+# answers as not found; the new handle and the account's id answer with the new handle.
+RENAMED = "renamed"
 DEFAULT_TIMEOUT_SECONDS = 2.0
 YOUTUBE_DAILY_QUOTA = 10_000
 
@@ -34,6 +37,7 @@ class FaultConfig:
             raise ValueError("faults.timeout_seconds must be >= 0")
         self.rates: dict[str, dict[str, float]] = {}
         self.accounts: dict[str, dict[str, set[str]]] = {}
+        self.renamed: dict[str, dict[str, str]] = {}  # platform -> old handle key -> new handle
         for platform, kinds in spec.items():
             if platform not in PLATFORMS:
                 raise ValueError(f"faults: unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
@@ -51,18 +55,40 @@ class FaultConfig:
                         raise ValueError(f"faults.{platform}.{kind}: must be a list of handles")
                     self.accounts.setdefault(platform, {})[kind] = {
                         normalize_handle(str(h)) for h in handles if str(h).strip()}
+                elif kind == RENAMED:
+                    self.renamed[platform] = _renames(platform, value)
                 else:
                     raise ValueError(f"faults.{platform}: unknown fault kind {kind!r} "
-                                     f"(one of {', '.join(RATE_FAULTS + ACCOUNT_FAULTS)})")
+                                     f"(one of {', '.join(RATE_FAULTS + ACCOUNT_FAULTS)}, "
+                                     f"{RENAMED})")
 
     def as_dict(self) -> dict:
         result: dict = {"timeout_seconds": self.timeout_seconds}
         for platform in PLATFORMS:
             entry: dict = dict(self.rates.get(platform, {}))
             entry.update({k: sorted(v) for k, v in self.accounts.get(platform, {}).items()})
+            if self.renamed.get(platform):
+                entry[RENAMED] = dict(sorted(self.renamed[platform].items()))
             if entry:
                 result[platform] = entry
         return result
+
+
+def _renames(platform: str, value: object) -> dict[str, str]:
+    """``{"old": "new"}`` checked: handles as text, no handle renamed twice or onto another."""
+    if not isinstance(value, dict):
+        raise ValueError(f"faults.{platform}.{RENAMED}: must be a mapping of old handle to new handle")
+    renames: dict[str, str] = {}
+    for old, new in value.items():
+        if not isinstance(old, str) or not isinstance(new, str) or not old.strip() or not new.strip():
+            raise ValueError(f"faults.{platform}.{RENAMED}: handles must be non-empty text")
+        if normalize_handle(old) == normalize_handle(new):
+            raise ValueError(f"faults.{platform}.{RENAMED}: {old!r} is renamed to itself")
+        renames[normalize_handle(old)] = new.strip().lstrip("@")
+    news = [normalize_handle(n) for n in renames.values()]
+    if len(set(news)) != len(news) or set(news) & set(renames):
+        raise ValueError(f"faults.{platform}.{RENAMED}: two handles renamed to one, or a chain")
+    return renames
 
 
 class SandboxState:
@@ -96,7 +122,9 @@ class SandboxState:
             if self.seed not in self._worlds:
                 self._worlds[self.seed] = SandboxWorld(self.seed, self.registry,
                                                        self.extra_accounts_per_platform)
-            return self._worlds[self.seed]
+            world = self._worlds[self.seed]
+            world.renamed = self.faults.renamed  # the world answers under the current names
+            return world
 
     def configure(self, *, day: date | None = None, seed: int | None = None,
                   faults: dict | None = None) -> dict:

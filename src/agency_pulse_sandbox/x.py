@@ -3,6 +3,7 @@
 - ``GET /users/by?usernames=a,b&user.fields=public_metrics,created_at,verified`` (1..100
   names matching ``^[A-Za-z0-9_]{1,15}$``, else the whole request is a 400): found users in
   ``data``, the others in ``errors`` ("Could not find user with usernames: [x].").
+- ``GET /users?ids=1,2&user.fields=...`` (1..100 numeric ids): as ``users/by``, by id.
 - ``GET /users/by/username/{name}``, ``GET /users/{id}``.
 - ``GET /users/{id}/tweets?max_results=5..100&pagination_token=&since_id=&until_id=
   &start_time=&end_time=&tweet.fields=created_at,public_metrics,attachments
@@ -32,8 +33,9 @@ MAX_USERNAMES = 100
 TIMELINE_REACH = 3200
 SNOWFLAKE_EPOCH_MS = 1288834974657
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+USER_ID = re.compile(r"^[0-9]{1,19}$")
 # Requests per 15-minute window for an app (Pro tier figures).
-RATE_LIMITS = {"users/by": 300, "users/by/username": 300, "users/:id": 300, "users/:id/tweets": 1500}
+RATE_LIMITS = {"users": 300, "users/by": 300, "users/by/username": 300, "users/:id": 300, "users/:id/tweets": 1500}
 USER_FIELDS = ("affiliation", "connection_status", "created_at", "description", "entities", "id",
                "is_identity_verified", "location", "most_recent_tweet_id", "name", "parody",
                "pinned_tweet_id", "profile_banner_url", "profile_image_url", "protected",
@@ -54,6 +56,8 @@ def endpoint(request: SandboxRequest) -> str:
     parts = [p for p in request.path.split("/") if p]
     if parts[:2] == ["users", "by"]:
         return "users/by/username" if len(parts) == 4 and parts[2] == "username" else "users/by"
+    if parts == ["users"]:
+        return "users"
     if parts[:1] == ["users"] and len(parts) == 2:
         return "users/:id"
     if parts[:1] == ["users"] and len(parts) == 3 and parts[2] == "tweets":
@@ -121,6 +125,8 @@ def handle(request: SandboxRequest, state: SandboxState) -> SandboxResponse:
     parts = [p for p in request.path.split("/") if p]
     if name == "users/by":
         response = view.users_by()
+    elif name == "users":
+        response = view.users_by("ids")
     elif name == "users/by/username":
         response = view.single_user(parts[3], "username")
     elif name == "users/:id":
@@ -197,25 +203,27 @@ class _XView:
                 user[name] = values[name]
         return user
 
-    def users_by(self) -> SandboxResponse:
-        names = [n.strip() for n in self.request.query.get("usernames", "").split(",") if n.strip()]
+    def users_by(self, parameter: str = "usernames") -> SandboxResponse:
+        """``users/by?usernames=`` (or ``users?ids=`` with ``parameter="ids"``)."""
+        names = [n.strip() for n in self.request.query.get(parameter, "").split(",") if n.strip()]
         if not 1 <= len(names) <= MAX_USERNAMES:
-            return _invalid_request("usernames", names[:1], f"The number of values in the `usernames` "
+            return _invalid_request(parameter, names[:1], f"The number of values in the `{parameter}` "
                                     f"query parameter list [{len(names)}] is not between 1 and {MAX_USERNAMES}")
-        bad = next((n for n in names if not USERNAME.match(n)), None)
+        pattern = USERNAME if parameter == "usernames" else USER_ID
+        bad = next((n for n in names if not pattern.match(n)), None)
         if bad is not None:
-            return _invalid_request("usernames", [bad], f"The `usernames` query parameter value [{bad}] "
-                                    "does not match ^[A-Za-z0-9_]{1,15}$")
+            return _invalid_request(parameter, [bad], f"The `{parameter}` query parameter value [{bad}] "
+                                    f"does not match {pattern.pattern}")
         fields = _fields(self.request, "user.fields", USER_FIELDS)
         if isinstance(fields, SandboxResponse):
             return fields
         data, errors = [], []
         for name in names:
-            account, _ = self._account(name, "username")
+            account, _ = self._account(name, "username" if parameter == "usernames" else "id")
             if account is None:
-                errors.append({"value": name, "detail": f"Could not find user with usernames: [{name}].",
+                errors.append({"value": name, "detail": f"Could not find user with {parameter}: [{name}].",
                                "title": "Not Found Error", "resource_type": "user",
-                               "parameter": "usernames", "resource_id": name,
+                               "parameter": parameter, "resource_id": name,
                                "type": _PROBLEM + "resource-not-found"})
             else:
                 data.append(self._user(account, fields))

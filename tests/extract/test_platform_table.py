@@ -23,6 +23,13 @@ def test_every_row_names_a_loadable_extractor():
         assert extract.__module__ == f"agency_pulse.extractors.{platform.name}"
 
 
+def test_every_row_names_a_loadable_account_lookup_next_to_its_extractor():
+    for platform in platforms.TABLE:
+        resolve = platform.load_resolver()
+        assert callable(resolve) and resolve.__name__ == "resolve_accounts"
+        assert resolve.__module__ == f"agency_pulse.extractors.{platform.name}"
+
+
 def test_the_product_lists_are_the_table():
     assert config.PLATFORMS == tuple(p.name for p in platforms.TABLE)
     assert connections.REAL_BASE_URLS == {p.name: p.real_base_url for p in platforms.TABLE}

@@ -145,8 +145,10 @@ def test_telegram_a_page_that_does_not_move_back(fake_platform, make_client, cap
 
 
 def test_the_note_reaches_the_landed_extract_log(pulse_home, fake_platform, make_client):
+    # The page keeps the registry's username (another one would add "handle changed: ...").
     fake_platform.route("/v24.0/", lambda request: {
-        i: {**load_fixture("facebook/page.json"), "id": i} for i in request.query["ids"].split(",")})
+        i: {**load_fixture("facebook/page.json"), "id": i, "username": "culture.page"}
+        for i in request.query["ids"].split(",")})
     fake_platform.route(r"/v24.0/\d+/posts", load_fixture("facebook/posts_page1.json"))
     fake_platform.route(r"/v24.0/\d+/live_videos", {"data": []})
     registry = parse_registry({"agencies": [{"id": "culture", "name": "Culture", "accounts": [

@@ -32,6 +32,7 @@ from agency_pulse.errors import (
     InvalidHandle,
     InvalidToken,
     MalformedResponse,
+    PermissionDenied,
     PlatformError,
     QuotaExhausted,
     TransientError,
@@ -328,3 +329,57 @@ def may_pass(exc: PlatformError) -> bool:
     A deleted or private account, a refused permission or a malformed body will not pass by
     waiting: those are recorded, and the run does not fail for them."""
     return isinstance(exc, TransientError | QuotaExhausted | InvalidToken)
+
+
+# --------------------------------------------------------------------------- account identity
+
+class Lookup(NamedTuple):
+    """What a platform answered for one handle or one id (``agency-pulse registry check``).
+
+    ``status``: ``found`` (with the platform's ``platform_id`` and current ``handle``),
+    ``missing`` (no such account, or deleted), ``private`` (it exists but may not be read),
+    ``ambiguous`` (several accounts answer) or ``failed`` (the question could not be
+    answered: ``detail`` says why).
+    """
+
+    status: str
+    platform_id: str | None = None
+    handle: str | None = None
+    detail: str | None = None
+
+
+class AccountLookup(NamedTuple):
+    """One registry account's answers: by its handle, and by its ``platform_id`` when the
+    registry has one and the platform can be asked by id (else None)."""
+
+    by_handle: Lookup
+    by_id: Lookup | None = None
+
+
+def lookup_from_error(exc: PlatformError) -> Lookup:
+    """The Lookup an error answer means: gone is ``missing``, a refusal ``private``."""
+    if isinstance(exc, AccountGone):
+        return Lookup("missing", detail=exc.reason)
+    if isinstance(exc, PermissionDenied) and not exc.platform_wide:
+        return Lookup("private", detail=exc.reason)
+    return Lookup("failed", detail=exc.reason)
+
+
+def note_handle_changes(result: ExtractResult, accounts: Iterable[Account],
+                        current: dict[str, str | None]) -> ExtractResult:
+    """Say in each ``ok`` outcome whose account the platform now calls by another handle
+    ``handle changed: old -> new``; the rows keep the registry's account_id, so the
+    account's history continues (``current``: account id -> the handle the API gave)."""
+    for account in accounts:
+        new = current.get(account.account_id)
+        outcome = result.outcomes.get(account.account_id)
+        if not new or outcome is None or outcome.status != "ok":
+            continue
+        if new.strip().lstrip("@").lower() == account.handle.strip().lstrip("@").lower():
+            continue
+        note = f"handle changed: {account.handle} -> {new.strip().lstrip('@')}"
+        reason = f"{outcome.reason}; {note}" if outcome.reason else note
+        result.outcomes[account.account_id] = outcome._replace(reason=reason)
+        log.warning("%s %s: %s (history continues under the platform id)",
+                    account.platform, account.account_id, note)
+    return result

@@ -26,13 +26,17 @@ from agency_pulse.errors import (
     PlatformError,
 )
 from agency_pulse.extractors.base import (
+    AccountLookup,
     ExtractResult,
     ExtractState,
+    Lookup,
     Outcome,
     Page,
     deletions_for,
     extract_each,
     list_item,
+    lookup_from_error,
+    note_handle_changes,
     pages,
     parse_count,
     parse_timestamp,
@@ -406,5 +410,78 @@ def extract(client, conn, accounts: list[Account], run_date: date,
     extractor = FacebookExtractor(client, conn, accounts, run_date, state)
     client.add_secrets(conn.secrets)
     shared_cost = extractor.fetch_counts()
-    return extract_each(client, accounts, extractor.result, extractor.extract_account,
-                        shared_cost=shared_cost)
+    result = extract_each(client, accounts, extractor.result, extractor.extract_account,
+                          shared_cost=shared_cost)
+    # A page asked by its id may answer with a new username: say so, carry on under the id.
+    by_id = [a for a in accounts if not a.handle.isdigit()
+             and (a.platform_id or state.platform_ids.get(a.account_id))]
+    return note_handle_changes(result, by_id, {account_id: page.get("username")
+                                               for account_id, page in extractor.pages.items()})
+
+
+# --------------------------------------------------------------------------- account identity
+
+RESOLVE_FIELDS = "id,name,username"
+
+
+def resolve_accounts(client, conn, accounts: list[Account]) -> dict[str, AccountLookup]:
+    """Each page asked by handle, and by its registry ``platform_id``, in ``?ids=`` calls of 50.
+
+    An unknown alias fails the whole call (#803, naming the aliases): those are ``missing``
+    and the rest is asked again; an error naming none splits the batch to find the page.
+    A platform-stopping error (token) is raised.
+    """
+    client.add_secrets(conn.secrets)
+    headers = auth_headers(conn)
+    answers: dict[str, Lookup] = {}  # lower-cased identifier -> answer
+    wanted: list[str] = []
+    for account in accounts:
+        for ident in (account.handle, account.platform_id):
+            if not ident:
+                continue
+            try:
+                list_item(ident, "page id or handle", PLATFORM)
+            except InvalidHandle as exc:
+                answers[ident.lower()] = Lookup("failed", detail=exc.reason)
+                continue
+            if ident.lower() not in answers and ident not in wanted:
+                wanted.append(ident)
+
+    def ask(batch: list[str]) -> None:
+        try:
+            body = client.get_json(f"{conn.base_url}/", {"ids": ",".join(batch),
+                                                         "fields": RESOLVE_FIELDS},
+                                   headers=headers, classify=classify)
+        except PlatformError as exc:
+            if exc.stops_platform:
+                raise
+            if len(batch) == 1:
+                answers[batch[0].lower()] = lookup_from_error(exc)
+                return
+            named = _named_objects(exc.reason) if isinstance(exc, AccountGone) else set()
+            gone = [ident for ident in batch if ident.lower() in named]
+            for ident in gone:
+                answers[ident.lower()] = Lookup("missing", detail=exc.reason)
+            rest = [ident for ident in batch if ident not in gone]
+            if gone and rest:
+                ask(rest)
+            elif not gone:
+                ask(batch[:len(batch) // 2])
+                ask(batch[len(batch) // 2:])
+            return
+        lowered = {str(k).lower(): v for k, v in body.items()} if isinstance(body, dict) else {}
+        for ident in batch:
+            page = lowered.get(ident.lower())
+            if isinstance(page, dict) and page.get("id"):
+                answers[ident.lower()] = Lookup("found", str(page["id"]),
+                                                page.get("username") or None)
+            else:
+                answers[ident.lower()] = Lookup("failed", detail=f"page {ident!r} missing from "
+                                                "the answer")
+
+    for start in range(0, len(wanted), IDS_PER_CALL):
+        ask(wanted[start:start + IDS_PER_CALL])
+    return {account.account_id: AccountLookup(
+                answers[account.handle.lower()],
+                answers[account.platform_id.lower()] if account.platform_id else None)
+            for account in accounts}

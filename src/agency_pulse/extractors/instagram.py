@@ -34,11 +34,14 @@ from agency_pulse.errors import (
     PlatformError,
 )
 from agency_pulse.extractors.base import (
+    AccountLookup,
     ExtractResult,
     ExtractState,
+    Lookup,
     Page,
     deletions_for,
     extract_each,
+    lookup_from_error,
     pages,
     parse_count,
     parse_timestamp,
@@ -319,3 +322,51 @@ def extract(client, conn, accounts: list[Account], run_date: date,
             "needed for business discovery)", platform_wide=True)
         return extractor.result
     return extract_each(client, accounts, extractor.result, extractor.extract_account)
+
+
+# --------------------------------------------------------------------------- account identity
+
+def resolve_accounts(client, conn, accounts: list[Account]) -> dict[str, AccountLookup]:
+    """Each account asked by username through business discovery (one call each).
+
+    Instagram cannot be asked for another account by id, so there is no ``by_id`` answer:
+    a registry ``platform_id`` is compared with the id the username answers with. A
+    platform-stopping error (token, no usable ``ig_user_id``) is raised.
+    """
+    client.add_secrets(conn.secrets)
+    ig_user_id = str(conn.extra.get("ig_user_id") or "")
+    if not ig_user_id:
+        raise PermissionDenied(PLATFORM, "the connection has no ig_user_id extra (our own "
+                               "business account, needed for business discovery)",
+                               platform_wide=True)
+    own = path_segment(ig_user_id, "ig_user_id", PLATFORM)
+    answers: dict[str, Lookup] = {}
+    for account in accounts:
+        key = account.handle.lower()
+        if key in answers:
+            continue
+        try:
+            username = account.handle
+            if not USERNAME.match(username):
+                raise InvalidHandle(PLATFORM, f"{username!r} is not a valid Instagram username")
+            body = client.get_json(
+                f"{conn.base_url}/{own}",
+                {"fields": f"business_discovery.username({username}){{id,username}}"},
+                headers=auth_headers(conn), classify=classify)
+        except PlatformError as exc:
+            if exc.stops_platform:
+                raise
+            if isinstance(exc, AccountGone) and ig_user_id in exc.reason:
+                raise PermissionDenied(PLATFORM, f"the connection's ig_user_id is not usable: "
+                                       f"{exc.reason}", platform_wide=True) from None
+            answers[key] = lookup_from_error(exc)
+            continue
+        discovery = body.get("business_discovery") if isinstance(body, dict) else None
+        if isinstance(discovery, dict) and discovery.get("id"):
+            answers[key] = Lookup("found", str(discovery["id"]),
+                                  discovery.get("username") or None)
+        else:
+            answers[key] = Lookup("missing", detail="no business_discovery in the answer (not a "
+                                  "Business/Creator account, or age-gated)")
+    return {account.account_id: AccountLookup(answers[account.handle.lower()])
+            for account in accounts}

@@ -29,12 +29,15 @@ from agency_pulse.errors import (
     TransientError,
 )
 from agency_pulse.extractors.base import (
+    AccountLookup,
     ExtractResult,
     ExtractState,
+    Lookup,
     Outcome,
     Page,
     deletions_for,
     extract_each,
+    lookup_from_error,
     pages,
     parse_count,
     path_segment,
@@ -469,3 +472,43 @@ def _read_preview(client, preview_base: str, channel: str, since: datetime | Non
     kept = [p for p in posts.values() if since is None or p.published_at >= since]
     return _Preview(title=first.channel_title, counters=first.counters,
                     posts=sorted(kept, key=lambda p: p.message_id, reverse=True))
+
+
+# --------------------------------------------------------------------------- account identity
+
+def _chat_lookup(client, conn, chat_id: str) -> Lookup:
+    """``getChat`` for one ``@username`` or numeric id; errors become the Lookup they mean."""
+    try:
+        body = client.get_json(f"{conn.base_url}/bot{conn.token}/getChat", {"chat_id": chat_id},
+                               classify=classify)
+    except PlatformError as exc:
+        if exc.stops_platform:
+            raise
+        return lookup_from_error(exc)
+    chat = body.get("result") if isinstance(body, dict) and body.get("ok") is True else None
+    if not isinstance(chat, dict) or chat.get("id") is None:
+        return Lookup("failed", detail=f"getChat {chat_id}: answered without a chat")
+    return Lookup("found", str(chat["id"]), chat.get("username") or None)
+
+
+def resolve_accounts(client, conn, accounts: list[Account]) -> dict[str, AccountLookup]:
+    """Each channel asked with ``getChat`` by ``@username`` and by its registry
+    ``platform_id`` (one call each; the Bot API has no batch). "chat not found" is
+    ``missing``, a refusal (403) ``private``; a platform-stopping error is raised."""
+    client.add_secrets(conn.secrets)
+    by_name: dict[str, Lookup] = {}
+    by_id: dict[str, Lookup] = {}
+    for account in accounts:
+        name = account.handle.lower()
+        if name not in by_name:
+            by_name[name] = _chat_lookup(client, conn, f"@{account.handle}")
+        if account.platform_id and account.platform_id not in by_id:
+            by_id[account.platform_id] = (
+                _chat_lookup(client, conn, account.platform_id)
+                if account.platform_id.lstrip("-").isdigit() else
+                Lookup("failed", detail="a Telegram chat id is a whole number: "
+                       f"{account.platform_id!r}"))
+    return {account.account_id: AccountLookup(
+                by_name[account.handle.lower()],
+                by_id[account.platform_id] if account.platform_id else None)
+            for account in accounts}

@@ -29,12 +29,15 @@ from agency_pulse.errors import (
 )
 from agency_pulse.extractors.base import (
     AccountCost,
+    AccountLookup,
     ExtractResult,
     ExtractState,
+    Lookup,
     Outcome,
     Page,
     deletions_for,
     extract_each,
+    lookup_from_error,
     pages,
     parse_count,
     parse_timestamp,
@@ -340,3 +343,57 @@ def _read_timeline(client, base_url: str, headers: dict | None, user_id: str,
     for page in pages(fetch, platform=PLATFORM, account=account, result=result):
         tweets.extend((tweet, page.extra) for tweet in page.items)
     return tweets
+
+
+# --------------------------------------------------------------------------- account identity
+
+def resolve_accounts(client, conn, accounts: list[Account]) -> dict[str, AccountLookup]:
+    """Each user asked by username (``users/by?usernames=``) and by its registry
+    ``platform_id`` (``users?ids=``), 100 a call. A protected user is ``private``; one X
+    reports missing or suspended is ``missing``. A platform-stopping error is raised."""
+    headers = {"Authorization": f"Bearer {conn.token}"} if conn.token else None
+    by_name: dict[str, Lookup] = {}
+    by_id: dict[str, Lookup] = {}
+    names: list[str] = []
+    ids: list[str] = []
+    for account in accounts:
+        name = normalize_handle(account.handle)
+        if not _USERNAME.match(name):
+            by_name[name] = Lookup("failed", detail=f"{account.handle!r} is not a valid X "
+                                   "username (1-15 letters, digits or _)")
+        elif name not in names:
+            names.append(name)
+        if account.platform_id and account.platform_id not in ids:
+            if account.platform_id.isdigit():
+                ids.append(account.platform_id)
+            else:
+                by_id[account.platform_id] = Lookup("failed", detail="an X user id is digits "
+                                                    f"only: {account.platform_id!r}")
+    for wanted, parameter, path, answers in ((names, "usernames", "users/by", by_name),
+                                             (ids, "ids", "users", by_id)):
+        for start in range(0, len(wanted), USERNAMES_PER_CALL):
+            batch = wanted[start:start + USERNAMES_PER_CALL]
+            try:
+                body = client.get_json(f"{conn.base_url}/{path}",
+                                       {parameter: ",".join(batch), "user.fields": "protected"},
+                                       headers=headers, units=1, classify=classify)
+                found, problems = _users_in(body)
+            except PlatformError as exc:
+                if exc.stops_platform:
+                    raise
+                answers.update({key: lookup_from_error(exc) for key in batch})
+                continue
+            if parameter == "ids":
+                found = {str(user["id"]): user for user in found.values()}
+            for key in batch:
+                user = found.get(key)
+                if user is None:
+                    answers[key] = Lookup("missing", detail=problems.get(
+                        key, f"user {key} not returned by {path}"))
+                else:
+                    answers[key] = Lookup("private" if user.get("protected") else "found",
+                                          str(user["id"]), user["username"])
+    return {account.account_id: AccountLookup(
+                by_name[normalize_handle(account.handle)],
+                by_id[account.platform_id] if account.platform_id else None)
+            for account in accounts}

@@ -30,13 +30,17 @@ from agency_pulse.errors import (
 )
 from agency_pulse.extractors.base import (
     AccountCost,
+    AccountLookup,
     ExtractResult,
     ExtractState,
+    Lookup,
     Outcome,
     Page,
     deletions_for,
     extract_each,
     list_item,
+    lookup_from_error,
+    note_handle_changes,
     pages,
     parse_count,
     parse_timestamp,
@@ -264,7 +268,8 @@ def extract(client, conn, accounts: list[Account], run_date: date,
                                                           0, 0)
 
     with_channels = [a for a in accounts if a.account_id in channels]
-    return extract_each(client, with_channels, result, extract_uploads, shared_cost)
+    extract_each(client, with_channels, result, extract_uploads, shared_cost)
+    return note_handle_changes(result, accounts, _current_handles(accounts, channels))
 
 
 def _fetch_channels(client, base_url: str, auth: dict, accounts: list[Account],
@@ -399,3 +404,81 @@ def _videos(client, base_url: str, auth: dict, video_ids: list[str]) -> Iterator
                                 "maxResults": IDS_PER_CALL, **auth},
                                units=1, classify=classify)
         yield from _items(body, "videos")
+
+
+# --------------------------------------------------------------------------- account identity
+
+def _channel_handle(channel: dict) -> str | None:
+    """The channel's handle as YouTube shows it (``snippet.customUrl``, ``@`` dropped)."""
+    custom = (channel.get("snippet") or {}).get("customUrl")
+    return custom.lstrip("@") if isinstance(custom, str) and custom.strip("@") else None
+
+
+def _current_handles(accounts: list[Account], channels: dict[str, dict]) -> dict[str, str | None]:
+    """The handle each channel answered with, for accounts the registry names by handle."""
+    return {a.account_id: _channel_handle(channels[a.account_id]) for a in accounts
+            if a.account_id in channels and not _CHANNEL_ID.match(a.handle)}
+
+
+def resolve_accounts(client, conn, accounts: list[Account]) -> dict[str, AccountLookup]:
+    """Each channel asked by handle (``forHandle=@name``, one call each, 1 unit; a handle
+    that is a channel id is asked by id) and by its registry ``platform_id`` (``id=`` in
+    calls of 50, 1 unit). A platform-stopping error (quota, key) is raised."""
+    auth = {"key": conn.token} if conn.token else {}
+    by_id: dict[str, Lookup] = {}
+    ids: list[str] = []
+    for account in accounts:
+        for ident in (account.platform_id,
+                      account.handle if _CHANNEL_ID.match(account.handle) else None):
+            if not ident or ident in by_id or ident in ids:
+                continue
+            try:
+                ids.append(list_item(ident, "channel id", PLATFORM))
+            except InvalidHandle as exc:
+                by_id[ident] = Lookup("failed", detail=exc.reason)
+    for start in range(0, len(ids), IDS_PER_CALL):
+        batch = ids[start:start + IDS_PER_CALL]
+        try:
+            body = client.get_json(f"{conn.base_url}/channels",
+                                   {"part": "snippet", "id": ",".join(batch),
+                                    "maxResults": IDS_PER_CALL, **auth},
+                                   units=1, classify=classify)
+            items = {item["id"]: item for item in _items(body, "channels")}
+        except PlatformError as exc:
+            if exc.stops_platform:
+                raise
+            by_id.update({ident: lookup_from_error(exc) for ident in batch})
+            continue
+        for ident in batch:
+            channel = items.get(ident)
+            by_id[ident] = (Lookup("found", ident, _channel_handle(channel)) if channel else
+                            Lookup("missing", detail=f"channelNotFound: no channel with id {ident}"))
+
+    by_handle: dict[str, Lookup] = {}
+    for account in accounts:
+        key = account.handle.lower()
+        if _CHANNEL_ID.match(account.handle) or key in by_handle:
+            continue
+        try:
+            body = client.get_json(f"{conn.base_url}/channels",
+                                   {"part": "snippet", "forHandle": f"@{account.handle}", **auth},
+                                   units=1, classify=classify)
+            items = _items(body, f"channels forHandle=@{account.handle}")
+        except PlatformError as exc:
+            if exc.stops_platform:
+                raise
+            by_handle[key] = lookup_from_error(exc)
+            continue
+        if not items:
+            by_handle[key] = Lookup("missing", detail=f"no channel for handle @{account.handle}")
+        elif len(items) > 1:
+            by_handle[key] = Lookup("ambiguous", detail=f"{len(items)} channels answer to handle "
+                                    f"@{account.handle}: " + ", ".join(i["id"] for i in items))
+        else:
+            by_handle[key] = Lookup("found", items[0]["id"], _channel_handle(items[0]))
+
+    return {account.account_id: AccountLookup(
+                by_id[account.handle] if _CHANNEL_ID.match(account.handle)
+                else by_handle[account.handle.lower()],
+                by_id[account.platform_id] if account.platform_id else None)
+            for account in accounts}
