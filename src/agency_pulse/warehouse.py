@@ -471,8 +471,17 @@ def _connect_writer(path: Path, lock_timeout: float, limit: str) -> duckdb.DuckD
             con.execute("set TimeZone = 'UTC'")
             return con
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+            if "lock" not in str(exc).lower():
                 raise WarehouseError(f"cannot open {path} for writing: {exc}") from exc
+            if time.monotonic() >= deadline:
+                # DuckDB lets no writer in while another process has the file open, even
+                # read-only: name the way out (readers open the readers' file instead).
+                pid = re.search(r"\(PID (\d+)\)", str(exc))
+                holder = f"another process (PID {pid.group(1)})" if pid else "another process"
+                raise WarehouseError(
+                    f"cannot open {path} for writing: {holder} has it open, even read-only; "
+                    "close it: SQL sessions should open warehouse.snapshot.duckdb, which "
+                    "builds never lock") from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
