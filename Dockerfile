@@ -29,6 +29,8 @@ COPY --chown=airflow:0 src ./src
 COPY --chown=airflow:0 plugins ./plugins
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 include ./include
+# The build comments the warehouse's columns with docs/REFERENCE.md's column tables.
+COPY --chown=airflow:0 docs ./docs
 COPY --chown=airflow:0 scripts ./scripts
 RUN uv pip install --system --no-cache --no-deps -e .
 

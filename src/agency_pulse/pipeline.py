@@ -83,18 +83,16 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
 
 
 def build_warehouse(settings: Settings | None = None) -> dict:
-    """Load the accepted lake, rebuild the marts, then publish the readers' snapshot.
+    """Load the accepted lake, rebuild the marts, then publish the readers' file.
 
-    Readers (report, query, UI) read the snapshot, so they never hold the lock the
-    single DuckDB writer needs.
+    Readers (report, query, UI) read ``warehouse.snapshot.duckdb``, which the build
+    publishes (``report.warehouse_snapshot``), so they never hold the lock the single
+    DuckDB writer needs.
     """
     from agency_pulse import warehouse
-    from agency_pulse.report.warehouse_snapshot import publish_snapshot
 
     settings = settings or Settings.from_environment()
-    summary = warehouse.build(settings=settings)
-    publish_snapshot(config.paths(settings))
-    return summary
+    return warehouse.build(settings=settings)
 
 
 def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,

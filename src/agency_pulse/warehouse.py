@@ -10,9 +10,13 @@
    ``lake.dataset_glob``;
 3. loads the registry into ``core.agencies`` and ``core.accounts``, and the validation results
    and extract log into ``quality.validation_runs`` and ``quality.extract_log``;
-4. runs the SQL models of ``include/sql`` (``run_models``).
+4. runs the SQL models of ``include/sql`` (``run_models``) and comments the public tables
+   and their columns with docs/REFERENCE.md's words (``column_docs``).
 
 A failure rolls the whole transaction back, so readers keep the previous complete build.
+After the commit, still holding the build lock, it publishes the readers' file
+(``report.warehouse_snapshot.publish_snapshot``): the tables readers use, in a new file
+renamed into place.
 
 Incremental builds (the default): ``quality.loaded_files`` remembers every lake file loaded
 (path, size, mtime) and ``quality.build_state`` a fingerprint of the registry and the SQL.
@@ -44,7 +48,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from agency_pulse import config, lake
+from agency_pulse import column_docs, config, lake
 from agency_pulse.registry import Registry, load_registry
 from agency_pulse.settings import Settings
 from agency_pulse.validation.outcomes import VALIDATION_RUNS_SCHEMA
@@ -180,6 +184,7 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             loaded["quality.extract_log"] = _count(con, "quality.extract_log")
             _remember_loaded_files(con, files, fingerprint, mode)
             models = run_models(con)
+            column_docs.comment_tables(con)
             marts = {name: _count(con, f"marts.{name}") for name in MARTS
                      if any(m.qualified_name == f"marts.{name}" for m in models)}
             con.execute("commit")
@@ -187,8 +192,11 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's
                 con.execute("rollback")
             raise
-    finally:
         con.close()
+        # Still under the build lock, so no other build writes the file while it is read.
+        _publish_for_readers(home_paths, settings)
+    finally:
+        con.close()  # a second close does nothing
         build_lock.close()  # closing the file releases the lock
     summary = {
         "warehouse": str(home_paths.warehouse),
@@ -198,6 +206,16 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     }
     log.info("warehouse built: %s", summary)
     return summary
+
+
+def _publish_for_readers(home_paths: config.Paths, settings: Settings) -> None:
+    from agency_pulse.report.warehouse_snapshot import publish_snapshot
+
+    try:
+        publish_snapshot(home_paths, memory_limit=settings.warehouse_memory_limit)
+    except (duckdb.Error, OSError) as exc:
+        raise WarehouseError(f"the warehouse was built but its readers' file could not be "
+                             f"published: {' '.join(str(exc).split())}") from exc
 
 
 def _mirror_shared_lake(home_paths: config.Paths) -> None:
@@ -453,8 +471,17 @@ def _connect_writer(path: Path, lock_timeout: float, limit: str) -> duckdb.DuckD
             con.execute("set TimeZone = 'UTC'")
             return con
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+            if "lock" not in str(exc).lower():
                 raise WarehouseError(f"cannot open {path} for writing: {exc}") from exc
+            if time.monotonic() >= deadline:
+                # DuckDB lets no writer in while another process has the file open, even
+                # read-only: name the way out (readers open the readers' file instead).
+                pid = re.search(r"\(PID (\d+)\)", str(exc))
+                holder = f"another process (PID {pid.group(1)})" if pid else "another process"
+                raise WarehouseError(
+                    f"cannot open {path} for writing: {holder} has it open, even read-only; "
+                    "close it: SQL sessions should open warehouse.snapshot.duckdb, which "
+                    "builds never lock") from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 

@@ -50,7 +50,12 @@ def _section(text: str, title: str) -> str:
 
 def _column_table(section: str) -> dict[str, str]:
     """{column: type} from the rows of the section's `| column | type | ... |` tables."""
-    documented: dict[str, str] = {}
+    return {name: cells[1] for name, cells in _column_rows(section).items()}
+
+
+def _column_rows(section: str) -> dict[str, list[str]]:
+    """{column: its row's cells} from the section's `| column | type | ... |` tables."""
+    documented: dict[str, list[str]] = {}
     in_table = False
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
@@ -62,7 +67,7 @@ def _column_table(section: str) -> dict[str, str]:
             name = re.fullmatch(r"`([a-z0-9_]+)`", cells[0])
             assert name, f"a column cell must be one `name`: {line!r}"
             assert name.group(1) not in documented, f"{name.group(1)} documented twice"
-            documented[name.group(1)] = cells[1]
+            documented[name.group(1)] = cells
     return documented
 
 
@@ -90,6 +95,40 @@ def test_every_column_is_documented_with_its_type(table, built_columns):
     # The only documented names a table may lack are the other grain's period column.
     stale = set(documented) - set(actual) - (PERIOD_COLUMNS - set(actual))
     assert not stale, f"{table}: docs/REFERENCE.md documents columns it does not have: {stale}"
+
+
+def test_every_public_column_carries_the_reference_definition_as_its_comment(pulse_home):
+    """A SQL user sees the reference's words in duckdb_columns(), in the warehouse and in
+    the readers' file: no column of a mart (or of quality.account_coverage) without one."""
+    from agency_pulse import column_docs
+    from agency_pulse.registry import parse_registry
+    from agency_pulse.report.warehouse_snapshot import snapshot_path
+
+    warehouse.build(registry=parse_registry({"agencies": []}))
+    text = _reference()
+    for path in (pulse_home.warehouse, snapshot_path()):
+        with duckdb.connect(str(path), read_only=True) as con:
+            for table, title in TABLE_SECTIONS.items():
+                schema, name = table.split(".")
+                comments = dict(con.execute(
+                    "select column_name, comment from duckdb_columns() "
+                    "where schema_name = ? and table_name = ?", [schema, name]).fetchall())
+                assert comments, f"{path.name}: no table {table}"
+                missing = [c for c, comment in comments.items() if not comment]
+                assert not missing, f"{path.name}: {table} columns lack a description: {missing}"
+                rows = _column_rows(_section(text, title))
+                # the definition cell of the reference, as plain text
+                differ = {c: comment for c, comment in comments.items()
+                          if comment != column_docs.plain_text(rows[c][2])}
+                assert not differ, f"{path.name}: {table} comments differ from the reference: " \
+                    f"{differ}"
+                assert "`" not in "".join(comments.values())
+                table_comment = con.execute(
+                    "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
+                    [schema, name]).fetchone()[0]
+                # the table's comment is the paragraph its section opens with
+                opening = _section(text, title).strip().split("\n\n")[0]
+                assert table_comment == column_docs.plain_text(opening) != "", (path.name, table)
 
 
 def _subcommands(parser: argparse.ArgumentParser, prefix: str) -> dict[str, argparse.ArgumentParser]:

@@ -243,8 +243,13 @@ def test_a_reader_in_another_process_delays_then_fails_the_writer(pulse_home):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
-        with pytest.raises(warehouse.WarehouseError, match="cannot open .* for writing"):
+        with pytest.raises(warehouse.WarehouseError, match="cannot open .* for writing") as error:
             warehouse.build(registry=REGISTRY, lock_timeout=0.3)
+        # one line naming the holder and the file SQL sessions should open instead
+        message = str(error.value)
+        assert "\n" not in message
+        assert f"(PID {holder.pid}) has it open" in message
+        assert "warehouse.snapshot.duckdb" in message
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)

@@ -2,24 +2,27 @@
 
 DuckDB lets one process write a database file, and a reader in another process holds a
 lock that makes the writer's ``connect`` fail ("Could not set lock on file"). So readers
-(the report, ``agency-pulse query``, the Airflow UI plugin) read a *snapshot*:
-``$AGENCY_PULSE_HOME/warehouse.snapshot.duckdb``.
+(the report, ``agency-pulse query``, the Airflow UI plugin, SQL users) read the *readers'
+file* ``$AGENCY_PULSE_HOME/warehouse.snapshot.duckdb``: the tables of ``READER_TABLES``
+(the marts, the quality tables and the registry as loaded), with their comments.
 
-- The writer calls :func:`publish_snapshot` after each build, once its connection is
-  closed: the file is copied under a temporary name and renamed into place, so a reader
-  sees the old or the new snapshot, never half of one. Readers that still have the old
-  snapshot open keep reading it (POSIX rename keeps the old inode alive).
-- A reader opens the snapshot read-only, with file-system access disabled (no COPY TO,
-  no read_csv, no ATTACH). It touches the live file only when the snapshot is missing
-  or older than the warehouse: then it takes a short read-only lock to refresh the
-  snapshot (retrying a few times if the writer holds the file), and when the writer
-  is busy it serves the existing snapshot, however old, rather than wait.
+- The writer calls :func:`publish_snapshot` at the end of each build (``warehouse.build``,
+  still under its build lock): the reader tables are copied into a new DuckDB file under a
+  temporary name, which is then renamed over the readers' file (``os.replace``). A reader
+  sees the old or the new file, never half of one; a reader that has the old file open
+  keeps reading it (POSIX rename keeps the old inode alive), the next open sees the new
+  one. Only those tables are written, never a copy of the whole warehouse.
+- A reader opens the readers' file read-only, with file-system access disabled (no COPY
+  TO, no read_csv, no ATTACH). It touches the live file only when the readers' file is
+  missing or older than the warehouse (a warehouse built by an older version, or copied
+  in): then it takes a short read-only lock to publish it (retrying a few times if the
+  writer holds the file), and when the writer is busy it serves the existing readers'
+  file, however old, rather than wait.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,6 +36,15 @@ from agency_pulse.errors import AgencyPulseError
 from agency_pulse.settings import Settings
 
 SNAPSHOT_NAME = "warehouse.snapshot.duckdb"
+# What readers read (the report, the UI, `agency-pulse query`, docs/REFERENCE.md's
+# "for users" schemas); the rest of the warehouse (staging, core.int_*, the build's
+# bookkeeping) stays in warehouse.duckdb.
+READER_TABLES = (
+    "marts.account_monthly", "marts.account_annual", "marts.agency_monthly",
+    "marts.agency_annual",
+    "quality.account_coverage", "quality.extract_log", "quality.validation_runs",
+    "core.agencies", "core.accounts",
+)
 # A reader (a query, the report, the UI) shares the machine with the pipeline: one
 # careless query must fail with a clear error rather than take all the memory.
 LOCK_RETRIES = 5
@@ -47,18 +59,65 @@ def snapshot_path(home: config.Paths | Path | str | None = None) -> Path:
     return _paths(home).home / SNAPSHOT_NAME
 
 
-def publish_snapshot(home: config.Paths | Path | str | None = None) -> Path:
-    """Copy the closed warehouse to the snapshot atomically; call after each build.
+def publish_snapshot(home: config.Paths | Path | str | None = None, *,
+                     memory_limit: str | None = None) -> Path:
+    """Write the reader tables of the warehouse to a new readers' file and rename it into
+    place atomically; return its path. Called at the end of each build.
 
-    The caller must be the writer (or hold the file read-only), so that nothing writes
-    the warehouse during the copy.
+    Nothing may write the warehouse meanwhile (the caller holds the build lock, or the
+    read-only open fails on the writer's lock: ``duckdb.IOException``). ``memory_limit``:
+    DuckDB's limit for the copy (default: the readers' limit).
     """
     paths = _paths(home)
     if not paths.warehouse.exists():
         raise WarehouseUnavailable(f"no warehouse at {paths.warehouse}: run `agency-pulse build` first")
-    target = snapshot_path(home)
-    _copy_atomically(paths.warehouse, target)
+    target = snapshot_path(paths)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        _write_reader_tables(paths.warehouse, temporary, memory_limit or reader_memory_limit())
+        # Never older than the warehouse: a reader would otherwise publish it again.
+        newest = max(time.time_ns(), _mtime_ns(paths.warehouse))
+        os.utime(temporary, ns=(newest, newest))
+        # A write-ahead log beside the readers' file (a full copy made by an older version)
+        # would be replayed onto the new file: remove it first.
+        _wal(target).unlink(missing_ok=True)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+        _wal(temporary).unlink(missing_ok=True)
     return target
+
+
+def _write_reader_tables(warehouse: Path, target: Path, memory_limit: str) -> None:
+    """Copy each table of ``READER_TABLES`` the warehouse has, with its comments, to ``target``."""
+    con = duckdb.connect(config={"memory_limit": memory_limit})
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach {_sql_string(str(warehouse))} as live (read_only)")
+        con.execute(f"attach {_sql_string(str(target))} as readers")
+        present = {f"{schema}.{name}": comment for schema, name, comment in con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() "
+            "where database_name = 'live'").fetchall()}
+        # one catalog scan for every column comment (duckdb_columns() is slow to ask per table)
+        column_comments = con.execute(
+            "select schema_name || '.' || table_name, column_name, comment from duckdb_columns() "
+            "where database_name = 'live' and comment <> ''").fetchall()
+        con.execute("begin transaction")  # one commit: a commit per comment costs seconds
+        for table in READER_TABLES:
+            if table not in present:
+                continue
+            con.execute(f"create schema if not exists readers.{table.split('.')[0]}")
+            con.execute(f"create table readers.{table} as select * from live.{table}")
+            if present[table]:
+                con.execute(f"comment on table readers.{table} is {_sql_string(present[table])}")
+        for table, column, comment in column_comments:
+            if table in READER_TABLES:
+                con.execute(f'comment on column readers.{table}."{column}" is '
+                            f"{_sql_string(comment)}")
+        con.execute("commit")
+        con.execute("detach readers")  # writes the file out: no log is left beside it
+    finally:
+        con.close()
 
 
 @contextmanager
@@ -90,19 +149,17 @@ def reader_memory_limit() -> str:
 
 def _fresh_snapshot(home, *, retries: int, delay: float, sleep) -> Path:
     paths = _paths(home)
-    snapshot = snapshot_path(home)
+    snapshot = snapshot_path(paths)
     if not paths.warehouse.exists():
         if snapshot.exists():
             return snapshot
         raise WarehouseUnavailable(f"no warehouse at {paths.warehouse}: run `agency-pulse build` first")
-    if snapshot.exists() and _mtime(snapshot) >= _mtime(paths.warehouse):
+    if snapshot.exists() and _mtime_ns(snapshot) >= _mtime_ns(paths.warehouse):
         return snapshot
     for attempt in range(retries + 1):
         try:
-            # The read-only open takes a shared lock: no writer can change the file while we copy.
-            with duckdb.connect(str(paths.warehouse), read_only=True):
-                _copy_atomically(paths.warehouse, snapshot)
-            return snapshot
+            # The read-only attach takes a shared lock: no writer can change the file meanwhile.
+            return publish_snapshot(paths)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise WarehouseUnavailable(f"cannot read {paths.warehouse}: {exc}") from None
@@ -115,32 +172,18 @@ def _fresh_snapshot(home, *, retries: int, delay: float, sleep) -> Path:
         "try again when the build has finished")
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    """Copy the database and its write-ahead log (if any), each under a temporary name."""
-    source_wal, target_wal = _wal(source), _wal(target)
-    if source_wal.exists():
-        _replace_with_copy(source_wal, target_wal)
-    else:
-        target_wal.unlink(missing_ok=True)
-    _replace_with_copy(source, target)
-
-
-def _replace_with_copy(source: Path, target: Path) -> None:
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        shutil.copy2(source, temporary)  # copy2 keeps the mtime: the snapshot's age is the source's
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+def _sql_string(text: str) -> str:
+    # ATTACH and COMMENT ON take no parameters
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
-def _mtime(path: Path) -> float:
+def _mtime_ns(path: Path) -> int:
     wal = _wal(path)
-    return max(path.stat().st_mtime, wal.stat().st_mtime if wal.exists() else 0.0)
+    return max(path.stat().st_mtime_ns, wal.stat().st_mtime_ns if wal.exists() else 0)
 
 
 def _paths(home: config.Paths | Path | str | None) -> config.Paths:
