@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("build", help="load everything landed into the warehouse and rebuild the marts")
 
+    lake_cmd = sub.add_parser("lake", help="the lake itself")
+    lake_sub = lake_cmd.add_subparsers(dest="lake_command", required=True, parser_class=_Parser)
+    check = lake_sub.add_parser("check", help="verify every accepted lake file against its "
+                                "recorded checksum; exit 1 on damage")
+    check.add_argument("--record-missing", action="store_true",
+                       help="record the checksum of readable files that have none")
+
     rep = sub.add_parser("report", help="write the annual (or monthly) report and print its path")
     rep.add_argument("--year", type=_year, metavar="YYYY",
                      help="the year of the annual report (default: the latest in the warehouse)")
@@ -244,6 +251,16 @@ def cmd_build(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_lake(args, settings: Settings) -> int:
+    from agency_pulse import lake_check
+
+    result = lake_check.check_lake(record_missing=args.record_missing)
+    for problem in result.problems:
+        print(f"agency-pulse: {problem.line}", file=sys.stderr)
+    print(result.summary())
+    return 1 if result.failed else 0
+
+
 def cmd_report(args, settings: Settings) -> int:
     from agency_pulse import report
 
@@ -296,6 +313,7 @@ COMMANDS = {
     "run": cmd_run,
     "observations": cmd_observations,
     "build": cmd_build,
+    "lake": cmd_lake,
     "report": cmd_report,
     "query": cmd_query,
 }
