@@ -7,7 +7,16 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reliability import bad_input, crashes, faults, hostile_names, reruns, secrets_scenario, soak
+from reliability import (
+    bad_input,
+    bit_flip,
+    crashes,
+    faults,
+    hostile_names,
+    reruns,
+    secrets_scenario,
+    soak,
+)
 from reliability.verdict import ScenarioResult
 
 
@@ -28,6 +37,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("bad_input_corpus", bad_input.bad_input_corpus, fast=True),
     Scenario("hostile_names", hostile_names.hostile_names, fast=True),
     Scenario("secrets", secrets_scenario.secrets_never_leak, fast=True),
+    Scenario("bit_flip", bit_flip.bit_flip, fast=True),
     Scenario("soak", soak.soak, fast=False),
 )
 

@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "renamed account's handle (never touches verified)")
     check.add_argument("--platform", action="append", choices=config.PLATFORMS,
                        help="platform to check (repeatable; default: all)")
+    lake_cmd = sub.add_parser("lake", help="the lake itself")
+    lake_sub = lake_cmd.add_subparsers(dest="lake_command", required=True, parser_class=_Parser)
+    lake_check_cmd = lake_sub.add_parser("check", help="verify every accepted lake file against its "
+                                "recorded checksum; exit 1 on damage")
+    lake_check_cmd.add_argument("--record-missing", action="store_true",
+                       help="record the checksum of readable files that have none")
 
     rep = sub.add_parser("report", help="write the annual (or monthly) report and print its path")
     rep.add_argument("--year", type=_year, metavar="YYYY",
@@ -263,6 +269,16 @@ def cmd_registry(args, settings: Settings) -> int:
                                         out=sys.stdout, err=sys.stderr)
 
 
+def cmd_lake(args, settings: Settings) -> int:
+    from agency_pulse import lake_check
+
+    result = lake_check.check_lake(record_missing=args.record_missing)
+    for problem in result.problems:
+        print(f"agency-pulse: {problem.line}", file=sys.stderr)
+    print(result.summary())
+    return 1 if result.failed else 0
+
+
 def cmd_report(args, settings: Settings) -> int:
     from agency_pulse import report
 
@@ -316,6 +332,7 @@ COMMANDS = {
     "observations": cmd_observations,
     "build": cmd_build,
     "registry": cmd_registry,
+    "lake": cmd_lake,
     "report": cmd_report,
     "query": cmd_query,
 }

@@ -16,6 +16,7 @@ incomplete note, or ``gone``): a retry fetches only the others.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from agency_pulse import lake
+
+log = logging.getLogger(__name__)
 
 DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", "extract_log")
 
@@ -41,7 +44,9 @@ def earlier_rows(platform: str, day: date, account_ids: Iterable[str], *, batch_
     wanted = set(account_ids)
     found: dict[str, list[dict]] = {}
     for dataset in DATASETS:
-        files = lake.list_partitions(lake.ACCEPTED, dataset, platform, day, root=lake_root)
+        files = [path for path in lake.list_partitions(lake.ACCEPTED, dataset, platform, day,
+                                                       root=lake_root)
+                 if _intact(path)]
         files += lake.list_partitions(lake.LANDING, dataset, platform, day, key=batch_key,
                                       root=lake_root)
         rows: list[dict] = []
@@ -98,3 +103,14 @@ def _not_older(candidate, current) -> bool:
     if candidate is None:
         return current is None
     return current is None or candidate >= current
+
+
+def _intact(path: Path) -> bool:
+    """Whether an accepted file still matches its recorded checksum (or has none). A damaged
+    one is not carried into the rerun that repairs its day: the rerun's fresh rows replace it."""
+    check = lake.verify_checksum(path)
+    if check.status == "mismatch":
+        log.warning("rerun: %s (not carried over; this run's rows replace it)",
+                    lake.mismatch_line(check))
+        return False
+    return True

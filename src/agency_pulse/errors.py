@@ -32,6 +32,11 @@ class RegistryError(UserInputError):
     """The agency registry is invalid; the message names the offending path."""
 
 
+class LakeFileCorrupted(AgencyPulseError):
+    """An accepted lake file no longer matches the checksum recorded when it was published;
+    the message names the file and says how to restore it."""
+
+
 class ValidationFailed(AgencyPulseError):
     """A batch failed its data-quality suite and was quarantined."""
 

@@ -5,10 +5,13 @@ builds, lists and parses lake paths through it (usually as re-exported by ``lake
 Layout under ``$AGENCY_PULSE_HOME/lake`` (the lake root), one folder per zone::
 
     {dataset}/platform={platform}/date={YYYY-MM-DD}/part-{key}.parquet              accepted
+        (+ part-{key}.parquet.sha256, the file's checksum recorded when it was published)
     landing/{dataset}/platform={platform}/date={YYYY-MM-DD}/part-{key}.parquet      landing
     quarantine/{dataset}/platform={platform}/date={YYYY-MM-DD}/part-{key}.parquet   quarantine
         (+ part-{key}.result.json, the failed validation's result)
-    raw/platform={platform}/date={YYYY-MM-DD}/part-{key}.jsonl.gz                   raw archive
+    raw/platform={platform}/date={YYYY-MM-DD}/part-{key}-{run}.jsonl.gz             raw archive
+        ({run}: when the run wrote it, e.g. 20261126T101500123456Z-1a2b3c; one file per
+        run, never replaced: the archive is append-only)
 
 ``date`` is the run's day (the data interval), never the wall clock. A file being written
 has a temporary name starting with a dot, which no listing here ever returns. Validation
@@ -22,7 +25,7 @@ It depends on nothing but ``config``: ``object_store`` (the storage backend) and
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -138,6 +141,9 @@ _ZONE_FOLDERS = {ACCEPTED: None, LANDING: "landing", QUARANTINE: "quarantine", R
 
 _PARTITION_FILES = "part-*.parquet"
 _TEMPORARY_FILES = ".part-*.tmp"
+_CHECKSUM_SUFFIX = ".sha256"
+_CHECKSUM_FILES = "part-*.parquet" + _CHECKSUM_SUFFIX
+_RAW_FILES = "part-*.jsonl.gz"
 _WHOLE_PARTITION = "part-all.parquet"
 
 # Validation results: their folder under $AGENCY_PULSE_HOME/quality, and their prefix in a
@@ -207,13 +213,47 @@ def partition_path(zone: str, dataset: str, platform: str, day: date, key: str =
     return partition_dir(dataset, platform, day, zone_root(zone, root)) / part_name(key)
 
 
-def raw_path(platform: str, day: date, key: str = "all", root: Path | None = None) -> Path:
-    """The raw archive file (gzip JSON lines) of one platform, day and batch under the lake
-    root ``root``."""
+def raw_path(platform: str, day: date, key: str = "all", run: str | None = None,
+             root: Path | None = None) -> Path:
+    """The raw archive file (gzip JSON lines) of one platform, day, batch and run under the
+    lake root ``root``. ``run`` tells the runs apart (``raw_run_tag``; default: a fresh one),
+    so a rerun of the day adds a file beside the earlier runs' instead of replacing one."""
     check_segment(platform)
     check_segment(key)
-    return (zone_root(RAW, root) / f"platform={platform}" / f"date={day.isoformat()}"
-            / f"part-{key}.jsonl.gz")
+    run = raw_run_tag() if run is None else run
+    check_segment(run)
+    return raw_dir(platform, day, root) / f"part-{key}-{run}.jsonl.gz"
+
+
+def raw_dir(platform: str, day: date, root: Path | None = None) -> Path:
+    """The raw archive folder of one platform and day under the lake root ``root``."""
+    check_segment(platform)
+    return zone_root(RAW, root) / f"platform={platform}" / f"date={day.isoformat()}"
+
+
+def raw_run_tag(at: datetime | None = None) -> str:
+    """A path-safe, sortable tag naming one run's raw file: the UTC time it was written
+    (microseconds) and a random suffix, so two runs never share a name."""
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    return f"{at.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}"
+
+
+def raw_files(platform: str, day: date, root: Path | None = None) -> list[Path]:
+    """Every run's raw archive file of one platform and day, oldest run first per batch."""
+    directory = raw_dir(platform, day, root)
+    return sorted(directory.glob(_RAW_FILES)) if directory.exists() else []
+
+
+def checksum_path(partition_file: Path) -> Path:
+    """The checksum record beside a partition file: part-{k}.parquet -> part-{k}.parquet.sha256."""
+    partition_file = Path(partition_file)
+    return partition_file.with_name(partition_file.name + _CHECKSUM_SUFFIX)
+
+
+def checksummed_file(checksum_file: Path) -> Path:
+    """The partition file a checksum record describes (``checksum_path``'s inverse)."""
+    checksum_file = Path(checksum_file)
+    return checksum_file.with_name(checksum_file.name.removesuffix(_CHECKSUM_SUFFIX))
 
 
 def temporary_path(target: Path) -> Path:
@@ -221,6 +261,8 @@ def temporary_path(target: Path) -> Path:
     stem = target.name.removesuffix(".jsonl.gz")
     if stem != target.name:
         return target.with_name(f".{stem}.{uuid.uuid4().hex}.tmp")
+    if target.name.endswith(_CHECKSUM_SUFFIX):
+        return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     return target.with_name(f".{target.name.removesuffix('.parquet')}.{uuid.uuid4().hex}"
                             ".parquet.tmp")
 
@@ -334,6 +376,23 @@ def dataset_files(dataset: str, root: Path | None = None,
 def temporary_files(directory: Path) -> list[Path]:
     """The temporary files of writers in a partition folder (live ones or killed ones)."""
     return list(directory.glob(_TEMPORARY_FILES))
+
+
+def temporary_files_below(folder: Path) -> list[Path]:
+    """Every writer's temporary file anywhere under a lake folder, sorted."""
+    return sorted(folder.rglob(_TEMPORARY_FILES)) if folder.exists() else []
+
+
+def checksum_files_below(folder: Path) -> list[Path]:
+    """Every checksum record anywhere under a lake folder, sorted."""
+    return sorted(folder.rglob(_CHECKSUM_FILES)) if folder.exists() else []
+
+
+def accepted_partition_files(root: Path | None = None) -> list[Path]:
+    """Every partition file of the accepted zone under the lake root ``root`` (default: the
+    configured lake), sorted: each dataset's files, never another zone's."""
+    base = root or lake_root()
+    return [path for dataset in SCHEMAS for path in dataset_files(dataset, base)]
 
 
 def list_validation_runs(quality_root: Path | None = None) -> list[Path]:

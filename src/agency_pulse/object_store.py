@@ -348,7 +348,8 @@ def download_missing(prefix: str, store: LakeStore | None = None,
         os.replace(tmp, local)
         fetched.append(local)
     if delete_stale:
-        for local in lake_layout.partition_files_below(local_root / prefix):
+        for local in (lake_layout.partition_files_below(local_root / prefix)
+                      + lake_layout.checksum_files_below(local_root / prefix)):
             if local.relative_to(local_root).as_posix() not in remote:
                 local.unlink()
     if fetched:
@@ -387,7 +388,15 @@ def publish_moves(moves: Iterable[tuple[Path, Path]], store: LakeStore | None = 
         source_relative, target_relative = relative_to_lake(source), relative_to_lake(target)
         if source_relative is None or target_relative is None or not Path(target).exists():
             continue
+        checksum = lake_layout.checksum_path(Path(target))
+        checksum_relative = relative_to_lake(checksum)
+        # Never the old record beside the new bytes: a host mirroring meanwhile sees a file
+        # without a checksum (accepted), never a false mismatch.
+        if checksum_relative is not None:
+            store.delete(checksum_relative)
         store.write_bytes(target_relative, Path(target).read_bytes())
+        if checksum_relative is not None and checksum.exists():
+            store.write_bytes(checksum_relative, checksum.read_bytes())
         store.delete(source_relative)
         if lake_layout.is_whole_partition(target):
             # A whole platform-day replaces its partition (lake.write_partition's rule).
@@ -401,6 +410,7 @@ def _delete_other_parts(store: LakeStore, kept_relative: str) -> None:
     for relative in store.list_files(directory, suffix=".parquet"):
         if relative != kept_relative and relative.count("/") == kept_relative.count("/"):
             store.delete(relative)
+            store.delete(lake_layout.checksum_path(PurePosixPath(relative)).as_posix())
 
 
 def share_files(paths: Iterable[Path], store: LakeStore | None = None) -> int:

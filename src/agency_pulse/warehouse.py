@@ -17,6 +17,9 @@ A failure rolls the whole transaction back, so readers keep the previous complet
 After the commit, still holding the build lock, it publishes the readers' file
 (``report.warehouse_snapshot.publish_snapshot``): the tables readers use, in a new file
 renamed into place.
+Every lake file is verified against the checksum recorded when it was published before it
+is read (``lake.verify_accepted_files``): a file that changed since fails the build with
+``LakeFileCorrupted`` naming it.
 
 Incremental builds (the default): ``quality.loaded_files`` remembers every lake file loaded
 (path, size, mtime) and ``quality.build_state`` a fingerprint of the registry and the SQL.
@@ -161,6 +164,10 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             new_files = None if full else _new_files(con, files, fingerprint)
             mode = "full" if new_files is None else "incremental"
             log.info("warehouse build: %s load", mode)
+            # Every file read is first checked against the checksum recorded when it was
+            # published: a damaged file fails the build (rolled back) instead of loading.
+            to_read = files if new_files is None else new_files
+            lake.verify_accepted_files(path for facts in to_read.values() for path, *_ in facts)
             loaded = {}
             if new_files is None:
                 create_source_tables(con)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -36,13 +37,18 @@ def test_paths_built_parsed_and_moved_between_zones_round_trip(pulse_home):
 
 def test_the_raw_archive_and_validation_runs_have_their_own_places(pulse_home):
     raw = lake.archive_raw("x", DAY, [{"status": 200}], key="b002")
-    assert raw == lake.raw_path("x", DAY, "b002")
+    tag = raw.name.removeprefix("part-b002-").removesuffix(".jsonl.gz")
+    assert re.fullmatch(r"\d{8}T\d{12}Z-[0-9a-f]{6}", tag)
+    assert raw == lake.raw_path("x", DAY, "b002", tag)
+    assert lake.raw_path("x", DAY, "b002") != raw  # a new run, a new file
+    assert lake.raw_run_tag(datetime(2026, 11, 20, 6, 5, 4, 3, tzinfo=UTC)).startswith(
+        "20261120T060504000003Z-")
     assert raw.relative_to(pulse_home.lake).as_posix() == \
-        "raw/platform=x/date=2026-11-20/part-b002.jsonl.gz"
+        f"raw/platform=x/date=2026-11-20/part-b002-{tag}.jsonl.gz"
     assert lake.validation_runs_dir(DAY) == pulse_home.quality / "validation_runs" / "date=2026-11-20"
     assert lake.relative_to_lake(lake.validation_runs_dir(DAY) / "a.parquet") == \
         "_quality/validation_runs/date=2026-11-20/a.parquet"
-    assert lake.relative_to_lake(raw) == "raw/platform=x/date=2026-11-20/part-b002.jsonl.gz"
+    assert lake.relative_to_lake(raw) == f"raw/platform=x/date=2026-11-20/part-b002-{tag}.jsonl.gz"
     assert lake.relative_to_lake(pulse_home.home / "elsewhere.txt") is None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -54,6 +55,8 @@ def test_good_batch_is_published_and_recorded(pulse_home, land):
     assert outcome.published_to == str(target)
     assert not landed.exists() and target.exists()
     assert pq.read_table(target).column("post_id").to_pylist() == ["p1", "p2"]
+    # its checksum recorded beside it on publishing
+    assert lake.recorded_checksum(target) == hashlib.sha256(target.read_bytes()).hexdigest()
     raise_for_failures([outcome])  # nothing to raise
 
     [record] = recorded_runs(pulse_home)
@@ -333,3 +336,17 @@ def config_paths(lake_root):
     from agency_pulse import config
 
     return config.Paths(lake_root.parent)
+
+
+def test_a_republished_day_carries_the_new_files_checksum_and_superseded_ones_lose_theirs(
+        pulse_home, land):
+    validate_landed([land("posts", "x", [post("p1")], key="b000")], run_id="run-1")
+    batch = accepted_file(pulse_home, "posts", "x").with_name("part-b000.parquet")
+    assert lake.verify_checksum(batch).status == "ok"
+    validate_landed([land("posts", "x", [post("p1"), post("p2")])], run_id="run-2")
+    whole = accepted_file(pulse_home, "posts", "x")
+    assert not batch.exists() and not lake.checksum_path(batch).exists()
+    assert lake.verify_checksum(whole).status == "ok"
+    validate_landed([land("posts", "x", [post("p3")])], run_id="run-3")
+    assert pq.read_table(whole).column("post_id").to_pylist() == ["p3"]
+    assert lake.verify_checksum(whole).status == "ok"  # the new bytes, not the old record

@@ -143,14 +143,23 @@ def _unreadable(landed: LandedFile, exc: Exception) -> BatchVerdict:
 
 
 def _publish(landed: LandedFile) -> tuple[Path, list[Path]]:
-    """Move the file into the accepted lake; return it and the files it superseded."""
+    """Move the file into the accepted lake and record its checksum beside it; return it
+    and the files it superseded."""
     target = landed.zone_path(lake.ACCEPTED)
     target.parent.mkdir(parents=True, exist_ok=True)
+    digest = lake.file_sha256(landed.path)  # the bytes validation just passed
+    # A file replacing an earlier version never sits beside the earlier one's checksum: a
+    # crash before the new record leaves no checksum (accepted and recorded by the next
+    # build), never a false mismatch.
+    lake.forget_checksum(target)
     os.replace(landed.path, target)
+    lake.record_checksum(target, digest)
     superseded = []
     if landed.key == "all":
         # A whole platform-day replaces the accepted partition, like lake.write_partition.
         superseded += [other for other in lake.partition_files(target.parent) if other != target]
+    for other in superseded:
+        lake.forget_checksum(other)
     # An earlier, failed version of the same file is now superseded.
     stale = landed.zone_path(lake.QUARANTINE)
     superseded += [leftover for leftover in (stale, lake.result_path(stale)) if leftover.exists()]

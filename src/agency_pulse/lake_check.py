@@ -1,0 +1,140 @@
+"""`agency-pulse lake check`: verify the whole accepted lake against its recorded checksums.
+
+Every accepted partition file is compared with the sha256 recorded beside it when it was
+published (``lake.record_checksum``) and read in full as Parquet. One line per problem:
+
+- ``mismatch``: the file's bytes changed since it was published (exit 1);
+- ``unreadable``: the file is not readable Parquet (exit 1);
+- ``missing``: no checksum recorded (the file was published before checksums were kept);
+  ``--record-missing`` records it after the file reads as Parquet;
+- ``stray``: a temporary file a killed writer left (older than
+  ``lake.STALE_TEMPORARY_SECONDS``; a younger one may be a live writer's and is not
+  listed), or a checksum record whose file is gone; both are safe to delete.
+
+Then one summary line. With a shared lake (``AGENCY_PULSE_LAKE_URL``) the local copy is
+first brought in step with it, so the shared files are the ones checked.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from agency_pulse import lake
+
+# Problems that make the check fail: the accepted data are not what was published.
+SERIOUS = ("mismatch", "unreadable")
+
+
+@dataclass(frozen=True)
+class LakeProblem:
+    """One problem found: its kind (``mismatch``, ``unreadable``, ``missing``, ``stray``),
+    the file, and one line saying what is wrong and what to do."""
+
+    kind: str
+    path: Path
+    line: str
+
+    @property
+    def serious(self) -> bool:
+        return self.kind in SERIOUS
+
+
+@dataclass
+class LakeCheckResult:
+    """What ``check_lake`` found: the accepted files checked and every problem, in path order."""
+
+    files: int = 0
+    problems: list[LakeProblem] = field(default_factory=list)
+    recorded: int = 0  # checksums recorded by --record-missing
+
+    @property
+    def failed(self) -> bool:
+        return any(problem.serious for problem in self.problems)
+
+    def count(self, kind: str) -> int:
+        return sum(problem.kind == kind for problem in self.problems)
+
+    def summary(self) -> str:
+        """One line: how many files were checked and how many of each problem."""
+        counts = ", ".join(f"{self.count(kind)} {label}" for kind, label in (
+            ("mismatch", "not matching their checksum"), ("unreadable", "unreadable"),
+            ("missing", "without a recorded checksum"), ("stray", "stray files")))
+        verdict = ("FAILED: restore the damaged files from backup or rerun their days "
+                   "(each line above says how)" if self.failed else "ok")
+        recorded = f"; {self.recorded} checksums recorded" if self.recorded else ""
+        return f"lake check: {self.files} accepted files checked: {counts}{recorded}; {verdict}"
+
+
+def check_lake(root: Path | None = None, *, record_missing: bool = False) -> LakeCheckResult:
+    """Verify every accepted file under the lake root ``root`` (default: the configured
+    lake). Reads only, except that ``record_missing`` records the checksum of each readable
+    file that has none."""
+    if root is None:
+        _mirror_shared_lake()
+    root = root or lake.lake_root()
+    result = LakeCheckResult()
+    files = lake.accepted_partition_files(root)
+    result.files = len(files)
+    for path in files:
+        result.problems += _check_file(path, record_missing, result)
+    known = set(files)
+    cutoff = time.time() - lake.STALE_TEMPORARY_SECONDS
+    for dataset in lake.SCHEMAS:
+        folder = root / dataset
+        for record in lake.checksum_files_below(folder):
+            if lake.checksummed_file(record) not in known:
+                result.problems.append(LakeProblem("stray", record, (
+                    f"stray checksum record {record}: the file it describes is gone; "
+                    "delete the record")))
+        for leftover in lake.temporary_files_below(folder):
+            try:
+                stale = leftover.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                continue  # a live writer finished meanwhile
+            if stale:
+                result.problems.append(LakeProblem("stray", leftover, (
+                    f"stray temporary file {leftover}: left by a writer that was stopped; "
+                    "no reader uses it, delete it")))
+    result.problems.sort(key=lambda problem: str(problem.path))
+    return result
+
+
+def _check_file(path: Path, record_missing: bool, result: LakeCheckResult) -> list[LakeProblem]:
+    try:
+        check = lake.verify_checksum(path)
+    except OSError as exc:
+        return [LakeProblem("unreadable", path, (
+            f"accepted file {path} cannot be read ({type(exc).__name__}: {exc.strerror or exc}): "
+            f"{lake.what_to_do(path)}"))]
+    if check.status == "mismatch":
+        return [LakeProblem("mismatch", path, lake.mismatch_line(check))]
+    try:
+        pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        return [LakeProblem("unreadable", path, (
+            f"accepted file {path} is not readable Parquet ({first}): "
+            f"{lake.what_to_do(path)}"))]
+    if check.status == "missing":
+        if record_missing:
+            lake.record_checksum(path, check.actual)
+            result.recorded += 1
+            return []
+        return [LakeProblem("missing", path, (
+            f"accepted file {path} has no recorded checksum (published before checksums "
+            "were kept); it reads as Parquet: record it with agency-pulse lake check "
+            "--record-missing"))]
+    return []
+
+
+def _mirror_shared_lake() -> None:
+    from agency_pulse import object_store
+
+    store = object_store.remote_lake()
+    if store is not None:
+        object_store.mirror_accepted_lake(store=store)
