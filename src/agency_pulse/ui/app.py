@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -33,6 +34,7 @@ from agency_pulse.report.leaderboards import (
 )
 from agency_pulse.report.narrative import agency_sentences, platform_label
 from agency_pulse.report.numbers import exact, long_date, percent, signed
+from agency_pulse.report.provenance import figure_sources, sandbox_notice
 from agency_pulse.report.warehouse_snapshot import WarehouseUnavailable, read_only_connection
 from agency_pulse.report.writer import latest_report
 from agency_pulse.settings import Settings
@@ -59,7 +61,8 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
 
     def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
-        html = templates.get_template(template).render(base=base, **context)
+        html = templates.get_template(template).render(base=base, notice=_sandbox_notice(paths()),
+                                                       **context)
         return HTMLResponse(html, status_code=status_code)
 
     @app.exception_handler(WarehouseUnavailable)
@@ -166,6 +169,16 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         return _serve_inside(paths().data_docs, file_path)
 
     return app
+
+
+def _sandbox_notice(paths: config.Paths) -> str | None:
+    """The synthetic-data banner when the warehouse holds any sandbox figure (every page
+    shows it, whatever it is about); None without one, or without a warehouse to ask."""
+    try:
+        with read_only_connection(paths) as con:
+            return sandbox_notice(figure_sources(con))
+    except (WarehouseUnavailable, duckdb.Error):
+        return None
 
 
 def _json_list(value) -> list[str]:
