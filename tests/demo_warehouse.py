@@ -157,6 +157,14 @@ def build_demo_warehouse(path: Path | str, source: str = "sandbox") -> Path:
     return path
 
 
+def set_source(path: Path | str, source: str) -> None:
+    """Say the demo's figures came from ``source`` (e.g. ``api``) and rebuild the models."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("update staging.lake_extract_log set source = ?", [source])
+        con.execute("update quality.extract_log set source = ?", [source])
+        warehouse.run_models(con)
+
+
 def _lake_rows(source: str = "sandbox") -> dict[str, list[dict]]:
     """Snapshots on each month's last day (LAST_DAY is the latest), the posts of each month,
     the observation giving the untracked channel's last post, and the extract log: an `ok`

@@ -112,3 +112,25 @@ def test_serving_never_leaves_the_folder(tmp_path):
     for escape in ("../secret.txt", "link.txt", "/etc/passwd", "missing.html", ""):
         with pytest.raises(HTTPException):
             _serve_inside(served, escape)
+
+
+@pytest.mark.parametrize("path", ["/", "/?year=2025", "/agency/culture", "/quality",
+                                  "/agency/nobody", "/reports/latest"])
+def test_every_page_on_sandbox_figures_carries_the_synthetic_banner(client, path):
+    html = client.get(path).text
+    assert '<p class="synthetic" id="synthetic-data" role="alert">Synthetic data:' in html
+    assert html.index('id="synthetic-data"') < html.index("<main>")
+
+
+def test_pages_on_api_figures_have_no_banner(client, demo_home):
+    from demo_warehouse import set_source
+
+    set_source(demo_home.warehouse, "api")
+    for path in ("/", "/agency/culture", "/quality"):
+        assert "synthetic-data" not in client.get(path).text
+
+
+def test_without_a_warehouse_the_page_says_so_without_a_banner(pulse_home):
+    response = TestClient(create_app()).get("/")
+    assert response.status_code == 503
+    assert "synthetic-data" not in response.text
