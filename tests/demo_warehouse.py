@@ -188,8 +188,11 @@ def _lake_rows(source: str = "sandbox") -> dict[str, list[dict]]:
             for s in snapshots}
     logged = {(run_date, account_id): (platform, agency_id, handle, status, reason)
               for run_date, platform, account_id, agency_id, handle, status, reason in EXTRACT_LOG}
+    untracked = {acc.account_id for acc in ACCOUNTS if not acc.tracked_posts}
     for key, (platform, agency_id, handle) in runs.items():
-        logged.setdefault(key, (platform, agency_id, handle, "ok", None))
+        # a channel without a public preview is counted but its posts are not read
+        reason = "no public preview: posts not tracked" if key[1] in untracked else None
+        logged.setdefault(key, (platform, agency_id, handle, "ok", reason))
     extract_log = [
         {"run_date": run_date, "platform": platform, "account_id": account_id,
          "agency_id": agency_id, "handle": handle, "status": status, "reason": reason,
