@@ -89,12 +89,16 @@ ACCOUNTS = [
 ]
 # Registry accounts that the marts have no row for.
 MISSING_ACCOUNTS = [("education", "x", "edu_gov_az"), ("youth-sports", "facebook", "mys.gov.az")]
+# A page the registry retired on purpose (active_to): its runs are skipped, not failed.
+RETIRED_ACCOUNTS = [("youth-sports", "instagram", "mys_archive", date(2025, 6, 30))]
 EXTRACT_LOG = [
     (LAST_DAY, "x", "x:edu_gov_az", "education", "edu_gov_az", "failed",
      "access tier does not allow reading this account (HTTP 403)"),
     (LAST_DAY, "facebook", "facebook:mys.gov.az", "youth-sports", "mys.gov.az", "gone",
      "page not found or not visible (code 100/33)"),
     (LAST_DAY, "facebook", "facebook:culture.gov.az", "culture", "culture.gov.az", "ok", None),
+    (LAST_DAY, "instagram", "instagram:mys_archive", "youth-sports", "mys_archive", "skipped",
+     "inactive on 2026-10-31"),
 ]
 
 
@@ -116,8 +120,12 @@ VALIDATION_RUNS = [
 ]
 
 
-def build_demo_warehouse(path: Path | str) -> Path:
-    """Write the demo warehouse to `path` (replacing its tables) and return the path."""
+def build_demo_warehouse(path: Path | str, source: str = "sandbox") -> Path:
+    """Write the demo warehouse to `path` (replacing its tables) and return the path.
+
+    ``source`` is what its extract log says the figures came from: they are made up, so
+    ``sandbox`` by default.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
@@ -132,9 +140,13 @@ def build_demo_warehouse(path: Path | str) -> Path:
         _insert(con, "core.accounts", pa.Table.from_pylist([
             {"account_id": f"{platform}:{handle.lower()}", "agency_id": agency_id,
              "platform": platform, "handle": handle, "verified": False}
-            for agency_id, platform, handle in registry_accounts],
+            for agency_id, platform, handle in registry_accounts]
+            + [{"account_id": f"{platform}:{handle.lower()}", "agency_id": agency_id,
+                "platform": platform, "handle": handle, "active_to": active_to,
+                "verified": False}
+               for agency_id, platform, handle, active_to in RETIRED_ACCOUNTS],
             schema=warehouse.ACCOUNTS_SCHEMA))
-        lake_rows = _lake_rows()
+        lake_rows = _lake_rows(source)
         for dataset, rows in lake_rows.items():
             _insert(con, f"staging.lake_{dataset}", lake.table_from_rows(dataset, rows))
         # as warehouse.build does: the extract log is also a quality table
@@ -145,9 +157,18 @@ def build_demo_warehouse(path: Path | str) -> Path:
     return path
 
 
-def _lake_rows() -> dict[str, list[dict]]:
+def set_source(path: Path | str, source: str) -> None:
+    """Say the demo's figures came from ``source`` (e.g. ``api``) and rebuild the models."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("update staging.lake_extract_log set source = ?", [source])
+        con.execute("update quality.extract_log set source = ?", [source])
+        warehouse.run_models(con)
+
+
+def _lake_rows(source: str = "sandbox") -> dict[str, list[dict]]:
     """Snapshots on each month's last day (LAST_DAY is the latest), the posts of each month,
-    the observation giving the untracked channel's last post, and the extract log."""
+    the observation giving the untracked channel's last post, and the extract log: an `ok`
+    row for each snapshot day (the run that took it), EXTRACT_LOG's rows on theirs."""
     snapshots, posts, observations = [], [], []
     for acc in ACCOUNTS:
         owner = {"account_id": acc.account_id, "agency_id": acc.agency_id,
@@ -163,11 +184,22 @@ def _lake_rows() -> dict[str, list[dict]]:
                                  "followers": acc.followers.get(MONTHS[-1]),
                                  "last_post_on": acc.last_post_at.date(),
                                  "imported_at": FETCHED_AT})
+    runs = {(s["snapshot_date"], s["account_id"]): (s["platform"], s["agency_id"], s["handle"])
+            for s in snapshots}
+    logged = {(run_date, account_id): (platform, agency_id, handle, status, reason)
+              for run_date, platform, account_id, agency_id, handle, status, reason in EXTRACT_LOG}
+    untracked = {acc.account_id for acc in ACCOUNTS if not acc.tracked_posts}
+    for key, (platform, agency_id, handle) in runs.items():
+        # a channel without a public preview is counted but its posts are not read
+        reason = "no public preview: posts not tracked" if key[1] in untracked else None
+        logged.setdefault(key, (platform, agency_id, handle, "ok", reason))
     extract_log = [
         {"run_date": run_date, "platform": platform, "account_id": account_id,
          "agency_id": agency_id, "handle": handle, "status": status, "reason": reason,
-         "calls": 3, "units": 3, "run_id": "demo-run", "logged_at": FETCHED_AT}
-        for run_date, platform, account_id, agency_id, handle, status, reason in EXTRACT_LOG]
+         "calls": 3, "units": 3, "run_id": "demo-run", "logged_at": FETCHED_AT,
+         "source": source}
+        for (run_date, account_id), (platform, agency_id, handle, status, reason)
+        in sorted(logged.items())]
     return {"account_snapshots": snapshots, "posts": posts, "observations": observations,
             "extract_log": extract_log}
 

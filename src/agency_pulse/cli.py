@@ -218,6 +218,24 @@ def _print_run_summary(result, settings: Settings) -> None:
     print(f"Warehouse:          {paths.warehouse}")
     print(f"Reports:            {paths.reports}")
     print(f"Data-quality docs:  {paths.data_docs / 'index.html'}")
+    notice = _sandbox_notice(paths)
+    if notice:
+        print(f"\n*** {notice} ***")
+
+
+def _sandbox_notice(paths: config.Paths) -> str | None:
+    """The synthetic-data line when the warehouse holds sandbox figures (asked of the
+    data, not of the settings); None when it holds none or cannot be read."""
+    import duckdb
+
+    from agency_pulse.report.provenance import figure_sources, sandbox_notice
+    from agency_pulse.report.warehouse_snapshot import WarehouseUnavailable, read_only_connection
+
+    try:
+        with read_only_connection(paths) as con:
+            return sandbox_notice(figure_sources(con))
+    except (WarehouseUnavailable, duckdb.Error):
+        return None
 
 
 def _print_leaderboard(limit: int, settings: Settings) -> None:

@@ -41,6 +41,8 @@ from agency_pulse.settings import Settings
 log = logging.getLogger(__name__)
 
 DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history")
+# A connection's source -> extract_log.source: a real platform API, or the synthetic sandbox.
+FIGURE_SOURCES = {"airflow": "api", "sandbox": "sandbox"}
 
 
 class PlatformRunFailed(AgencyPulseError):
@@ -238,6 +240,9 @@ def _land(platform: str, run_date: date, run_id: str, batch_key: str,
           *, client: ApiClient | None, source: str | None, earlier: dict[str, list[dict]],
           carried: set[str], landing: Path) -> dict:
     logged_at = datetime.now(UTC)
+    # The log row records where the figures came from, so every output built on them can
+    # say so (a sandbox's figures are synthetic); the connection's own word is "airflow".
+    figure_source = FIGURE_SOURCES.get(source) if source else None
     log_rows = []
     for account in selected:
         status, reason, calls, units = outcomes[account.account_id]
@@ -245,7 +250,7 @@ def _land(platform: str, run_date: date, run_id: str, batch_key: str,
                          "account_id": account.account_id, "agency_id": account.agency_id,
                          "handle": account.handle, "status": status, "reason": reason,
                          "calls": calls, "units": units, "run_id": run_id,
-                         "logged_at": logged_at})
+                         "logged_at": logged_at, "source": figure_source})
     files: dict[str, str] = {}
     rows: dict[str, int] = {}
     kept: dict[str, int] = {}

@@ -118,6 +118,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("units", pa.int64()),
         ("run_id", pa.string()),
         ("logged_at", UTC_TS),
+        # Where the run's figures came from: "api" (a real platform connection), "sandbox"
+        # (synthetic data), NULL without a connection. Files written before it read as NULL.
+        ("source", pa.string()),
     ]),
 }
 

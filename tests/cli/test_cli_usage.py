@@ -147,3 +147,32 @@ def test_query_unknown_table_lists_the_marts(cli_demo_home, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "marts.account_monthly, marts.account_annual" in err[0]
     assert "pg_" not in err[0]
+
+
+def _summary_of_a_run(capsys) -> str:
+    from types import SimpleNamespace
+
+    from agency_pulse.settings import Settings
+
+    result = SimpleNamespace(run_date="2026-10-31",
+                             platforms={"facebook": {"statuses": {"ok": 3}}})
+    cli._print_run_summary(result, Settings.from_environment())
+    return capsys.readouterr().out
+
+
+def test_the_run_summary_says_when_the_warehouse_holds_sandbox_figures(cli_demo_home, capsys):
+    out = _summary_of_a_run(capsys)
+    assert "facebook   ok 3" in out
+    assert "*** Synthetic data: these figures come from the Agency Pulse sandbox" in out
+
+
+def test_the_run_summary_of_api_figures_has_no_synthetic_line(cli_demo_home, capsys):
+    from demo_warehouse import set_source
+
+    set_source(cli_demo_home.warehouse, "api")
+    assert "Synthetic data" not in _summary_of_a_run(capsys)
+
+
+def test_the_run_summary_without_a_warehouse_has_no_synthetic_line(pulse_home, capsys):
+    out = _summary_of_a_run(capsys)
+    assert "Warehouse:" in out and "Synthetic data" not in out

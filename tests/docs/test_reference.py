@@ -23,6 +23,7 @@ TABLE_SECTIONS = {
     "marts.agency_monthly": "Agency marts",
     "marts.agency_annual": "Agency marts",
     "quality.account_coverage": "`quality.account_coverage`",
+    "quality.figure_sources": "`quality.figure_sources`",
 }
 PERIOD_COLUMNS = {"month", "year"}  # one table documents both grains
 

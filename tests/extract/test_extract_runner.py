@@ -99,6 +99,7 @@ def test_no_connection_skips_every_account_with_one_log_line(pulse_home, monkeyp
     rows = read_landed("extract_log").to_pylist()
     assert {r["status"] for r in rows} == {"skipped"}
     assert {r["reason"] for r in rows} == {"no connection for facebook", "inactive on 2026-11-26"}
+    assert {r["source"] for r in rows} == {None}  # no connection: nothing to say it came from
     assert summary["calls"] == 0 and summary["statuses"] == {"skipped": 3}
     assert len([r for r in caplog.records if "no connection" in r.getMessage()]) == 1
 
@@ -273,3 +274,19 @@ def test_production_client_timeouts_and_waits_come_from_the_environment(monkeypa
     client = build_client(conn)
     assert client.timeout == (5, 2.5)
     assert client.backoff_max == 7.0
+
+
+def test_the_extract_log_records_where_the_figures_came_from(pulse_home, fake_platform,
+                                                             make_client):
+    serve(fake_platform)
+    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
+                 client=make_client())
+    sources = {r["account_id"]: r["source"] for r in read_landed("extract_log").to_pylist()}
+    assert sources["facebook:culture.page"] == "api"
+    sandbox = PlatformConnection("facebook", fake_platform.url + "/v24.0", token=CANARY,
+                                 extra={}, source="sandbox")
+    run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=sandbox, client=make_client())
+    sources = {r["account_id"]: r["source"] for r in read_landed("extract_log").to_pylist()}
+    assert sources["facebook:culture.page"] == sources["facebook:museum.page"] == "sandbox"
+    # the column says which connection the run used, for every row of the run
+    assert sources["facebook:old.page"] == "sandbox"

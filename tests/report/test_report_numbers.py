@@ -17,7 +17,7 @@ def test_approximate_says_how_it_rounded(value, words):
 def test_exact_figures():
     assert exact(22_900) == "22,900"
     assert exact(1234.567, 1) == "1,234.6"
-    assert exact(None) == "—"
+    assert exact(None) == "n/a"
     assert signed(-5714) == "−5,714" and signed(3100) == "+3,100" and signed(0) == "0"
     assert percent(100.877) == "+101%" and percent(-0.77) == "−0.8%"
     assert long_date(date(2011, 6, 14)) == "14 June 2011"

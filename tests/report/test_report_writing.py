@@ -123,3 +123,35 @@ def test_bad_requests_are_user_errors(demo_home):
         write_report(month="October")
     with pytest.raises(UserInputError, match="no rows for 2019"):
         write_report(year=2019)
+
+
+def test_a_report_on_sandbox_figures_says_so_at_the_top(demo_home):
+    paths = write_report()
+    html = paths.html.read_text(encoding="utf-8")
+    banner = html.index('id="synthetic-data"')
+    assert banner < html.index("<h1>")
+    assert "Synthetic data: these figures come from the Agency Pulse sandbox" in _text(html)
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert markdown.startswith("> **Synthetic data: these figures come from the Agency Pulse sandbox")
+
+
+def test_a_report_on_api_figures_has_no_synthetic_banner(demo_home):
+    from demo_warehouse import set_source
+
+    set_source(demo_home.warehouse, "api")
+    paths = write_report()
+    assert "synthetic-data" not in paths.html.read_text(encoding="utf-8")
+    assert "Synthetic data" not in paths.markdown.read_text(encoding="utf-8")
+
+
+def test_the_rules_are_a_methods_section_inside_the_report(demo_home):
+    paths = write_report()
+    html = paths.html.read_text(encoding="utf-8")
+    text = _text(html)
+    methods = text[text.index("Methods Sources."):]
+    assert "Follower growth compares the last count before the period" in methods
+    assert '"held steady" within 2% either way' in methods
+    assert "Telegram" in methods and "never 0" in methods
+    assert "README" not in html and "README" not in paths.markdown.read_text(encoding="utf-8")
+    assert "\n## Methods\n" in paths.markdown.read_text(encoding="utf-8")
+    assert "see Methods at the end" in text

@@ -145,6 +145,40 @@ def test_files_written_with_fewer_columns_still_load(pulse_home):
         ("youtube:culturetv", 42, None)]
 
 
+def test_figure_sources_follow_the_extract_log_and_old_logs_still_load(pulse_home):
+    """An extract log written before it kept `source` loads with NULL (`unknown` figures);
+    a sandbox run's figures are `sandbox`, an observation's `observation`."""
+    earlier = date(2024, 4, 30)
+    write("account_snapshots", snapshot_rows(90, datetime(2024, 4, 30, tzinfo=UTC), earlier),
+          root=pulse_home.lake, day=earlier)
+    write("account_snapshots", snapshot_rows(100, datetime(2024, 5, 10, tzinfo=UTC)),
+          root=pulse_home.lake)
+    old_log = lake.partition_dir("extract_log", "facebook", earlier, pulse_home.lake)
+    old_log.mkdir(parents=True)
+    pq.write_table(lake.table_from_rows("extract_log", [{
+        "run_date": earlier, "platform": "facebook", "account_id": "facebook:culture.az",
+        "status": "ok", "logged_at": datetime(2024, 4, 30, tzinfo=UTC)}]).drop_columns(["source"]),
+        old_log / "part-all.parquet")
+    write("extract_log", [{"run_date": DAY, "platform": "facebook",
+                           "account_id": "facebook:culture.az", "status": "ok",
+                           "logged_at": datetime(2024, 5, 10, tzinfo=UTC), "source": "sandbox"}],
+          root=pulse_home.lake)
+    write("observations", [{"agency_id": "culture", "platform": "telegram",
+                            "handle": "culture_news", "account_id": "telegram:culture_news",
+                            "observed_on": DAY, "followers": 11,
+                            "imported_at": datetime(2024, 5, 11, tzinfo=UTC)}],
+          root=pulse_home.lake, platform="manual")
+    warehouse.build(registry=REGISTRY)
+
+    assert table(pulse_home, "select run_date, source from quality.extract_log order by 1") == [
+        (earlier, None), (DAY, "sandbox")]
+    assert table(pulse_home, "select account_id, month, source, days from quality.figure_sources "
+                             "order by 1, 2") == [
+        ("facebook:culture.az", date(2024, 4, 1), "unknown", 1),
+        ("facebook:culture.az", date(2024, 5, 1), "sandbox", 1),
+        ("telegram:culture_news", date(2024, 5, 1), "observation", 1)]
+
+
 def test_quality_tables(pulse_home):
     runs = pulse_home.quality / "validation_runs" / "date=2024-05-10"
     runs.mkdir(parents=True)

@@ -112,3 +112,65 @@ def test_serving_never_leaves_the_folder(tmp_path):
     for escape in ("../secret.txt", "link.txt", "/etc/passwd", "missing.html", ""):
         with pytest.raises(HTTPException):
             _serve_inside(served, escape)
+
+
+@pytest.mark.parametrize("path", ["/", "/?year=2025", "/agency/culture", "/quality",
+                                  "/agency/nobody", "/reports/latest"])
+def test_every_page_on_sandbox_figures_carries_the_synthetic_banner(client, path):
+    html = client.get(path).text
+    assert '<p class="synthetic" id="synthetic-data" role="alert">Synthetic data:' in html
+    assert html.index('id="synthetic-data"') < html.index("<main>")
+
+
+def test_pages_on_api_figures_have_no_banner(client, demo_home):
+    from demo_warehouse import set_source
+
+    set_source(demo_home.warehouse, "api")
+    for path in ("/", "/agency/culture", "/quality"):
+        assert "synthetic-data" not in client.get(path).text
+
+
+def test_without_a_warehouse_the_page_says_so_without_a_banner(pulse_home):
+    response = TestClient(create_app()).get("/")
+    assert response.status_code == 503
+    assert "synthetic-data" not in response.text
+
+
+@pytest.mark.parametrize("query", ["?year=abc", "?year=0", "?year=99999", "?year=-1",
+                                   "?year=2026.5", "?year=%D9%A2%D9%A0%D9%A2%D9%A6"])
+@pytest.mark.parametrize("path", ["/", "/agency/culture"])
+def test_a_bad_year_is_a_400_page_with_one_sentence(client, path, query):
+    response = client.get(path + query)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<p id="message">year must be a year such as 2026, not' in response.text
+
+
+@pytest.mark.parametrize("path", ["/?year=1999", "/agency/culture?year=1999"])
+def test_a_year_without_figures_is_a_404_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert '<p id="message">no figures for 1999</p>' in response.text
+
+
+def test_a_retired_account_is_neutral_on_the_quality_page_and_times_are_to_the_minute(client):
+    html = client.get("/quality").text
+    log = html[html.index('id="extract-log"'):]
+    start = log.index("instagram:mys_archive")
+    row = log[start:log.index("</tr>", start)]
+    assert '<td class="neutral">retired</td>' in row and "inactive on 2026-10-31" in row
+    assert 'class="bad"' not in row
+    gone = log.index("facebook:mys.gov.az")
+    assert '<td class="bad">gone</td>' in log[gone:log.index("</tr>", gone)]
+    assert "<td>2026-10-31 06:05 UTC</td>" in html
+    assert "06:05:00" not in html
+
+
+def test_times_drop_seconds_and_microseconds():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from agency_pulse.ui.app import _to_minute
+
+    assert _to_minute(datetime(2026, 10, 31, 6, 5, 59, 123456, tzinfo=UTC)) == "2026-10-31 06:05 UTC"
+    baku = timezone(timedelta(hours=4))
+    assert _to_minute(datetime(2026, 10, 31, 10, 5, 1, 7, tzinfo=baku)) == "2026-10-31 06:05 UTC"

@@ -23,6 +23,8 @@ renamed as (
         units,
         run_id,
         logged_at,
+        -- api | sandbox; NULL without a connection or in a log written before it was kept
+        source as figure_source,
 
     from source
 

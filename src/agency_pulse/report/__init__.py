@@ -2,8 +2,8 @@
 
 ``write_report(year=..., month=..., home=...)`` writes ``reports/annual-YYYY.html`` (or
 ``monthly-YYYY-MM.html``), the same content as ``.md``, and the Markdown's charts as
-SVG files in ``reports/<name>.charts/``. The rules behind every sentence are in
-README.md beside this file and in `narrative`'s docstring.
+SVG files in ``reports/<name>.charts/``. The rules behind every sentence are the
+report's own Methods section (`document.METHODS`) and `narrative`'s docstring.
 """
 
 from agency_pulse.report.writer import ReportPaths, latest_report, write_report

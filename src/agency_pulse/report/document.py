@@ -10,6 +10,7 @@ from agency_pulse.report.figures import ReportFigures
 from agency_pulse.report.leaderboards import Leaderboard, overall_leaderboard, platform_leaderboards
 from agency_pulse.report.narrative import account_label, agency_paragraph, missing_data_reason
 from agency_pulse.report.numbers import ENGLISH, NumberStyle, long_date, month_name
+from agency_pulse.report.provenance import sandbox_notice
 
 MAX_CHART_SERIES = 8
 
@@ -36,10 +37,40 @@ class ReportDocument:
     leaderboards: list[Leaderboard]
     charts: list[Chart]
     agencies: list[AgencySection]
+    notice: str | None = None            # the synthetic-data banner, when any figure is
     rules_note: str = field(default=(
-        "Paragraphs follow fixed rules (see the report package's README): growth is "
-        "compared between the last count before the period and the last count inside it; "
-        "a page first counted in the period is new, never a loss."))
+        "Paragraphs follow fixed rules (see Methods at the end): growth is compared between "
+        "the last count before the period and the last count inside it; a page first "
+        "counted in the period is new, never a loss."))
+    methods: list[str] = field(default_factory=lambda: list(METHODS))
+
+
+# The rules behind every figure and sentence, in the reader's words (issue 14: the report
+# carries them itself; a reader cannot follow a link into the package).
+METHODS = (
+    "Sources. Figures come from the platforms' public interfaces (a daily count of each "
+    "account's followers and the posts it published) and, where a platform gives none, from "
+    "counts observed by hand. Only the monitoring's own tables are used; nothing is estimated.",
+    "Follower growth compares the last count before the period with the last count inside "
+    "it. An agency's growth counts only the pages counted at both ends, so a page first "
+    "counted during the period is new in the data, never a gain or a loss.",
+    "Words for change: \"doubled\", \"tripled\" or \"grew 5-fold\" when followers grew by a "
+    "ratio of 1.9 or more; \"grew\" at +2% or more; \"held steady\" within 2% either way; "
+    "\"fell\" at −2% or less, with \"less than half\" when half or more were lost.",
+    "Rounded figures say how they were rounded: \"nearly 23 thousand\" is a little under "
+    "23,000, \"over 10 thousand\" a little above; the exact figures follow in brackets.",
+    "Posts per week divide the period's posts by the weeks covered; a period still running "
+    "counts only the days up to its last day with data.",
+    "Engagement per post is reactions, comments and shares per post, where the platform "
+    "gives them; it is \"not available\" where the platform gives none (Telegram), never 0.",
+    "Activity at the period's end: active (4 or more posts in the last 30 days), posting "
+    "rarely (the last post within 90 days), quiet (91 to 365 days), dormant (over a year, "
+    "or never posted).",
+    "Missing data: an account listed for an agency but without figures in the period is "
+    "named under Data coverage with the reason its latest collection gave. An account "
+    "retired on purpose is no longer collected; that is not an error.",
+    "Dates and months are UTC.",
+)
 
 
 def build_document(figures: ReportFigures, style: NumberStyle = ENGLISH) -> ReportDocument:
@@ -49,6 +80,7 @@ def build_document(figures: ReportFigures, style: NumberStyle = ENGLISH) -> Repo
     return ReportDocument(
         title=f"Agency Pulse: {kind.lower()} report {label}",
         period_label=label,
+        notice=sandbox_notice(figures.sources),
         coverage=coverage_notes(figures, style),
         leaderboards=[overall_leaderboard(figures), *platform_leaderboards(figures)],
         charts=build_charts(figures, style),

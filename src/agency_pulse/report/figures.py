@@ -15,6 +15,7 @@ import duckdb
 
 from agency_pulse.config import PLATFORMS
 from agency_pulse.errors import UserInputError
+from agency_pulse.report.provenance import figure_sources
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class ReportFigures:
     account_rows: list[dict]             # every account mart row of the period
     months: list[date]                   # months charted
     agency_names: dict[str, str]         # agency_id -> display name, predecessors included
+    sources: set[str] = field(default_factory=set)  # where the figures shown came from
 
     @property
     def weeks(self) -> float:
@@ -186,7 +188,8 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period) -> ReportFigure
     names = {a["agency_id"]: (a.get("name_en") or a.get("name")) for a in registry_agencies.values()}
     names.update({a.agency_id: a.name_en or a.name for a in agencies})
     return ReportFigures(period=period, covered_until=covered_until, agencies=agencies,
-                         account_rows=account_rows, months=months, agency_names=names)
+                         account_rows=account_rows, months=months, agency_names=names,
+                         sources=figure_sources(con, chart_from, period.end))
 
 
 def _covered_until(period: Period, account_rows: list[dict], months: list[date]) -> date:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from agency_pulse.config import PLATFORMS
 from agency_pulse.report.figures import ReportFigures
 from agency_pulse.report.narrative import platform_label
-from agency_pulse.report.numbers import ENGLISH, NumberStyle, exact, percent, signed
+from agency_pulse.report.numbers import ENGLISH, NOT_AVAILABLE, NumberStyle, exact, percent, signed
 
 # Column kinds decide formatting: text, rank, count, change, pct, rate.
 Column = tuple[str, str]
@@ -33,7 +33,7 @@ class Leaderboard:
 
 def format_cell(kind: str, value, style: NumberStyle = ENGLISH) -> str:
     if value is None:
-        return "—"
+        return NOT_AVAILABLE
     if kind == "count" or kind == "rank":
         return exact(value, style=style)
     if kind == "change":
@@ -61,18 +61,31 @@ def overall_leaderboard(figures: ReportFigures) -> Leaderboard:
         row = agency.row
         if row is None:
             continue
-        posts, engagement = row.get("posts"), row.get("engagement")
+        posts = row.get("posts")
         rows.append([
             row.get("rank_followers"), agency.name_en or agency.name,
             ", ".join(platform_label(p) for p in (row.get("platforms") or [])),
             row.get("followers_end"), row.get("followers_change"), row.get("followers_growth_pct"),
             row.get("rank_growth"),
             posts / figures.weeks if posts is not None else None,
-            engagement / posts if posts and engagement is not None else None])
+            _engagement_per_post(agency)])
         ids.append(agency.agency_id)
     order = sorted(range(len(rows)), key=lambda i: (rows[i][0] is None, rows[i][0] or 0, rows[i][1]))
     return Leaderboard("All platforms: agencies", OVERALL_COLUMNS,
                        [rows[i] for i in order], [ids[i] for i in order])
+
+
+def _engagement_per_post(agency) -> float | None:
+    """Engagement per post over the accounts whose platform gives engagement: a Telegram
+    channel's posts (no engagement figures) neither count as zero nor dilute the others';
+    None (not available) when no account of the agency gives engagement."""
+    posts = engagement = 0
+    for account in agency.accounts:
+        row = account.row or {}
+        if row.get("engagement") is not None and row.get("posts"):
+            posts += row["posts"]
+            engagement += row["engagement"]
+    return engagement / posts if posts else None
 
 
 def platform_leaderboards(figures: ReportFigures) -> list[Leaderboard]:

@@ -25,6 +25,9 @@ class NumberStyle:
 
 
 ENGLISH = NumberStyle()
+# What a missing figure (NULL: the platform gives none, or nothing was observed) reads as:
+# never 0, and not a dash a reader could take for zero.
+NOT_AVAILABLE = "n/a"
 STYLES = {"en": ENGLISH}
 
 
@@ -36,9 +39,9 @@ def style_for(language: str) -> NumberStyle:
 
 
 def exact(value: float | int | None, decimals: int = 0, style: NumberStyle = ENGLISH) -> str:
-    """'22,900'; '1,234.5' with decimals=1; '—' for a missing value."""
+    """'22,900'; '1,234.5' with decimals=1; 'n/a' for a missing value."""
     if value is None:
-        return "—"
+        return NOT_AVAILABLE
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\0").replace(".", style.decimal_separator).replace("\0", style.thousands_separator)
 
@@ -46,7 +49,7 @@ def exact(value: float | int | None, decimals: int = 0, style: NumberStyle = ENG
 def signed(value: float | int | None, decimals: int = 0, style: NumberStyle = ENGLISH) -> str:
     """'+3,100' / '−6,000' (a real minus sign) / '0'."""
     if value is None:
-        return "—"
+        return NOT_AVAILABLE
     if value == 0:
         return exact(0, decimals, style)
     return ("+" if value > 0 else "−") + exact(abs(value), decimals, style)
@@ -55,7 +58,7 @@ def signed(value: float | int | None, decimals: int = 0, style: NumberStyle = EN
 def percent(value: float | None, style: NumberStyle = ENGLISH, *, sign: bool = True) -> str:
     """'+34%', '−60%', '+0.8%': whole percent from 10 up, one decimal below."""
     if value is None:
-        return "—"
+        return NOT_AVAILABLE
     decimals = 0 if abs(value) >= 10 else 1
     return (signed(value, decimals, style) if sign else exact(value, decimals, style)) + "%"
 

@@ -17,6 +17,8 @@ th,td{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .chart{width:100%;max-width:720px;height:auto;margin:1rem 0}
 .coverage li{margin:.2rem 0}.note{color:#555;font-size:.9rem}
+.synthetic{background:#fff3cd;border:2px solid #b26a00;color:#5c3700;padding:.7rem 1rem;
+font-weight:600;margin:0 0 1rem}
 """
 NUMERIC_KINDS = {"rank", "count", "change", "pct", "rate"}
 
@@ -25,6 +27,8 @@ def render_html(document: ReportDocument, style: NumberStyle = ENGLISH, lang: st
     out = [f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{escape(document.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
+           *([f'<p class="synthetic" id="synthetic-data" role="alert">{escape(document.notice)}</p>']
+             if document.notice else []),
            f"<h1>{escape(document.title)}</h1>",
            f'<p class="note">{escape(document.rules_note)}</p>',
            "<h2>Data coverage</h2>", '<ul class="coverage">',
@@ -40,6 +44,8 @@ def render_html(document: ReportDocument, style: NumberStyle = ENGLISH, lang: st
     for section in document.agencies:
         out.append(f'<h3 id="agency-{escape(section.agency_id)}">{escape(section.heading)}</h3>')
         out.append(f"<p>{escape(section.paragraph)}</p>")
+    out.append('<h2 id="methods">Methods</h2>')
+    out += [f"<p>{escape(rule)}</p>" for rule in document.methods]
     out.append("</body>\n</html>\n")
     return "\n".join(out)
 
@@ -57,7 +63,8 @@ def html_table(columns: list[str], rows: list[list[str]], numeric: list[bool] | 
 def render_markdown(document: ReportDocument, chart_links: dict[str, str],
                     style: NumberStyle = ENGLISH) -> str:
     """The same content; charts as links to SVG files written beside the Markdown."""
-    out = [f"# {md(document.title)}", "", f"_{md(document.rules_note)}_", "", "## Data coverage", ""]
+    out = [f"> **{md(document.notice)}**", ""] if document.notice else []
+    out += [f"# {md(document.title)}", "", f"_{md(document.rules_note)}_", "", "## Data coverage", ""]
     out += [f"- {md(note)}" for note in document.coverage]
     out += ["", "## Leaderboards", ""]
     for board in document.leaderboards:
@@ -68,6 +75,9 @@ def render_markdown(document: ReportDocument, chart_links: dict[str, str],
     out += ["", "## Agencies", ""]
     for section in document.agencies:
         out += [f"### {md(section.heading)}", "", md(section.paragraph), ""]
+    out += ["## Methods", ""]
+    for rule in document.methods:
+        out += [md(rule), ""]
     return "\n".join(out) + "\n"
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -33,6 +35,7 @@ from agency_pulse.report.leaderboards import (
 )
 from agency_pulse.report.narrative import agency_sentences, platform_label
 from agency_pulse.report.numbers import exact, long_date, percent, signed
+from agency_pulse.report.provenance import figure_sources, sandbox_notice
 from agency_pulse.report.warehouse_snapshot import WarehouseUnavailable, read_only_connection
 from agency_pulse.report.writer import latest_report
 from agency_pulse.settings import Settings
@@ -52,14 +55,16 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
                   redoc_url=None, openapi_url=None)
     templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     templates.globals.update(exact=exact, signed=signed, percent=percent, long_date=long_date,
-                             platform_label=platform_label, format_cell=format_cell)
+                             platform_label=platform_label, format_cell=format_cell,
+                             retired=_retired, to_minute=_to_minute)
 
     def paths() -> config.Paths:
         return app_paths
 
     def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
-        html = templates.get_template(template).render(base=base, **context)
+        html = templates.get_template(template).render(base=base, notice=_sandbox_notice(paths()),
+                                                       **context)
         return HTMLResponse(html, status_code=status_code)
 
     @app.exception_handler(WarehouseUnavailable)
@@ -69,6 +74,17 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     @app.exception_handler(UserInputError)
     async def bad_request(request: Request, exc: UserInputError):
         return page(request, "message.html", 404, title="Not found", message=str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError):
+        # FastAPI's default is a JSON 422 a reader cannot read: one sentence instead.
+        names = sorted({str(e.get("loc", ["", "?"])[-1]) for e in exc.errors()})
+        return page(request, "message.html", 400, title="Bad request",
+                    message=f"This page cannot be shown for that value of {', '.join(names)}.")
+
+    @app.exception_handler(BadParameter)
+    async def bad_value(request: Request, exc: BadParameter):
+        return page(request, "message.html", 400, title="Bad request", message=str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -82,11 +98,9 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
                     message=str(exc.detail))
 
     @app.get("/", response_class=HTMLResponse, name="leaderboard")
-    def leaderboard(request: Request, year: int | None = None):
+    def leaderboard(request: Request, year: str | None = None):
         with read_only_connection(paths()) as con:
-            year = year if year is not None else latest_year(con)
-            if year is None:
-                raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
+            year = _chosen_year(con, year)
             figures = load_figures(con, Period.year(year))
             years = [r["year"] for r in rows(con, "select distinct year from marts.agency_annual order by year desc")]
         boards = [overall_leaderboard(figures), *platform_leaderboards(figures)]
@@ -98,11 +112,9 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
                     report=_report_name(paths()))
 
     @app.get("/agency/{agency_id}", response_class=HTMLResponse, name="agency")
-    def agency(request: Request, agency_id: str, year: int | None = None):
+    def agency(request: Request, agency_id: str, year: str | None = None):
         with read_only_connection(paths()) as con:
-            year = year if year is not None else latest_year(con)
-            if year is None:
-                raise UserInputError("the marts have no data yet")
+            year = _chosen_year(con, year)
             figures = load_figures(con, Period.year(year))
             history = rows(con, "select * from marts.account_monthly where agency_id = ? order by month",
                            [agency_id])
@@ -166,6 +178,57 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         return _serve_inside(paths().data_docs, file_path)
 
     return app
+
+
+def _sandbox_notice(paths: config.Paths) -> str | None:
+    """The synthetic-data banner when the warehouse holds any sandbox figure (every page
+    shows it, whatever it is about); None without one, or without a warehouse to ask."""
+    try:
+        with read_only_connection(paths) as con:
+            return sandbox_notice(figure_sources(con))
+    except (WarehouseUnavailable, duckdb.Error):
+        return None
+
+
+class BadParameter(ValueError):
+    """A query parameter no page can be shown for (HTTP 400, one sentence)."""
+
+
+def _chosen_year(con, text: str | None) -> int:
+    """The `?year=` asked for, else the latest year with data.
+
+    BadParameter for anything but a year of four digits; UserInputError (404) for a year
+    the marts have no row for, or when they have none at all.
+    """
+    if text is None or text == "":
+        year = latest_year(con)
+        if year is None:
+            raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
+        return year
+    if not (len(text) == 4 and text.isascii() and text.isdigit()) or int(text) < 1000:
+        raise BadParameter(f"year must be a year such as 2026, not {text[:20]!r}")
+    year = int(text)
+    if not table_exists(con, "marts.agency_annual"):
+        raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
+    if not con.execute("select count(*) from marts.agency_annual where year = ?", [year]).fetchone()[0]:
+        raise UserInputError(f"no figures for {year}")
+    return year
+
+
+def _retired(status: str | None, reason: str | None) -> bool:
+    """An account skipped because its registry dates have ended: retired on purpose, no error."""
+    return status == "skipped" and (reason or "").startswith("inactive on ")
+
+
+def _to_minute(value) -> str:
+    """A time as a reader wants it: to the minute, in UTC ('2026-10-31 06:05 UTC')."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return f"{value:%Y-%m-%d %H:%M} UTC"
+    return str(value)
 
 
 def _json_list(value) -> list[str]:

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from agency_pulse import config, lake
 
 EXTRACT_STATUSES: tuple[str, ...] = ("ok", "gone", "failed", "skipped")
+# extract_log.source: where a run's figures came from (NULL: no connection, or an older file).
+EXTRACT_SOURCES: tuple[str, ...] = ("api", "sandbox")
 
 # Suite parameter names (filled per batch by ``bound_parameters``).
 MAX_CONTENT_DAY = "max_content_day"
@@ -85,7 +87,8 @@ SUITE_RULES: dict[str, SuiteRules] = {
         content_times=("run_date",),
         recorded_times=("logged_at",),
         not_null=("platform", "status"),
-        value_sets={"platform": config.PLATFORMS, "status": EXTRACT_STATUSES},
+        value_sets={"platform": config.PLATFORMS, "status": EXTRACT_STATUSES,
+                    "source": EXTRACT_SOURCES},
     ),
 }
 
