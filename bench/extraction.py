@@ -142,7 +142,7 @@ def promote_landing(home: Path) -> int:
 def calls_minimum(platform: str, posts_per_account: list[int], endpoints: dict[str, int]) -> int:
     """The fewest requests the run can make: counts in full batches (one per account where
     the platform has no batch), one posts page per account and per page size of posts read,
-    YouTube video details in batches of 50, plus the calls ``endpoints`` (our run's sandbox
+    YouTube video details in batches of 50 ids across accounts, plus the calls ``endpoints`` (our run's sandbox
     counts) made to any other endpoint (Facebook insights and live videos, Telegram redirects),
     taken as they are."""
     accounts = len(posts_per_account)
@@ -152,7 +152,8 @@ def calls_minimum(platform: str, posts_per_account: list[int], endpoints: dict[s
         counts = math.ceil(accounts / batch) if batch else accounts
     page = POSTS_PAGE[platform]
     pages = sum(max(1, math.ceil(n / page)) for n in posts_per_account)
-    details = sum(math.ceil(n / 50) for n in posts_per_account) if platform in DETAIL_ENDPOINTS else 0
+    # any 50 ids a call, whichever accounts they belong to
+    details = math.ceil(sum(posts_per_account) / 50) if platform in DETAIL_ENDPOINTS else 0
     known = {COUNT_ENDPOINTS.get(platform), POSTS_ENDPOINTS[platform], DETAIL_ENDPOINTS.get(platform)}
     other = sum(n for name, n in endpoints.items() if name not in known)
     return counts + pages + details + other

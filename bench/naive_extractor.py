@@ -4,7 +4,8 @@ A cron job that loops over its accounts and asks each platform about one account
 time. It uses the very same extractor code, HTTP client and posts paging as Agency Pulse,
 but hands the extractor a single account per call, so every count that our extractors
 fetch in batches (Facebook ``?ids=`` 50, YouTube ``channels?id=`` 50, X ``users/by`` 100)
-costs one request per account. The difference in calls and time is therefore exactly what
+costs one request per account, and YouTube's video lookups (any 50 ids a call in ours) carry
+one account's ids each. The difference in calls and time is therefore exactly what
 batching buys; nothing else differs.
 """
 

@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urljoin, urlsplit
 
 import requests
 
@@ -42,6 +42,8 @@ FACEBOOK_USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Us
 USAGE_SLOW_DOWN_PCT = 80
 # A raw archive record keeps at most this much of a non-JSON body.
 RAW_TEXT_LIMIT = 200_000
+# A path segment that is an id: X's rate limits are per endpoint, not per user.
+_ID_SEGMENT = re.compile(r"^\d+$")
 
 
 
@@ -106,6 +108,8 @@ class ApiClient:
         self.raw: list[dict] = []
         self._secrets: list[str] = []
         self._pause_before_next = 0.0
+        # endpoint -> clock time its rate-limit window resets (X said none remain)
+        self._endpoint_resets: dict[str, float] = {}
         self._blocked_reason: str | None = None
         self.add_secrets(secrets)
 
@@ -153,18 +157,28 @@ class ApiClient:
         return body
 
     def get_text(self, url: str, params: dict | None = None, *, headers: dict | None = None,
-                 units: int = 1, classify: Classifier | None = None) -> tuple[str, str]:
-        """GET and return ``(text, final redacted url)`` of a 2xx answer (redirects followed)."""
+                 units: int = 1, classify: Classifier | None = None,
+                 follow_redirects: bool = True) -> tuple[str, str]:
+        """GET and return ``(text, final redacted url)`` of a 2xx answer (redirects followed).
+
+        With ``follow_redirects=False`` a 3xx answer is returned as it is: its body, and as
+        the url the (redacted, absolute) ``Location`` it points to; the redirect is not
+        followed, so the caller sees that it was sent elsewhere.
+        """
         _body, text, final_url = self._get(url, params, headers=headers, units=units,
-                                           classify=classify, want_json=False)
+                                           classify=classify, want_json=False,
+                                           follow_redirects=follow_redirects)
         return text, final_url
 
-    def _get(self, url, params, *, headers, units, classify, want_json):
+    def _get(self, url, params, *, headers, units, classify, want_json, follow_redirects=True):
         attempt = 0
+        endpoint = endpoint_key(url)
         while True:
             self._check_budget(units)
             self._pause_if_asked()
-            error, result = self._attempt(url, params, headers, units, classify, want_json)
+            self._wait_for_endpoint(endpoint)
+            error, result = self._attempt(url, params, headers, units, classify, want_json,
+                                          follow_redirects, endpoint)
             if error is None:
                 return result
             if not isinstance(error, TransientError) or attempt >= self.max_retries:
@@ -190,14 +204,15 @@ class ApiClient:
             self.retries += 1
             attempt += 1
 
-    def _attempt(self, url, params, headers, units, classify, want_json):
+    def _attempt(self, url, params, headers, units, classify, want_json, follow_redirects=True,
+                 endpoint=None):
         """One request: (None, result) on success, (error, None) otherwise."""
         shown_url = self.redact(_with_params(url, params))
         self.calls += 1
         self.units += units
         try:
             response = self.session.get(url, params=params, headers=headers,
-                                        timeout=self.timeout)
+                                        timeout=self.timeout, allow_redirects=follow_redirects)
             text = response.text  # reads the whole body: a cut-short body fails here
         except requests.Timeout:
             return TransientError(self.platform, f"timeout on GET {shown_url}"), None
@@ -213,6 +228,14 @@ class ApiClient:
         self._archive(shown_url, response.status_code, body if parsed else text)
         self._read_usage_headers(response)
         status = response.status_code
+        if 200 <= status < 300:
+            self._read_limit_headers(response, endpoint)
+        if not follow_redirects and not want_json and 300 <= status < 400:
+            location = response.headers.get("Location")
+            if not location:
+                return MalformedResponse(self.platform, f"HTTP {status} without a Location on "
+                                         f"GET {shown_url}", http_status=status), None
+            return None, (None, text, self.redact(urljoin(response.url or url, location)))
         if 200 <= status < 300:
             if not want_json:
                 return None, (None, text, shown_url)
@@ -275,6 +298,39 @@ class ApiClient:
             log.info("%s: API usage at %d%%, slowing down (%.1fs between calls)",
                      self.platform, highest, pause)
 
+    def _read_limit_headers(self, response: requests.Response, endpoint: str | None) -> None:
+        """Pace on a successful answer's limits, so the next call does not take a 429.
+
+        X: ``x-rate-limit-remaining: 0`` holds the endpoint until ``x-rate-limit-reset``;
+        a ``Retry-After`` on a success holds every next call that long.
+        """
+        headers = response.headers
+        reset = (headers.get("x-rate-limit-reset") or "").strip()
+        if (endpoint is not None and (headers.get("x-rate-limit-remaining") or "").strip() == "0"
+                and reset.isdigit() and int(reset) > self.clock()):
+            self._endpoint_resets[endpoint] = float(reset)
+            log.info("%s: no calls left to %s until its reset in %.0fs", self.platform,
+                     self.redact(endpoint), int(reset) - self.clock())
+        retry_after = headers.get("Retry-After")
+        wait = _retry_after_seconds(retry_after, self.clock()) if retry_after else None
+        if wait:
+            self._pause_before_next = max(self._pause_before_next, wait)
+
+    def _wait_for_endpoint(self, endpoint: str) -> None:
+        """Sleep until the endpoint's spent rate-limit window resets (capped by backoff_max)."""
+        reset = self._endpoint_resets.get(endpoint)
+        if reset is None:
+            return
+        wait = reset - self.clock()
+        if wait > self.backoff_max:
+            # Kept: every next call to this endpoint fails the same way without being sent.
+            raise TransientError(self.platform, f"rate limit of {self.redact(endpoint)} spent: it resets in "
+                                 f"{wait:.0f}s, more than the {self.backoff_max:.0f}s cap: "
+                                 "try again later", retry_after=wait)
+        del self._endpoint_resets[endpoint]
+        if wait > 0:
+            self._sleep(wait)
+
     def _pause_if_asked(self) -> None:
         pause, self._pause_before_next = self._pause_before_next, 0.0
         if pause <= 0:
@@ -325,6 +381,12 @@ def default_error(platform: str, response: requests.Response, body, shown_url: s
     if status in (404, 410):
         return AccountGone(platform, what, http_status=status)
     return MalformedResponse(platform, what, http_status=status)
+
+
+def endpoint_key(url: str) -> str:
+    """The path of ``url`` with id segments as ``:id`` (X counts rate limits per endpoint)."""
+    path = urlsplit(url).path
+    return "/".join(":id" if _ID_SEGMENT.match(part) else part for part in path.split("/"))
 
 
 def _parse_json(text: str) -> tuple[object, bool]:

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from agency_pulse.errors import AgencyPulseError
-from agency_pulse_sandbox.state import ACCOUNT_FAULTS, RATE_FAULTS, RENAMED, FaultConfig
+from agency_pulse_sandbox.state import (
+    ACCOUNT_FAULTS,
+    RATE_FAULTS,
+    RENAMED,
+    FaultConfig,
+    parse_latency_ms,
+)
 
 
 def parse_fault_options(options: Sequence[str], timeout_seconds: float | None = None) -> dict:
@@ -62,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="requests per 15 minutes on every X endpoint (default: the real limits)")
     parser.add_argument("--youtube-quota", type=int, default=None, metavar="UNITS",
                         help="YouTube units a day (default 10000)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, metavar="N",
+                        help="milliseconds every platform request waits before its answer, as on a "
+                             "real API (default 0)")
     parser.add_argument("--verbose", action="store_true", help="log requests (tokens redacted) to stderr")
     return parser
 
@@ -75,15 +84,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         faults = parse_fault_options(args.fault, args.timeout_seconds)
+        latency_ms = parse_latency_ms(args.latency_ms)
     except ValueError as exc:
-        parser.error(str(exc))
+        parser.error(str(exc).replace("latency_ms", "--latency-ms"))
     try:
         server = SandboxServer(date=args.date or datetime.now(UTC).date(), seed=args.seed,
                                registry=args.registry, extra_accounts_per_platform=args.extra_accounts,
                                faults=faults, port=args.port, host=args.host, verbose=args.verbose,
                                youtube_daily_quota=args.youtube_quota,
                                x_rate_limits=({name: args.x_rate_limit for name in X_RATE_LIMITS}
-                                              if args.x_rate_limit else None))
+                                              if args.x_rate_limit else None),
+                               latency_ms=latency_ms)
     except (AgencyPulseError, OSError) as exc:
         print(f"agency-pulse sandbox: {exc}", file=sys.stderr)
         return 1

@@ -8,8 +8,8 @@
 | ``/api.telegram.org/bot{TOKEN}/``   | telegram (Bot API)  |
 | ``/t.me/s/{channel}``, ``/t.me/{channel}`` (and ``/s/{channel}``, as the preview's own links are relative) | telegram preview |
 
-Admin: ``GET/POST /_sandbox/config`` (``{"date", "seed", "faults"}``; faults are replaced
-whole), ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``, ``GET /_sandbox/health``,
+Admin: ``GET/POST /_sandbox/config`` (``{"date", "seed", "faults", "latency_ms"}``; faults
+are replaced whole; ``latency_ms`` delays every platform answer, never an admin one), ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``, ``GET /_sandbox/health``,
 ``GET /_sandbox/connections`` (per platform: the base URL, token and extras a client uses).
 
 Faults (never on by default) are rolled per platform from a seeded RNG, one roll per request,
@@ -140,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
             module = _PLATFORM_MODULES[_graph_platform(request, self.state)]
         platform = module.PLATFORM
         self.state.count(platform, module.endpoint(request))
+        self.state.delay_answer()
         fault = self.state.roll_fault(platform)
         if fault == "timeout":
             wallclock.sleep(self.state.timeout_seconds())
@@ -163,12 +164,14 @@ class _Handler(BaseHTTPRequestHandler):
                 spec = json.loads(body or b"{}")
                 if not isinstance(spec, dict):
                     raise ValueError("the body must be a JSON object")
-                unknown = set(spec) - {"date", "seed", "faults"}
+                unknown = set(spec) - {"date", "seed", "faults", "latency_ms"}
                 if unknown:
-                    raise ValueError(f"unknown keys {sorted(unknown)} (allowed: date, seed, faults)")
+                    raise ValueError(f"unknown keys {sorted(unknown)} (allowed: date, seed, faults, "
+                                     "latency_ms)")
                 day = date.fromisoformat(spec["date"]) if spec.get("date") else None
                 return json_response(self.state.configure(day=day, seed=spec.get("seed"),
-                                                          faults=spec.get("faults")))
+                                                          faults=spec.get("faults"),
+                                                          latency_ms=spec.get("latency_ms")))
             except (ValueError, TypeError) as exc:
                 return json_response({"error": str(exc)}, status=400)
         if path == "/_sandbox/stats" and self.command == "GET":
@@ -213,10 +216,11 @@ class SandboxServer:
     def __init__(self, *, date: date, seed: int = 7, registry: Registry | str | Path | None = None,
                  extra_accounts_per_platform: int = 0, faults: dict | None = None, port: int = 0,
                  host: str = "127.0.0.1", verbose: bool = False,
-                 youtube_daily_quota: int | None = None, x_rate_limits: dict[str, int] | None = None):
+                 youtube_daily_quota: int | None = None, x_rate_limits: dict[str, int] | None = None,
+                 latency_ms: float = 0.0):
         if not isinstance(registry, Registry):
             registry = load_registry(registry)
-        kwargs: dict = {"x_rate_limits": x_rate_limits}
+        kwargs: dict = {"x_rate_limits": x_rate_limits, "latency_ms": latency_ms}
         if youtube_daily_quota is not None:
             kwargs["youtube_daily_quota"] = youtube_daily_quota
         self.state = SandboxState(day=date, seed=seed, registry=registry,
@@ -246,9 +250,10 @@ class SandboxServer:
         self._httpd.serve_forever()
 
     def set(self, *, date: date | str | None = None, seed: int | None = None,
-            faults: dict | None = None) -> dict:
-        """Same as ``POST /_sandbox/config``: change the day, seed and/or faults."""
-        return self.state.configure(day=_as_day(date), seed=seed, faults=faults)
+            faults: dict | None = None, latency_ms: float | None = None) -> dict:
+        """Same as ``POST /_sandbox/config``: change the day, seed, faults and/or latency."""
+        return self.state.configure(day=_as_day(date), seed=seed, faults=faults,
+                                    latency_ms=latency_ms)
 
     def config(self) -> dict:
         return self.state.config()

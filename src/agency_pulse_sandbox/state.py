@@ -1,4 +1,4 @@
-"""The sandbox's mutable state: its clock, seed, fault switches, quotas and request counts.
+"""The sandbox's mutable state: its clock, seed, fault switches, latency, quotas and request counts.
 
 One ``SandboxState`` is shared by every request thread; every change goes through its lock.
 """
@@ -9,6 +9,7 @@ import random
 import threading
 import time as wallclock
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 
 from agency_pulse.config import PLATFORMS
@@ -91,14 +92,32 @@ def _renames(platform: str, value: object) -> dict[str, str]:
     return renames
 
 
+def parse_latency_ms(value) -> float:
+    """A latency in milliseconds: a number >= 0 (ValueError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"latency_ms must be a number of milliseconds >= 0, got {value!r}")
+    try:
+        latency = float(value)
+    except ValueError:
+        raise ValueError(f"latency_ms must be a number of milliseconds >= 0, got {value!r}") from None
+    if not latency >= 0 or latency == float("inf"):  # also refuses NaN
+        raise ValueError(f"latency_ms must be a number of milliseconds >= 0, got {value!r}")
+    return latency
+
+
 class SandboxState:
-    """Clock, seed, faults and counters of one sandbox server."""
+    """Clock, seed, faults, latency and counters of one sandbox server."""
 
     def __init__(self, *, day: date, seed: int, registry: Registry | None,
                  extra_accounts_per_platform: int = 0, faults: dict | None = None,
                  youtube_daily_quota: int = YOUTUBE_DAILY_QUOTA, verbose: bool = False,
-                 x_rate_limits: dict[str, int] | None = None):
+                 x_rate_limits: dict[str, int] | None = None, latency_ms: float = 0.0,
+                 sleep: Callable[[float], None] = wallclock.sleep):
         self._lock = threading.RLock()
+        # Milliseconds every platform request waits before it is answered (a real API's
+        # round trip); ``sleep`` is how it waits (a test may record instead).
+        self.latency_ms = parse_latency_ms(latency_ms)
+        self.sleep = sleep
         self.registry = registry
         self.extra_accounts_per_platform = extra_accounts_per_platform
         self.verbose = verbose
@@ -127,10 +146,14 @@ class SandboxState:
             return world
 
     def configure(self, *, day: date | None = None, seed: int | None = None,
-                  faults: dict | None = None) -> dict:
-        """Change the clock, the seed and/or the faults (replaced whole); return the config."""
+                  faults: dict | None = None, latency_ms: float | None = None) -> dict:
+        """Change the clock, the seed, the faults (replaced whole) and/or the latency; return
+        the config."""
         parsed = FaultConfig(faults) if faults is not None else None
+        latency = parse_latency_ms(latency_ms) if latency_ms is not None else None
         with self._lock:
+            if latency is not None:
+                self.latency_ms = latency
             if day is not None:
                 self.day = day
             if seed is not None:
@@ -147,6 +170,7 @@ class SandboxState:
                     "extra_accounts_per_platform": self.extra_accounts_per_platform,
                     "youtube_daily_quota": self.youtube_daily_quota,
                     "x_rate_limits": dict(self.x_rate_limits),
+                    "latency_ms": self.latency_ms,
                     "youtube_units_used_today": self._youtube_units[self.day]}
 
     # -- faults ---------------------------------------------------------------------------
@@ -177,6 +201,13 @@ class SandboxState:
             if account.key in names or account.platform_id.lower() in names:
                 return kind
         return None
+
+    def delay_answer(self) -> None:
+        """Wait the configured latency (once per platform request, never for admin ones)."""
+        with self._lock:
+            seconds = self.latency_ms / 1000
+        if seconds > 0:
+            self.sleep(seconds)  # outside the lock: requests wait side by side, as on a real API
 
     def timeout_seconds(self) -> float:
         with self._lock:

@@ -11,7 +11,9 @@ oldest first on the page): ``tgme_widget_message`` blocks with ``data-post="chan
 "15K", "1.3M"), a video player block for videos, reactions on some channels. The link to
 older posts is relative (``/s/{channel}?before=N``, served too). A channel without a preview
 (or that does not exist) redirects 302 to ``{sandbox}/t.me/{channel}``, whose page shows
-``tgme_page_extra`` ("12 345 subscribers") only for an existing channel.
+``tgme_page_extra`` ("12 345 subscribers") only for an existing channel. A channel with no
+post shows the "Channel created" service message, as t.me does: a preview page without any
+message is a preview that is switched off.
 """
 
 from __future__ import annotations
@@ -173,6 +175,10 @@ def _preview(request: SandboxRequest, state: SandboxState, channel: str) -> Sand
         older = (p for p in visible if not before.isdigit() or number(p) < int(before))
         page = [p for _, p in zip(range(PAGE_SIZE), older, strict=False)][::-1]
     blocks = "\n".join(_message_html(account, number(post), post, state) for post in page)
+    if not visible:
+        blocks = ('<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message '
+                  'service_message js-widget_message"><div class="tgme_widget_message_bubble">'
+                  '<div class="tgme_widget_message_service_date">Channel created</div></div></div></div>')
     more = ""
     if page and number(page[0]) > number(visible[-1]):
         oldest = number(page[0])

@@ -209,9 +209,58 @@ def test_channel_without_preview_has_no_post_tracking(api, fake_platform, sleeps
                               [account("private_agency")], RUN_DATE, state)
 
     status, reason, *_ = result.outcomes["telegram:private_agency"]
-    assert status == "ok" and "no public preview" in reason
+    assert status == "ok" and reason.startswith("posts not tracked: ")
+    assert "no public preview" in reason
     assert result.account_snapshots[0]["followers"] == 4020
     assert result.posts == [] and result.post_deletions == []
+    # The redirect is not followed: the channel page is never fetched, let alone parsed.
+    assert len(fake_platform.calls_to(f"{PREVIEW_PREFIX}/s/private_agency")) == 1
+    assert fake_platform.calls_to(f"{PREVIEW_PREFIX}/private_agency") == []
+
+
+def test_a_preview_without_any_message_is_a_disabled_preview(api, fake_platform, sleeps):
+    api.add_channel("quiet_agency", 310)
+    api.preview_override["quiet_agency"] = preview_html("quiet_agency", "Quiet", "310", [])
+    state = ExtractState(known_post_ids={"telegram:quiet_agency": {
+        ("quiet_agency/5", datetime(2026, 11, 20, tzinfo=UTC))}})
+
+    result = telegram.extract(make_client(sleeps), make_conn(fake_platform),
+                              [account("quiet_agency")], RUN_DATE, state)
+
+    status, reason, *_ = result.outcomes["telegram:quiet_agency"]
+    assert (status, reason) == ("ok", "posts not tracked: the public preview shows no "
+                                      "messages (disabled)")
+    assert [r["followers"] for r in result.account_snapshots] == [310]
+    assert result.posts == [] and result.post_deletions == []
+
+
+def test_a_preview_showing_only_the_channel_created_message_is_tracked(api, fake_platform,
+                                                                        sleeps):
+    service = ('<div class="tgme_widget_message service_message js-widget_message" '
+               'data-post="new_agency/1"><div class="tgme_widget_message_bubble">'
+               'Channel created</div></div>')
+    api.add_channel("new_agency", 12)
+    api.preview_override["new_agency"] = preview_html("new_agency", "New", "12", [service])
+
+    result = telegram.extract(make_client(sleeps), make_conn(fake_platform),
+                              [account("new_agency")], RUN_DATE, ExtractState())
+
+    assert result.outcomes["telegram:new_agency"][:2] == ("ok", None)  # tracked: no posts
+    assert result.posts == [] and len(result.account_snapshots) == 1
+
+
+def test_a_redirect_to_another_preview_page_is_followed(api, fake_platform, sleeps):
+    newest = datetime(2026, 11, 25, tzinfo=UTC)
+    api.add_channel("Culture", 10, daily_posts(3, newest))
+    api.members["culture"] = 10
+    fake_platform.route(f"{PREVIEW_PREFIX}/s/culture",
+                        (302, "", {"Location": f"{PREVIEW_PREFIX}/s/Culture"}))
+
+    result = telegram.extract(make_client(sleeps), make_conn(fake_platform),
+                              [account("culture")], RUN_DATE, ExtractState())
+
+    assert result.outcomes["telegram:culture"][:2] == ("ok", None)
+    assert len(result.posts) == 3
 
 
 def test_unrecognised_preview_keeps_the_count_and_fails_the_posts(api, fake_platform, sleeps):

@@ -338,8 +338,77 @@ def test_run_budget_stops_before_spending_more_units(api, conn, fake_platform, s
     assert client.units == 3 and len(fake_platform.requests) == 3
     assert isinstance(result.stopped_by, QuotaExhausted)
     assert len(result.account_snapshots) == 3  # counts come first: every channel has one
-    assert result.outcomes["youtube:a0"][0] == "ok"
-    assert "youtube:a2" not in result.outcomes  # the runner logs it failed: platform stopped
+    # a0's and a1's uploads were read; their ids waited to fill a videos call that the
+    # budget never allowed, so their posts are not landed half-read: they fail with it.
+    assert [result.outcomes[f"youtube:a{n}"][0] for n in range(3)] == ["failed"] * 3
+    assert all("budget of 3 units" in result.outcomes[f"youtube:a{n}"][1] for n in range(3))
+    assert result.posts == [] and not fake_platform.calls_to(PREFIX + "/videos")
+    assert sum(o.calls for o in result.outcomes.values()) == client.calls
+
+
+def uploads(prefix: str, count: int) -> list[dict]:
+    newest = datetime(2026, 11, 20, tzinfo=UTC)
+    return [video_item(f"{prefix}{i:02d}", newest - timedelta(hours=i)) for i in range(count)]
+
+
+def test_videos_are_looked_up_50_ids_a_call_across_accounts(api, conn, fake_platform, sleeps):
+    for n, count in enumerate((20, 20, 15)):
+        api.add_channel(channel_id(n), videos=uploads(f"c{n}v", count))
+    accounts = [account(f"a{n}", channel_id(n)) for n in range(3)]
+    client = make_client(sleeps)
+
+    result = youtube.extract(client, conn, accounts, RUN_DATE, ExtractState())
+
+    lookups = fake_platform.calls_to(PREFIX + "/videos")
+    assert [len(r.query["id"].split(",")) for r in lookups] == [50, 5]  # not 3 calls
+    assert len(result.posts) == 55
+    assert {r["post_id"][:2] for r in result.posts if r["account_id"] == "youtube:a2"} == {"c2"}
+    # 1 channels call + 3 playlist pages + 2 videos calls, each account paying its share:
+    # channels split 3 ways (1, 0, 0); the first videos call carried a0, a1 and a2 (1, 0, 0),
+    # the second only a2 (its 5 last ids).
+    assert {a: o[2:] for a, o in result.outcomes.items()} == {
+        "youtube:a0": (3, 3), "youtube:a1": (1, 1), "youtube:a2": (2, 2)}
+    assert sum(o.calls for o in result.outcomes.values()) == client.calls == 6
+    assert all(o.status == "ok" for o in result.outcomes.values())
+
+
+def test_a_quota_spent_mid_run_keeps_the_accounts_whose_lookups_went_out(api, conn,
+                                                                         fake_platform, sleeps):
+    for n, count in enumerate((30, 30, 5)):
+        api.add_channel(channel_id(n), videos=uploads(f"c{n}v", count))
+    accounts = [account(f"a{n}", channel_id(n)) for n in range(3)]
+    client = make_client(sleeps, budget=4)  # channels, 2 playlists, 1 full videos call
+
+    result = youtube.extract(client, conn, accounts, RUN_DATE, ExtractState())
+
+    assert isinstance(result.stopped_by, QuotaExhausted)
+    [lookup] = fake_platform.calls_to(PREFIX + "/videos")
+    assert len(lookup.query["id"].split(",")) == 50  # a0's 30 ids and 20 of a1's
+    assert result.outcomes["youtube:a0"][:2] == ("ok", None)
+    assert len([r for r in result.posts if r["account_id"] == "youtube:a0"]) == 30
+    assert result.outcomes["youtube:a1"][0] == "failed"  # 10 of its ids never looked up
+    assert not [r for r in result.posts if r["account_id"] == "youtube:a1"]
+    assert sum(o.calls for o in result.outcomes.values()) == client.calls == 4
+
+
+def test_a_failed_lookup_fails_only_the_accounts_it_carried(api, conn, fake_platform, sleeps):
+    for n, count in enumerate((30, 30, 30)):
+        api.add_channel(channel_id(n), videos=uploads(f"c{n}v", count))
+    boom = (500, {"error": {"code": 500, "message": "Backend Error"}})
+    api.fail["videos"] = [boom, boom, boom]  # the first call: every attempt
+    accounts = [account(f"a{n}", channel_id(n)) for n in range(3)]
+    client = make_client(sleeps)
+
+    result = youtube.extract(client, conn, accounts, RUN_DATE, ExtractState())
+
+    assert [len(r.query["id"].split(",")) for r in fake_platform.calls_to(PREFIX + "/videos")
+            ] == [50, 50, 50, 40]
+    statuses = {a: o.status for a, o in result.outcomes.items()}
+    assert statuses == {"youtube:a0": "failed", "youtube:a1": "failed", "youtube:a2": "ok"}
+    assert "gave up after 3 attempts" in result.outcomes["youtube:a0"].reason
+    assert {r["account_id"] for r in result.posts} == {"youtube:a2"}
+    assert len(result.posts) == 30
+    assert sum(o.calls for o in result.outcomes.values()) == client.calls == 1 + 3 + 4
 
 
 def test_rate_limit_is_retried(api, conn, fake_platform, sleeps):

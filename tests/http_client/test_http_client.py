@@ -208,3 +208,100 @@ def test_no_secret_in_exceptions_raw_or_logs(fake_platform, make_client, caplog)
     dumped = json.dumps(client.raw)
     assert "CANARY" not in dumped and "CANARY" not in caplog.text
     assert "***" in dumped
+
+
+# ---- pacing on the limit headers of successful answers ----
+
+def x_limits(remaining: int, reset_in: int) -> dict[str, str]:
+    return {"x-rate-limit-limit": "300", "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(1_700_000_000 + reset_in)}
+
+
+def test_x_remaining_zero_on_a_success_waits_for_the_reset_before_the_next_call(
+        fake_platform, make_client, sleeps):
+    def answer(request):
+        # The window is spent after the first call: a call before the reset is a 429.
+        if len(fake_platform.calls_to("/2/users/by")) > 1 and not sleeps:
+            return 429, {"title": "Too Many Requests"}, x_limits(0, 42)
+        return 200, {"data": []}, x_limits(0, 42)
+
+    fake_platform.route("/2/users/by", answer)
+    client = make_client("x", backoff_max=60.0)
+    client.get_json(f"{fake_platform.url}/2/users/by", {"usernames": "a"})
+    assert sleeps == []  # nothing to wait for until there is a next call
+    client.get_json(f"{fake_platform.url}/2/users/by", {"usernames": "b"})
+    assert sleeps == [42.0]
+    assert [r["status"] for r in client.raw] == [200, 200] and client.retries == 0
+
+
+def test_x_pacing_is_per_endpoint_with_ids_folded(fake_platform, make_client, sleeps):
+    fake_platform.route(r"/2/users/\d+/tweets", (200, {"data": []}, x_limits(0, 30)))
+    fake_platform.route("/2/users/by", (200, {"data": []}, x_limits(12, 30)))
+    client = make_client("x", backoff_max=60.0)
+    client.get_json(f"{fake_platform.url}/2/users/1/tweets")
+    client.get_json(f"{fake_platform.url}/2/users/by")  # another endpoint: not held
+    assert sleeps == []
+    client.get_json(f"{fake_platform.url}/2/users/2/tweets")  # same endpoint, another user
+    assert sleeps == [30.0]
+    client.get_json(f"{fake_platform.url}/2/users/by")  # 12 remaining: no wait
+    assert sleeps == [30.0]
+
+
+def test_x_remaining_above_zero_or_a_past_reset_never_waits(fake_platform, make_client, sleeps):
+    fake_platform.route("/2/users/by", (200, {"data": []}, x_limits(1, 42)),
+                        (200, {"data": []}, x_limits(0, -5)), {"data": []})
+    client = make_client("x")
+    for _ in range(3):
+        client.get_json(f"{fake_platform.url}/2/users/by")
+    assert sleeps == []
+
+
+def test_x_reset_beyond_the_cap_fails_as_transient_without_sending(
+        fake_platform, make_client, sleeps):
+    fake_platform.route("/2/users/by", (200, {"data": []}, x_limits(0, 900)))
+    client = make_client("x", backoff_max=60.0)
+    client.get_json(f"{fake_platform.url}/2/users/by")
+    with pytest.raises(TransientError, match="resets in 900s, more than the 60s cap"):
+        client.get_json(f"{fake_platform.url}/2/users/by")
+    assert sleeps == [] and client.calls == 1 and len(fake_platform.requests) == 1
+
+
+def test_retry_after_on_a_success_holds_the_next_call(fake_platform, make_client, sleeps):
+    fake_platform.route("/v24.0/me", (200, {"id": "1"}, {"Retry-After": "5"}))
+    fake_platform.route("/v24.0/other", {"id": "2"})
+    client = make_client()
+    client.get_json(f"{fake_platform.url}/v24.0/me")
+    client.get_json(f"{fake_platform.url}/v24.0/other")  # it holds every endpoint
+    assert sleeps == [5.0]
+
+
+def test_app_usage_at_100_on_a_success_holds_the_next_call(fake_platform, make_client, sleeps):
+    full = {"x-app-usage": json.dumps({"call_count": 100, "total_cputime": 3, "total_time": 9})}
+    fake_platform.route("/v24.0/me", (200, {"id": "1"}, full), {"id": "1"})
+    client = make_client(backoff_base=0.5, backoff_max=300.0)
+    client.get_json(f"{fake_platform.url}/v24.0/me")
+    client.get_json(f"{fake_platform.url}/v24.0/me")
+    # no regain estimate in X-App-Usage: the client's longest backoff step
+    assert sleeps == [0.5 * 2 ** 5] and [r["status"] for r in client.raw] == [200, 200]
+
+
+def test_the_bot_token_in_a_held_endpoint_never_reaches_the_error(fake_platform, make_client):
+    token = "123456:ABC-DEF"
+    fake_platform.route(r"/bot[^/]+/getChatMemberCount",
+                        (200, {"ok": True, "result": 1}, x_limits(0, 900)))
+    client = make_client("telegram", secrets=[token], backoff_max=60.0)
+    client.get_json(f"{fake_platform.url}/bot{token}/getChatMemberCount")
+    with pytest.raises(TransientError) as raised:
+        client.get_json(f"{fake_platform.url}/bot{token}/getChatMemberCount")
+    assert "ABC-DEF" not in str(raised.value) and "/bot***/" in str(raised.value)
+
+
+def test_follow_redirects_false_returns_where_a_3xx_points(fake_platform, make_client):
+    fake_platform.route("/t.me/s/closed", (302, "", {"Location": "/t.me/closed"}))
+    fake_platform.route("/t.me/closed", "<html>channel page</html>")
+    client = make_client("telegram")
+    text, where = client.get_text(f"{fake_platform.url}/t.me/s/closed", follow_redirects=False)
+    assert where == f"{fake_platform.url}/t.me/closed" and "channel page" not in text
+    assert [r.path for r in fake_platform.requests] == ["/t.me/s/closed"]
+    text, where = client.get_text(f"{fake_platform.url}/t.me/s/closed")  # the default follows
+    assert where == f"{fake_platform.url}/t.me/closed" and "channel page" in text

@@ -161,3 +161,45 @@ def test_python_dash_m_serves_on_the_port_it_prints(http):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_latency_delays_each_platform_request_never_an_admin_one(http, fresh_sandbox, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(fresh_sandbox.state, "sleep", waits.append)  # record, do not wait
+    try:
+        config = http.post(fresh_sandbox.url + "/_sandbox/config", json={"latency_ms": 2}).json()
+        assert config["latency_ms"] == 2.0 and waits == []
+        http.get(fresh_sandbox.url + FB + "/tehsilnazirliyi", params={"fields": "id"}, headers=AUTH)
+        http.get(fresh_sandbox.url + "/t.me/s/fhn_gov_az")
+        http.get(fresh_sandbox.url + "/_sandbox/stats")
+        assert waits == [0.002, 0.002]  # the two platform requests, not the admin ones
+        fresh_sandbox.set(latency_ms=0)
+        http.get(fresh_sandbox.url + "/t.me/s/fhn_gov_az")
+        assert waits == [0.002, 0.002]
+        for bad in (-1, "soon", True, None, [5]):
+            response = http.post(fresh_sandbox.url + "/_sandbox/config", json={"latency_ms": bad})
+            if bad is None:  # absent and null both leave it as it is
+                assert response.json()["latency_ms"] == 0.0
+                continue
+            assert response.status_code == 400 and "latency_ms" in response.json()["error"]
+    finally:
+        fresh_sandbox.set(latency_ms=0)
+
+
+def test_cli_latency_option(capsys):
+    from agency_pulse_sandbox.cli import build_parser
+
+    assert build_parser().parse_args(["--latency-ms", "200"]).latency_ms == 200.0
+    with pytest.raises(SystemExit) as stopped:
+        main(["--latency-ms", "-5"])
+    assert stopped.value.code == 2
+    assert "--latency-ms must be a number of milliseconds >= 0" in capsys.readouterr().err
+
+
+def test_run_sandbox_takes_a_latency(http):
+    waits: list[float] = []
+    with run_sandbox(date=DAY, latency_ms=1.5) as sb:
+        sb.state.sleep = waits.append
+        assert sb.config()["latency_ms"] == 1.5
+        http.get(sb.url + "/t.me/s/fhn_gov_az")
+    assert waits == [0.0015]

@@ -65,3 +65,15 @@ def test_telegram_faults_in_bot_api_shape(http, fresh_sandbox):
     fresh_sandbox.set(faults={"telegram": {"deleted_account": ["fhn_gov_az"]}})
     gone = http.get(fresh_sandbox.url + BOT + "/getChatMemberCount", params={"chat_id": "@fhn_gov_az"})
     assert gone.json()["description"] == "Bad Request: chat not found"
+
+
+def test_a_channel_without_posts_shows_the_channel_created_message(http, fresh_sandbox,
+                                                                    monkeypatch):
+    from agency_pulse.extractors.telegram import parse_preview
+
+    # A channel that has posted nothing yet (or deleted everything it posted).
+    monkeypatch.setattr(fresh_sandbox.state.world, "posts_visible_on", lambda account, day: [])
+    page = http.get(fresh_sandbox.url + "/t.me/s/fhn_gov_az").text
+    assert POST.findall(page) == [] and "Channel created" in page
+    parsed = parse_preview(page)  # a preview that is on, with nothing posted
+    assert parsed.message_blocks == 1 and parsed.posts == []

@@ -15,7 +15,7 @@ MONTHLY_COLUMNS = [
     "engagement_rate_pct", "last_post_at", "days_since_last_post", "activity_status",
 ]
 ANNUAL_COLUMNS = [c if c != "month" else "year" for c in MONTHLY_COLUMNS]
-NO_PREVIEW = "no public preview (t.me redirects to the channel page): posts not tracked"
+NO_PREVIEW = "posts not tracked: the channel has no public preview (t.me/s redirects to the channel page)"
 
 
 def row(account_id: str, agency_id: str, period: date | int, **values) -> dict:

@@ -24,7 +24,7 @@ ACCOUNTS = [  # (agency, platform, handle)
     ("sports", "facebook", "sports.page"),
     ("sports", "x", "sports_x"),
 ]
-NO_PREVIEW = "no public preview (t.me redirects to the channel page): posts not tracked"
+NO_PREVIEW = "posts not tracked: the channel has no public preview (t.me/s redirects to the channel page)"
 STATUS_LEVEL = {"active": 5, "low": 4, "stale": 3, "dormant": 2, "unknown": 1}
 
 

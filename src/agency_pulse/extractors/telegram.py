@@ -7,8 +7,11 @@ reach a message, a log or the raw archive.
 Posts: the public preview ``{preview_url}/s/{channel}``, paged backwards with
 ``?before={smallest post id}`` (a page that does not move back counts as a repeating
 cursor: the read stops there and the channel's posts are marked incomplete). Its counters are rounded for display ("1.2K"), recorded as
-``views_rounding="display_k"``. A channel without a preview redirects to ``/{channel}``: it
-then has no post tracking. Markup we do not recognise fails loudly (MalformedResponse),
+``views_rounding="display_k"``. A channel without a preview redirects to ``/{channel}``
+(the redirect is not followed: the channel page is no preview), and a preview whose first
+page shows no message at all (not even the "channel created" service message) has its
+preview disabled: either way the channel keeps its member count, lands ``ok`` with
+"posts not tracked" in its reason, and has no posts rows. Markup we do not recognise fails loudly (MalformedResponse),
 never as zeros.
 """
 
@@ -47,6 +50,10 @@ from agency_pulse.registry import Account
 PLATFORM = "telegram"
 DEFAULT_PREVIEW_URL = "https://t.me"
 DISPLAY_ROUNDING = "display_k"
+# The extract_log reason of a channel whose posts cannot be read (the marts key on it).
+POSTS_NOT_TRACKED = "posts not tracked"
+# Redirects from one preview page to another (a renamed handle's case) followed at most.
+MAX_PREVIEW_REDIRECTS = 3
 # A channel has at most a few thousand posts a year; this only stops a page loop gone wrong.
 MAX_PREVIEW_PAGES = 2000
 PREVIEW_ATTEMPTS = 3
@@ -134,6 +141,7 @@ class PreviewPage:
     channel_title: str | None = None
     counters: dict[str, str] = field(default_factory=dict)  # e.g. {"subscribers": "1.2K"}
     has_channel_markup: bool = False
+    message_blocks: int = 0  # tgme_widget_message blocks, service messages included
 
 
 _VIDEO_CLASSES = {"tgme_widget_message_video_player", "tgme_widget_message_video",
@@ -171,6 +179,7 @@ class _PreviewParser(HTMLParser):
             self._header_starttag(tag, classes)
             if tag == "div" and "tgme_widget_message" in classes:
                 self.page.has_channel_markup = True
+                self.page.message_blocks += 1
                 self._message = {"data_post": attributes.get("data-post"),
                                  "service": "service_message" in classes,
                                  "reactions": [], "is_video": False, "has_photo": False}
@@ -347,8 +356,7 @@ def extract(client, conn, accounts: list[Account], run_date: date,
             account, run_date, followers, followers_rounding, preview.title, state, fetched_at))
         if preview.posts is None:
             result.outcomes[account.account_id] = Outcome(
-                "ok", "no public preview (t.me redirects to the channel page): posts not "
-                "tracked", 0, 0)
+                "ok", f"{POSTS_NOT_TRACKED}: {preview.untracked}", 0, 0)
             return
         result.posts.extend(_post_row(account, post, run_date, fetched_at)
                             for post in preview.posts)
@@ -411,19 +419,22 @@ class _Preview:
     title: str | None
     counters: dict[str, str]
     posts: list[PreviewPost] | None     # None: the channel has no public preview
+    untracked: str | None = None        # why posts is None
 
 
 def _preview_page(client, url: str, params: dict | None
                   ) -> tuple[PreviewPage | None, str]:
     """One preview page (None when t.me redirects away from /s/), read again when cut short.
 
+    Redirects are not left to the HTTP client: one to the channel page (``/{channel}``)
+    means no preview and is not fetched; one to another preview page is followed.
     A 200 page can arrive cut short or as an error page; parsing only half a page would
     silently lose its newest posts (and report them deleted), so it is fetched again and
     after ``PREVIEW_ATTEMPTS`` the account fails loudly.
     """
     problem: MalformedResponse | None = None
     for _ in range(PREVIEW_ATTEMPTS):
-        text, final_url = client.get_text(url, params, units=0, classify=classify_preview)
+        text, final_url = _get_preview(client, url, params)
         if "/s/" not in urlsplit(final_url).path:
             return None, final_url
         try:
@@ -433,6 +444,19 @@ def _preview_page(client, url: str, params: dict | None
         except MalformedResponse as exc:
             problem = exc
     raise MalformedResponse(PLATFORM, f"{problem.reason} ({PREVIEW_ATTEMPTS} attempts)")
+
+
+def _get_preview(client, url: str, params: dict | None) -> tuple[str, str]:
+    """``(text, url)`` of a preview page, following redirects only while they stay in /s/."""
+    for _ in range(MAX_PREVIEW_REDIRECTS + 1):
+        text, final_url = client.get_text(url, params, units=0, classify=classify_preview,
+                                          follow_redirects=False)
+        path = urlsplit(final_url).path
+        if path == urlsplit(url).path or "/s/" not in path:
+            return text, final_url
+        url, params = final_url, None  # the Location carries its own query
+    raise MalformedResponse(PLATFORM, f"{final_url}: more than {MAX_PREVIEW_REDIRECTS} "
+                                      "redirects between preview pages")
 
 
 def _read_preview(client, preview_base: str, channel: str, since: datetime | None,
@@ -448,9 +472,12 @@ def _read_preview(client, preview_base: str, channel: str, since: datetime | Non
         page, final_url = _preview_page(client, url, {"before": before} if before else None)
         if page is None:
             if before is None:
-                return Page([])  # no public preview at all
+                return Page([], extra=final_url)  # no public preview at all
             raise MalformedResponse(PLATFORM, f"{final_url}: the preview stopped redirecting "
                                               "to itself while paging")
+        if before is None and page.message_blocks == 0:
+            # Not even the "channel created" message: the preview shows nothing to read.
+            return Page([], extra=None)
         if not page.posts:
             return Page([], extra=page)
         smallest = min(p.message_id for p in page.posts)
@@ -462,8 +489,10 @@ def _read_preview(client, preview_base: str, channel: str, since: datetime | Non
     posts: dict[str, PreviewPost] = {}
     for page in pages(fetch, platform=PLATFORM, account=account, result=result,
                       max_pages=MAX_PREVIEW_PAGES):
-        if page.extra is None:
-            return _Preview(title=None, counters={}, posts=None)
+        if not isinstance(page.extra, PreviewPage):
+            why = ("the channel has no public preview (t.me/s redirects to the channel page)"
+                   if page.extra else "the public preview shows no messages (disabled)")
+            return _Preview(title=None, counters={}, posts=None, untracked=why)
         first = first or page.extra
         for post in page.items:
             posts.setdefault(post.post_id, post)

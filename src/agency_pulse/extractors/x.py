@@ -7,8 +7,9 @@
   window start, or the last post seen when older), 100 a page. ``since_id`` would skip the
   window's posts whose metrics are still settling, hence ``start_time``. Only the 3,200 most
   recent posts are reachable; when that cuts a read short, the outcome says so.
-Rate limits (15-minute windows) arrive as 429 with ``x-rate-limit-reset``; the client waits
-for the reset. A 429 ``UsageCapExceeded`` is the plan's monthly cap: the platform stops. A 403 carrying error 453 means the access tier lacks the endpoint: the
+Rate limits (15-minute windows): every answer carries ``x-rate-limit-remaining`` and
+``x-rate-limit-reset``; the client holds an endpoint whose window is spent until the reset
+(and waits for it after a 429). A 429 ``UsageCapExceeded`` is the plan's monthly cap: the platform stops. A 403 carrying error 453 means the access tier lacks the endpoint: the
 platform stops with X's own message.
 """
 

@@ -5,13 +5,16 @@ Quota (10,000 units a day per project, reset at midnight Pacific time) decides t
   a call (1 unit); a handle without a known channel id is resolved once with
   ``forHandle=@handle`` (1 unit) and its id is carried in the snapshot's ``platform_id``;
 - posts: ``playlistItems`` of the uploads playlist (1 unit a page of 50), stopping once items
-  are older than the incremental start, then ``videos`` for up to 50 ids a call (1 unit).
+  are older than the incremental start, then ``videos`` for any 50 ids a call (1 unit): the
+  ids of every channel are batched together, and each call's cost is split among the
+  accounts whose ids it carried.
 ``search.list`` (100 units) is never used. Counts for every channel come first, so a quota
 that runs out mid-run costs post refreshes, not follower snapshots.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterator
@@ -47,6 +50,8 @@ from agency_pulse.extractors.base import (
     split_cost,
 )
 from agency_pulse.registry import Account
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "youtube"
 CHANNEL_PARTS = "snippet,statistics,contentDetails"
@@ -214,8 +219,11 @@ def extract(client, conn, accounts: list[Account], run_date: date,
 
     Promises: followers NULL when the channel hides its count (never 0), otherwise the
     count rounded down to 3 significant figures; counts for all channels before any post
-    call; one videos lookup per 50 ids, including settling-window posts the playlist no
-    longer lists, so a post is reported deleted only when ``videos`` does not return it;
+    call; one videos lookup per 50 ids across all channels (ceil(ids / 50) calls), including
+    settling-window posts the playlist no longer lists, so a post is reported deleted only
+    when ``videos`` does not return it; an account lands posts only when every lookup that
+    carried its ids succeeded (else it fails), and its calls and units are its own
+    playlist pages plus its share of the calls that carried its ids;
     quota exhaustion stops the platform (``result.stopped_by``) without retrying; a client
     without a budget gets the daily quota (10,000 units, or ``extra["daily_quota_units"]``).
     """
@@ -241,7 +249,10 @@ def extract(client, conn, accounts: list[Account], run_date: date,
     if result.stopped_by is not None:
         return result
 
-    def extract_uploads(account: Account) -> None:
+    wanted: dict[str, list[str]] = {}  # account id -> video ids to look up, in order
+    since_by: dict[str, datetime | None] = {}
+
+    def read_uploads(account: Account) -> None:
         channel = channels[account.account_id]
         uploads = ((channel.get("contentDetails") or {}).get("relatedPlaylists") or {}
                    ).get("uploads")
@@ -254,22 +265,94 @@ def extract(client, conn, accounts: list[Account], run_date: date,
                       in sorted(state.known_post_ids.get(account.account_id, set()),
                                 key=lambda item: str(item[0]))
                       if since is None or published_at is None or published_at >= since]
-        wanted = list(dict.fromkeys(video_ids + window_ids))
-        returned: set[str] = set()
-        for video in _videos(client, conn.base_url, auth, wanted):
-            returned.add(video["id"])
-            row = post_row(account, video, run_date, fetched_at)
-            if since is None or row["published_at"] >= since:
-                result.posts.append(row)
-        result.post_deletions.extend(
-            deletions_for(account, PLATFORM, state, returned, run_date, since))
+        wanted[account.account_id] = list(dict.fromkeys(video_ids + window_ids))
+        since_by[account.account_id] = since
         if not uploads:
             result.outcomes[account.account_id] = Outcome("ok", "channel has no uploads playlist",
                                                           0, 0)
 
-    with_channels = [a for a in accounts if a.account_id in channels]
-    extract_each(client, with_channels, result, extract_uploads, shared_cost)
+    lookups = _VideoLookups(client, conn.base_url, auth, result)
+    readable: list[Account] = []
+    for account in (a for a in accounts if a.account_id in channels):
+        if result.stopped_by is not None:
+            break
+        extract_each(client, [account], result, read_uploads, shared_cost)
+        if account.account_id in wanted and result.outcomes[account.account_id].status == "ok":
+            readable.append(account)
+            lookups.add(account.account_id, wanted[account.account_id])
+        # Only full calls go out now: each account's ids wait for the next ones' to fill it,
+        # and a quota that runs out costs at most the accounts of the last partial call.
+        lookups.send(full_only=True)
+    lookups.send(full_only=False)
+    for account in readable:
+        status, reason, calls, units = result.outcomes[account.account_id]
+        extra_calls, extra_units = lookups.costs.get(account.account_id, (0, 0))
+        calls, units = calls + extra_calls, units + extra_units
+        since = since_by[account.account_id]
+        try:
+            if account.account_id in lookups.failures:
+                raise lookups.failures[account.account_id]
+            found = [lookups.videos[v] for v in wanted[account.account_id]
+                     if v in lookups.videos]
+            rows = [post_row(account, video, run_date, fetched_at) for video in found]
+        except PlatformError as exc:
+            status, reason = exc.log_status, exc.reason
+            log.warning("%s %s: %s (%s)", PLATFORM, account.account_id, status, reason)
+        else:
+            result.posts.extend(r for r in rows if since is None or r["published_at"] >= since)
+            result.post_deletions.extend(deletions_for(
+                account, PLATFORM, state, {v["id"] for v in found}, run_date, since))
+        result.outcomes[account.account_id] = Outcome(status, reason, calls, units)
     return note_handle_changes(result, accounts, _current_handles(accounts, channels))
+
+
+class _VideoLookups:
+    """``videos`` lookups of any 50 ids, whichever accounts they belong to.
+
+    ``videos`` holds what came back by id, ``failures`` the error of each account one of
+    whose lookups failed, ``costs`` each account's share of the calls and units: a call's
+    cost is split among the accounts whose ids it carried, so the shares add up to what was
+    spent. An error that stops the platform sets ``result.stopped_by``; every account whose
+    ids were not all looked up then fails with it.
+    """
+
+    def __init__(self, client, base_url: str, auth: dict, result: ExtractResult):
+        self.client, self.base_url, self.auth, self.result = client, base_url, auth, result
+        self.pending: dict[str, list[str]] = {}  # video id -> the accounts wanting it
+        self.videos: dict[str, dict] = {}
+        self.failures: dict[str, PlatformError] = {}
+        self.costs: dict[str, tuple[int, int]] = {}
+
+    def add(self, account_id: str, video_ids: list[str]) -> None:
+        for video_id in video_ids:
+            self.pending.setdefault(video_id, []).append(account_id)
+
+    def send(self, *, full_only: bool) -> None:
+        """Look up the pending ids, 50 a call (with ``full_only``, only full calls)."""
+        while len(self.pending) >= IDS_PER_CALL or (self.pending and not full_only):
+            batch = list(self.pending)[:IDS_PER_CALL]
+            carried = list(dict.fromkeys(a for video_id in batch
+                                         for a in self.pending.pop(video_id)))
+            self._look_up(batch, carried)
+
+    def _look_up(self, batch: list[str], carried: list[str]) -> None:
+        cost = AccountCost(self.client)
+        try:
+            if self.result.stopped_by is not None:
+                raise self.result.stopped_by
+            body = self.client.get_json(f"{self.base_url}/videos",
+                                        {"part": VIDEO_PARTS, "id": ",".join(batch),
+                                         "maxResults": IDS_PER_CALL, **self.auth},
+                                        units=1, classify=classify)
+            self.videos.update((item["id"], item) for item in _items(body, "videos"))
+        except PlatformError as exc:
+            for account_id in carried:
+                self.failures.setdefault(account_id, exc)
+            if exc.stops_platform:
+                self.result.stopped_by = exc
+        for account_id, (calls, units) in split_cost(carried, cost.calls, cost.units).items():
+            before = self.costs.get(account_id, (0, 0))
+            self.costs[account_id] = (before[0] + calls, before[1] + units)
 
 
 def _fetch_channels(client, base_url: str, auth: dict, accounts: list[Account],
@@ -394,16 +477,6 @@ def _upload_ids(client, base_url: str, auth: dict, playlist_id: str,
             yield details["videoId"]
         if reached_since:
             return
-
-
-def _videos(client, base_url: str, auth: dict, video_ids: list[str]) -> Iterator[dict]:
-    for start in range(0, len(video_ids), IDS_PER_CALL):
-        batch = video_ids[start:start + IDS_PER_CALL]
-        body = client.get_json(f"{base_url}/videos",
-                               {"part": VIDEO_PARTS, "id": ",".join(batch),
-                                "maxResults": IDS_PER_CALL, **auth},
-                               units=1, classify=classify)
-        yield from _items(body, "videos")
 
 
 # --------------------------------------------------------------------------- account identity
