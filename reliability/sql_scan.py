@@ -20,6 +20,10 @@ IDENTIFIER_NAMES = {
     "relation", "table_name", "schema_name", "grain", "suffix", "same_key",
     "latest_rows",  # warehouse._latest_rows_query: built from select, partition, latest
 }
+# The one reviewed quoting function (agency_pulse.column_docs.sql_string): its output is a
+# SQL string literal with every quote doubled, for the statements that take no parameters
+# (ATTACH a path, COMMENT ON with a description from the docs).
+_QUOTED = re.compile(r"^(\w+\.)?sql_string\(.*\)$", re.DOTALL)
 _LOOKS_LIKE_SQL = re.compile(r"\b(select\b.*\bfrom|insert\s+into|delete\s+from|update\s+\w+\s+set|"
                              r"create\s+(or\s+replace\s+)?(table|view|schema)|\bwhere\b)",
                              re.IGNORECASE | re.DOTALL)
@@ -39,7 +43,7 @@ class DynamicSql:
     def carries_data(self) -> bool:
         """True when an interpolated expression is not a reviewed identifier name."""
         return any(_base_name(e) not in IDENTIFIER_NAMES and not _PLACEHOLDERS.match(e)
-                   for e in self.expressions)
+                   and not _QUOTED.match(e) for e in self.expressions)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line} ({', '.join(self.expressions) or 'concatenation'})"

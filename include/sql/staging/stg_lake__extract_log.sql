@@ -24,7 +24,7 @@ renamed as (
         run_id,
         logged_at,
         -- api | sandbox; NULL without a connection or in a log written before it was kept
-        source as figure_source,
+        source.source as figure_source,
 
     from source
 

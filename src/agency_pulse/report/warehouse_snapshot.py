@@ -32,6 +32,7 @@ from pathlib import Path
 import duckdb
 
 from agency_pulse import config
+from agency_pulse.column_docs import sql_string
 from agency_pulse.errors import AgencyPulseError
 from agency_pulse.settings import Settings
 
@@ -93,8 +94,8 @@ def _write_reader_tables(warehouse: Path, target: Path, memory_limit: str) -> No
     con = duckdb.connect(config={"memory_limit": memory_limit})
     try:
         con.execute("set TimeZone = 'UTC'")
-        con.execute(f"attach {_sql_string(str(warehouse))} as live (read_only)")
-        con.execute(f"attach {_sql_string(str(target))} as readers")
+        con.execute(f"attach {sql_string(str(warehouse))} as live (read_only)")
+        con.execute(f"attach {sql_string(str(target))} as readers")
         present = {f"{schema}.{name}": comment for schema, name, comment in con.execute(
             "select schema_name, table_name, comment from duckdb_tables() "
             "where database_name = 'live'").fetchall()}
@@ -106,14 +107,15 @@ def _write_reader_tables(warehouse: Path, target: Path, memory_limit: str) -> No
         for table in READER_TABLES:
             if table not in present:
                 continue
-            con.execute(f"create schema if not exists readers.{table.split('.')[0]}")
+            schema = table.split(".")[0]  # READER_TABLES: our own constants
+            con.execute(f"create schema if not exists readers.{schema}")
             con.execute(f"create table readers.{table} as select * from live.{table}")
             if present[table]:
-                con.execute(f"comment on table readers.{table} is {_sql_string(present[table])}")
+                con.execute(f"comment on table readers.{table} is {sql_string(present[table])}")
         for table, column, comment in column_comments:
             if table in READER_TABLES:
                 con.execute(f'comment on column readers.{table}."{column}" is '
-                            f"{_sql_string(comment)}")
+                            f"{sql_string(comment)}")
         con.execute("commit")
         con.execute("detach readers")  # writes the file out: no log is left beside it
     finally:
@@ -170,11 +172,6 @@ def _fresh_snapshot(home, *, retries: int, delay: float, sleep) -> Path:
     raise WarehouseUnavailable(
         f"the warehouse {paths.warehouse} is being written and no snapshot exists yet; "
         "try again when the build has finished")
-
-
-def _sql_string(text: str) -> str:
-    # ATTACH and COMMENT ON take no parameters
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _wal(path: Path) -> Path:
