@@ -35,6 +35,7 @@ SECTIONS = {
     "quality.account_coverage": "`quality.account_coverage`",
     "quality.extract_log": "`quality.extract_log`",
     "quality.validation_runs": "`quality.validation_runs`",
+    "quality.figure_sources": "`quality.figure_sources`",
 }
 
 _HEADING = re.compile(r"(#+) (.*)")

@@ -237,8 +237,10 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
 
     store = object_store.remote_lake()
     assert store.list_files("landing") == []  # every landed batch was published
+    # each accepted file travels with its checksum record
     assert {f.rsplit("/", 1)[-1] for f in store.list_files("extract_log/platform=x")} == {
-        "part-b000.parquet", "part-b001.parquet"}
+        "part-b000.parquet", "part-b001.parquet",
+        "part-b000.parquet.sha256", "part-b001.parquet.sha256"}
     assert store.list_files("raw/platform=youtube")
     assert store.list_files(object_store.SHARED_VALIDATION_RUNS)
     for extract_host in (first, second):  # they never saw an accepted file
@@ -268,7 +270,8 @@ def test_lake_writes_go_through_and_reads_come_from_the_shared_lake(
     lake.write_partition("account_snapshots", "x", day, _snapshots("c"))
     store = object_store.remote_lake()
     assert store.list_files("account_snapshots/platform=x") == [
-        "account_snapshots/platform=x/date=2026-03-01/part-all.parquet"]
+        "account_snapshots/platform=x/date=2026-03-01/part-all.parquet",
+        "account_snapshots/platform=x/date=2026-03-01/part-all.parquet.sha256"]
     assert store.exists(raw.relative_to(config.paths().lake).as_posix())
 
     monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "reader"))  # nothing local

@@ -44,6 +44,7 @@ READER_TABLES = (
     "marts.account_monthly", "marts.account_annual", "marts.agency_monthly",
     "marts.agency_annual",
     "quality.account_coverage", "quality.extract_log", "quality.validation_runs",
+    "quality.figure_sources",
     "core.agencies", "core.accounts",
 )
 # A reader (a query, the report, the UI) shares the machine with the pipeline: one
