@@ -59,13 +59,13 @@ workdir=$(mktemp -d /tmp/agency-pulse-compose-test.XXXXXX)
 chmod 700 "$workdir"
 compose() {
   AGENCY_PULSE_ENV_FILE="$workdir/test.env" "${compose_cmd[@]}" -p "$PROJECT_NAME" \
-    --env-file "$workdir/test.env" -f docker-compose.yaml \
-    -f scripts/compose/docker-compose.hostnet.yaml "$@"
+    --project-directory "$project_root" --env-file "$workdir/test.env" \
+    -f "$workdir/docker-compose.yaml" -f scripts/compose/docker-compose.hostnet.yaml "$@"
 }
 cleanup() {
   status=$?
   set +e
-  if [ -f "$workdir/test.env" ]; then
+  if [ -f "$workdir/test.env" ] && [ -f "$workdir/docker-compose.yaml" ]; then
     if [ "$status" != 0 ]; then
       log "failed: the services' state and last log lines follow"
       compose ps >&2
@@ -130,6 +130,18 @@ HOSTNET_TRIGGER_LOG_PORT=$trigger_log_port
 EOF
 } >"$workdir/test.env"
 umask 022
+# docker-compose.yaml as it is, less its published ports: on the host's network a container's
+# ports are the host's already, and Docker refuses port bindings there (an override file
+# can add to a list but not remove from it).
+"$CHECK_PYTHON" - "$workdir/docker-compose.yaml" <<'PY'
+import sys
+import yaml
+compose = yaml.safe_load(open("docker-compose.yaml", encoding="utf-8"))
+for service in compose["services"].values():
+    service.pop("ports", None)
+with open(sys.argv[1], "w", encoding="utf-8") as file:
+    yaml.safe_dump(compose, file, sort_keys=False)
+PY
 sed -n 's/^AIRFLOW_ADMIN_PASSWORD=//p' "$workdir/test.env" >"$workdir/password"
 admin_user=$(sed -n 's/^AIRFLOW_ADMIN_USER=//p' "$workdir/test.env")
 
@@ -138,7 +150,8 @@ log "docker compose up (api-server on 127.0.0.1:$api_port)"
 compose up -d --no-build >"$workdir/up.log" 2>&1 || { cat "$workdir/up.log" >&2; exit 1; }
 stack_up_s=$(( $(now) - started ))
 log "stack up and healthy in $stack_up_s s"
-compose logs --no-color airflow-init 2>&1 | grep -q "metadata database migrated" \
+compose logs --no-color airflow-init >"$workdir/init.log" 2>&1
+grep -q "metadata database migrated" "$workdir/init.log" \
   || { echo "the init service did not migrate the database" >&2; exit 1; }
 
 # ---------------------------------------------------------------- 4. the checks
@@ -164,8 +177,12 @@ if echo "$marts" | grep -qE '=0$' || [ "$(echo "$marts" | grep -c '=')" != 4 ]; 
   echo "a mart is missing or empty in the warehouse volume" >&2
   exit 1
 fi
-if ! compose logs --no-color airflow-worker-warehouse 2>&1 | grep -q "build_warehouse"; then
-  echo "the warehouse worker's log does not show build_warehouse" >&2
+# ... and its Celery log shows the warehouse tasks, the default worker's none of them.
+compose logs --no-color airflow-worker-warehouse >"$workdir/warehouse-worker.log" 2>&1
+compose logs --no-color airflow-worker >"$workdir/worker.log" 2>&1
+if ! grep -q "task_id='build_warehouse'" "$workdir/warehouse-worker.log" \
+    || grep -q "task_id='build_warehouse'" "$workdir/worker.log"; then
+  echo "build_warehouse did not run on the warehouse worker alone" >&2
   exit 1
 fi
 
