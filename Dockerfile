@@ -6,6 +6,7 @@
 # where Docker Hub cannot be reached).
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title=agency-pulse
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
