@@ -85,12 +85,15 @@ test-distributed: setup
 test-compose: venv
 	PYTHON=$(BIN)/python scripts/compose/test_compose.sh
 
+# Compose v2 (`docker compose`) where installed, else Debian's docker-compose.
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
 up:
-	test -f .env || { echo "create .env first: python scripts/compose/env_secrets.py generate > .env" >&2; exit 1; }
-	docker compose up -d --build
+	test -f .env || { echo "create .env first: python3 scripts/compose/env_secrets.py generate > .env" >&2; exit 1; }
+	$(COMPOSE) up -d --build
 
 down:
-	docker compose down
+	$(COMPOSE) down
 
 lint: venv
 	$(BIN)/ruff check src dags plugins tests reliability bench

@@ -11,6 +11,7 @@ how to generate it. The values themselves are never printed.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -67,9 +68,8 @@ def _placeholder_order(placeholder: str) -> int:
 def generate_value(name: str) -> str:
     """A fresh value for the secret `name` (a Fernet key for AIRFLOW_FERNET_KEY)."""
     if name == "AIRFLOW_FERNET_KEY":
-        from cryptography.fernet import Fernet
-
-        return Fernet.generate_key().decode()
+        # What Fernet.generate_key() returns, without needing cryptography installed here.
+        return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     return secrets.token_urlsafe(32)
 
 
