@@ -1,7 +1,12 @@
 # Agency Pulse image for docker-compose.yaml: every Airflow service and the sandbox run it.
 # The same pinned requirements as `make setup` (requirements.txt), then the package itself
 # installed editable without dependencies, so the image and .venv never drift apart.
-FROM python:3.11-slim-bookworm
+# BASE_IMAGE: any Debian bookworm image with Python 3.11 on PATH as `python` and pip; the
+# official one by default (scripts/compose/build_images.sh makes one from Debian's packages
+# where Docker Hub cannot be reached).
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title=agency-pulse
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -35,5 +40,6 @@ COPY --chown=airflow:0 scripts ./scripts
 RUN uv pip install --system --no-cache --no-deps -e .
 
 USER airflow
-ENTRYPOINT ["/usr/bin/tini", "--"]
+# Every service refuses to start while a secret still holds .env.example's placeholder.
+ENTRYPOINT ["/usr/bin/tini", "--", "python", "/opt/agency-pulse/scripts/compose/env_secrets.py", "exec", "--"]
 CMD ["airflow", "version"]

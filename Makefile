@@ -18,19 +18,23 @@ export GX_ANALYTICS_ENABLED := false
 export AGENCY_PULSE_DEFAULT_SOURCE ?= sandbox
 export PYTHONDONTWRITEBYTECODE := 1
 
+# `make airflow`: the UI/API port (log servers on the next two) and the sandbox's port;
+# a second checkout on the same machine: make airflow AIRFLOW_PORT=8090 SANDBOX_PORT=8199
+AIRFLOW_PORT ?= 8080
 SANDBOX_PORT ?= 8099
 
-.PHONY: help setup browser venv airflow-home run test test-fast test-slow test-distributed reliability airflow up down lint bench bench-quick lock clean
+.PHONY: help setup browser venv airflow-home run test test-fast test-slow test-distributed test-compose reliability airflow up down lint bench bench-quick lock clean
 
 help:
 	@echo "make run      run the whole pipeline once on the sandbox and print a leaderboard"
 	@echo "make test     the full test suite"
 	@echo "make test-fast  without Airflow clusters, dag.test, the browser and reliability scenarios"
 	@echo "make test-slow  only those (slow, distributed, browser, reliability markers)"
-	@echo "make airflow  Airflow standalone with the DAGs on the sandbox (UI on localhost:8080)"
+	@echo "make airflow  Airflow standalone with the DAGs on the sandbox (UI on localhost:$(AIRFLOW_PORT))"
 	@echo "make lint     ruff (incl. AIR3 rules)"
 	@echo "make reliability  faults, crashes, reruns, bad input, secrets: the scenario table"
 	@echo "make up/down  the docker-compose deployment (CeleryExecutor)"
+	@echo "make test-compose  build the image, run the compose stack for real, check it, tear it down"
 	@echo "make bench    benchmarks (make bench-quick: a short version)"
 
 venv: $(VENV)/.installed
@@ -78,7 +82,7 @@ test-slow: setup browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "$(SLOW_MARKERS)"
 
 airflow: setup
-	$(BIN)/python -m agency_pulse.airflow_setup --standalone --sandbox-port $(SANDBOX_PORT)
+	$(BIN)/python -m agency_pulse.airflow_setup --standalone --airflow-port $(AIRFLOW_PORT) --sandbox-port $(SANDBOX_PORT)
 
 reliability: setup
 	$(BIN)/python -m reliability.run
@@ -86,12 +90,19 @@ reliability: setup
 test-distributed: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m distributed tests/distributed
 
+# Docker: installs what it needs (as root), builds, runs, checks and removes the stack.
+test-compose: venv
+	PYTHON=$(BIN)/python scripts/compose/test_compose.sh
+
+# Compose v2 (`docker compose`) where installed, else Debian's docker-compose.
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
 up:
-	test -f .env || { echo "copy .env.example to .env and set its secrets first" >&2; exit 1; }
-	docker compose up -d --build
+	test -f .env || { echo "create .env first: python3 scripts/compose/env_secrets.py generate > .env" >&2; exit 1; }
+	$(COMPOSE) up -d --build
 
 down:
-	docker compose down
+	$(COMPOSE) down
 
 lint: venv
 	$(BIN)/ruff check src dags plugins tests reliability bench testkit
