@@ -169,6 +169,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AGENCY_PULSE_LAKE_URL", None,
             "`s3://bucket/prefix` to share the lake across hosts (connection "
             "`agency_pulse_lake`)", _text, shown_default="(local lake)"),
+    Setting("AGENCY_PULSE_ENV_FILE", None,
+            "docker compose only: the env file the services read their secrets from",
+            _text, shown_default="`.env`"),
     Setting("AGENCY_PULSE_SANDBOX_EXTRA_ACCOUNTS", "0",
             "docker compose only: synthetic accounts per platform the sandbox service serves "
             "besides the registry's (load demos)", _count(0)),
@@ -197,6 +200,7 @@ class Settings:
     reader_memory_limit: str
     warehouse_queue: str
     lake_url: str | None
+    env_file: str | None
     sandbox_extra_accounts: int
 
     @classmethod

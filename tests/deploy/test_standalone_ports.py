@@ -59,7 +59,7 @@ def test_colliding_or_impossible_ports_are_refused(airflow_port, sandbox_port):
 
 
 def test_make_airflow_passes_both_variables():
-    completed = subprocess.run(["make", "-n", "airflow", "AIRFLOW_PORT=9090", "SANDBOX_PORT=9199"],
+    completed = subprocess.run(["make", "--no-print-directory", "-n", "airflow", "AIRFLOW_PORT=9090", "SANDBOX_PORT=9199"],
                                cwd=PROJECT, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     command = completed.stdout.strip().splitlines()[-1]

@@ -46,6 +46,7 @@ READER_TABLES = (
     "quality.account_coverage", "quality.extract_log", "quality.validation_runs",
     "quality.figure_sources",
     "core.agencies", "core.accounts",
+    "staging.lake_observations",  # the observations as imported, notes included
 )
 # A reader (a query, the report, the UI) shares the machine with the pipeline: one
 # careless query must fail with a clear error rather than take all the memory.
