@@ -17,7 +17,6 @@ import yaml
 from agency_pulse import platforms
 from agency_pulse.config import PLATFORMS, registry_path
 from agency_pulse.errors import RegistryError
-from agency_pulse.platforms import HandleRule
 
 AGENCY_ID = re.compile(r"^[a-z0-9-]+$")
 MAX_AGENCY_ID = 100
@@ -30,11 +29,6 @@ AGENCY_KEYS = ("id", "name", "name_en", "kind", "jurisdiction", "active_from", "
                "successor_of", "accounts")
 ACCOUNT_KEYS = ("platform", "handle", "platform_id", "label", "active_from", "active_to",
                 "verified")
-
-
-# Each platform's handle rule (character set and length, after the leading ``@`` is dropped)
-# lives in its row of the platform table (agency_pulse.platforms).
-HANDLE_RULES: dict[str, HandleRule] = {p.name: p.handle_rule for p in platforms.TABLE}
 
 
 def normalize_handle(handle: str) -> str:
