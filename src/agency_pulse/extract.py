@@ -219,7 +219,8 @@ def build_client(conn: PlatformConnection, *, budget: int | None = None,
 
     ``AGENCY_PULSE_MAX_WAIT_SECONDS`` caps any single wait (default 60);
     ``AGENCY_PULSE_WAIT_SCALE`` multiplies real sleeping (default 1, or 0.001 on the sandbox);
-    ``AGENCY_PULSE_HTTP_READ_TIMEOUT`` is the seconds a response may take (default 30).
+    ``AGENCY_PULSE_HTTP_READ_TIMEOUT`` is the seconds a response may take (default 30);
+    ``AGENCY_PULSE_CONCURRENCY`` the requests in flight at once (default: the platform's).
     Without ``settings``, reads the environment now.
     """
     settings = settings or Settings.from_environment()
@@ -232,7 +233,8 @@ def build_client(conn: PlatformConnection, *, budget: int | None = None,
         time_module.sleep(seconds * scale)
 
     return ApiClient(conn.platform, secrets=conn.secrets, budget=budget, backoff_max=max_wait,
-                     sleep=sleep, timeout=(5, read_timeout))
+                     sleep=sleep, timeout=(5, read_timeout),
+                     concurrency=settings.concurrency_for(conn.platform))
 
 
 def _land(platform: str, run_date: date, run_id: str, batch_key: str,
@@ -269,8 +271,9 @@ def _land(platform: str, run_date: date, run_id: str, batch_key: str,
                                     root=landing)
         files[dataset] = str(path)
     raw_path = None
-    if client is not None and client.raw:
-        raw_path = str(lake.archive_raw(platform, run_date, client.raw, key=batch_key))
+    archive = client.raw_archive() if client is not None else None
+    if archive:
+        raw_path = str(lake.archive_raw(platform, run_date, key=batch_key, gzipped=archive))
     statuses: dict[str, int] = {}
     for status, *_ in outcomes.values():
         statuses[status] = statuses.get(status, 0) + 1

@@ -3,6 +3,14 @@
 Every error leaving this module is a ``PlatformError`` whose message was built from
 redacted text only (and raised ``from None``, so no traceback carries a URL with a token).
 Waits go through an injectable ``sleep`` so tests never wait for real.
+
+One client may be used from several threads at once (``concurrency`` requests in flight):
+its counters, budget and pacing are shared under one lock, so every thread paces on what
+any answer said (limit headers, usage headers, Retry-After); ``thread_cost`` gives the
+calls and units the current thread issued, so an account handled in one thread is charged
+exactly what it spent. Responses are archived by a background writer: redaction (of the
+places secrets can be: the URL's path and query, token parameters and Bearer values in the
+text) and gzip happen off the request path.
 """
 
 from __future__ import annotations
@@ -10,9 +18,12 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import queue
 import random
 import re
+import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote, quote_plus, urljoin, urlsplit
@@ -45,6 +56,82 @@ RAW_TEXT_LIMIT = 200_000
 # A path segment that is an id: X's rate limits are per endpoint, not per user.
 _ID_SEGMENT = re.compile(r"^\d+$")
 
+
+
+class _Window:
+    """What the limit headers said of one endpoint's window, and the calls in flight to it."""
+
+    __slots__ = ("remaining", "reset", "limit", "in_flight")
+
+    def __init__(self) -> None:
+        self.remaining: int | None = None  # None: nothing known (no header, or a new window)
+        self.reset: float | None = None
+        self.limit: int | None = None
+        self.in_flight = 0
+
+
+class _RawArchiver:
+    """Redacts and gzips archived responses in a background thread, off the request path.
+
+    Redaction goes where secrets can be: the URL (redacted before it is queued) and the
+    text of the body, once, for the client's secrets (and their URL and JSON escaped
+    forms), token parameters, a ``/bot<token>`` path and Bearer values; a body left
+    unchanged keeps its parsed value (no walk over every string).
+    """
+
+    def __init__(self, client: ApiClient):
+        self.client = client
+        self._queue: queue.Queue = queue.Queue()
+        self._records: list[dict] = []
+        self._chunks: list[bytes] = []
+        self._compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: a gzip stream
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def add(self, url: str, status: int, text: str, body, parsed: bool) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name=f"raw-archive-{self.client.platform}")
+                self._thread.start()
+        self._queue.put((url, status, text, body, parsed, datetime.now(UTC).isoformat()))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                record = self._record(*item)
+                self._records.append(record)
+                line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+                self._chunks.append(self._compressor.compress(line.encode("utf-8")))
+            except Exception:  # never let one odd body stop the archive
+                log.exception("%s: a response could not be archived", self.client.platform)
+            finally:
+                self._queue.task_done()
+
+    def _record(self, url: str, status: int, text: str, body, parsed: bool,
+                fetched_at: str) -> dict:
+        if not parsed:
+            return {"url": url, "status": status,
+                    "body": self.client.redact(text[:RAW_TEXT_LIMIT]), "fetched_at": fetched_at}
+        clean = self.client.redact(text)
+        if clean != text:
+            try:
+                body = json.loads(clean)
+            except ValueError:
+                body = self.client.redact_value(body)
+        return {"url": url, "status": status, "body": body, "fetched_at": fetched_at}
+
+    def records(self) -> list[dict]:
+        self._queue.join()
+        return list(self._records)
+
+    def gzipped(self) -> bytes | None:
+        self._queue.join()
+        if not self._records:
+            return None
+        # a copy: the stream stays open for responses still to come
+        return b"".join(self._chunks) + self._compressor.copy().flush()
 
 
 class _BodyNotJson(TransientError):
@@ -88,7 +175,7 @@ class ApiClient:
                  session: requests.Session | None = None,
                  clock: Callable[[], float] = time.time,
                  jitter: Callable[[], float] = random.random,
-                 default_headers: Mapping[str, str] | None = None):
+                 default_headers: Mapping[str, str] | None = None, concurrency: int = 1):
         self.platform = platform
         self.timeout = timeout
         self.max_retries = max_retries
@@ -98,32 +185,62 @@ class ApiClient:
         self.budget = budget
         self.clock = clock
         self.jitter = jitter
+        self.concurrency = max(1, int(concurrency))
         self.session = session or requests.Session()
+        if session is None and self.concurrency > 10:
+            # one pooled connection per thread in flight (urllib3 keeps 10 by default)
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.concurrency)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
         if default_headers:
             self.session.headers.update(default_headers)
         self.calls = 0
         self.units = 0
         self.retries = 0
         self.waited = 0.0
-        self.raw: list[dict] = []
         self._secrets: list[str] = []
-        self._pause_before_next = 0.0
-        # endpoint -> clock time its rate-limit window resets (X said none remain)
-        self._endpoint_resets: dict[str, float] = {}
-        self._blocked_reason: str | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        # A hold every thread serves once before its next call (Retry-After on a success,
+        # Facebook usage): (clock time it ends, its generation).
+        self._hold_until = 0.0
+        self._hold_generation = 0
+        # endpoint -> what the limit headers said of its window (X counts per endpoint)
+        self._windows: dict[str, _Window] = {}
+        self._archiver = _RawArchiver(self)
         self.add_secrets(secrets)
 
     # -- secrets -----------------------------------------------------------------------
 
     def add_secrets(self, secrets: Iterable[str | None]) -> None:
         """Register more values to redact (plus their URL-encoded forms)."""
+        known = list(self._secrets)
         for secret in secrets:
             if not secret:
                 continue
-            for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-                if form and form not in self._secrets:
-                    self._secrets.append(form)
-        self._secrets.sort(key=len, reverse=True)  # longest first: no partial leftovers
+            # as sent in a URL, and as written inside a JSON string of an archived body
+            escaped = json.dumps(secret)[1:-1]
+            for form in {secret, quote(secret, safe=""), quote_plus(secret), escaped,
+                         escaped.replace("/", "\\/")}:
+                if form and form not in known:
+                    known.append(form)
+        known.sort(key=len, reverse=True)  # longest first: no partial leftovers
+        self._secrets = known  # replaced whole: the archive writer may be reading it
+
+    @property
+    def raw(self) -> list[dict]:
+        """The archived responses so far, redacted (``{"url", "status", "body", "fetched_at"}``);
+        waits for the background writer to catch up."""
+        return self._archiver.records()
+
+    def raw_archive(self) -> bytes | None:
+        """The archive as gzip JSON lines (None when nothing was archived); waits for the
+        writer to finish what was queued."""
+        return self._archiver.gzipped()
+
+    def thread_cost(self) -> tuple[int, int]:
+        """(calls, units) issued so far by the calling thread (the per-account share)."""
+        return getattr(self._local, "calls", 0), getattr(self._local, "units", 0)
 
     def redact(self, text: str) -> str:
         """Replace every secret (and a Telegram ``/bot<token>`` path, token parameters) by ***."""
@@ -175,8 +292,8 @@ class ApiClient:
         endpoint = endpoint_key(url)
         while True:
             self._check_budget(units)
-            self._pause_if_asked()
-            self._wait_for_endpoint(endpoint)
+            self._serve_hold()
+            self._take_from_window(endpoint, units)
             error, result = self._attempt(url, params, headers, units, classify, want_json,
                                           follow_redirects, endpoint)
             if error is None:
@@ -200,36 +317,43 @@ class ApiClient:
                     http_status=error.http_status, code=error.code, retry_after=wait)
             log.warning("%s: %s; retry %d/%d in %.1fs", self.platform, error.reason,
                         attempt + 1, self.max_retries, wait)
+            waited_until = self.clock() + wait
             self._sleep(wait)
-            self.retries += 1
+            # That wait covered the server's own (a 429's reset): the window it named is over.
+            self._window_served(endpoint, waited_until)
+            with self._lock:
+                self.retries += 1
             attempt += 1
 
     def _attempt(self, url, params, headers, units, classify, want_json, follow_redirects=True,
                  endpoint=None):
-        """One request: (None, result) on success, (error, None) otherwise."""
-        shown_url = self.redact(_with_params(url, params))
-        self.calls += 1
-        self.units += units
+        """One request (already counted and paced): (None, result) on success, (error, None)
+        otherwise."""
         try:
-            response = self.session.get(url, params=params, headers=headers,
-                                        timeout=self.timeout, allow_redirects=follow_redirects)
-            text = response.text  # reads the whole body: a cut-short body fails here
+            try:
+                response = self.session.get(url, params=params, headers=headers,
+                                            timeout=self.timeout, allow_redirects=follow_redirects)
+                text = response.text  # reads the whole body: a cut-short body fails here
+            finally:
+                self._landed(endpoint)
         except requests.Timeout:
+            shown_url = self.redact(_with_params(url, params))
             return TransientError(self.platform, f"timeout on GET {shown_url}"), None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
+            shown_url = self.redact(_with_params(url, params))
             return TransientError(self.platform,
                                   f"{type(exc).__name__} on GET {shown_url}"), None
         except requests.RequestException as exc:
+            shown_url = self.redact(_with_params(url, params))
             return MalformedResponse(self.platform,
                                      f"{type(exc).__name__} on GET {shown_url}"), None
-        shown_url = self.redact(response.url or shown_url)
+        shown_url = self.redact(response.url or _with_params(url, params))
         body, parsed = _parse_json(text)
-        self._archive(shown_url, response.status_code, body if parsed else text)
+        self._archiver.add(shown_url, response.status_code, text, body, parsed)
         self._read_usage_headers(response)
         status = response.status_code
-        if 200 <= status < 300:
-            self._read_limit_headers(response, endpoint)
+        self._read_limit_headers(response, endpoint, success=200 <= status < 300)
         if not follow_redirects and not want_json and 300 <= status < 400:
             location = response.headers.get("Location")
             if not location:
@@ -288,51 +412,124 @@ class ApiClient:
         if highest >= 100:
             regain = (_facebook_regain_seconds(response.headers)
                       or min(self.backoff_max, self.backoff_base * 2 ** 5))
-            self._pause_before_next = max(self._pause_before_next, regain)
+            self._hold(regain)
             log.warning("%s: API usage at %d%%, pausing %.0fs before the next call",
                         self.platform, highest, regain)
         elif highest > USAGE_SLOW_DOWN_PCT:
             pause = min(self.backoff_max,
                         self.backoff_base * 2 ** ((highest - USAGE_SLOW_DOWN_PCT) / 4))
-            self._pause_before_next = max(self._pause_before_next, pause)
+            self._hold(pause)
             log.info("%s: API usage at %d%%, slowing down (%.1fs between calls)",
                      self.platform, highest, pause)
 
-    def _read_limit_headers(self, response: requests.Response, endpoint: str | None) -> None:
-        """Pace on a successful answer's limits, so the next call does not take a 429.
+    def _read_limit_headers(self, response: requests.Response, endpoint: str | None,
+                            *, success: bool = True) -> None:
+        """Pace on an answer's limits, so the next call (of any thread) does not take a 429.
 
-        X: ``x-rate-limit-remaining: 0`` holds the endpoint until ``x-rate-limit-reset``;
-        a ``Retry-After`` on a success holds every next call that long.
+        X: ``x-rate-limit-remaining`` / ``-reset`` (``-limit``) give the endpoint's window;
+        no call to it leaves once none remain, until the reset. A ``Retry-After`` on a
+        success holds every next call that long (on an error, the retry waits for it).
         """
         headers = response.headers
         reset = (headers.get("x-rate-limit-reset") or "").strip()
-        if (endpoint is not None and (headers.get("x-rate-limit-remaining") or "").strip() == "0"
-                and reset.isdigit() and int(reset) > self.clock()):
-            self._endpoint_resets[endpoint] = float(reset)
-            log.info("%s: no calls left to %s until its reset in %.0fs", self.platform,
-                     self.redact(endpoint), int(reset) - self.clock())
-        retry_after = headers.get("Retry-After")
+        remaining = (headers.get("x-rate-limit-remaining") or "").strip()
+        if endpoint is not None and reset.isdigit() and remaining.lstrip("-").isdigit():
+            limit = (headers.get("x-rate-limit-limit") or "").strip()
+            self._window_said(endpoint, int(remaining), float(reset),
+                              int(limit) if limit.isdigit() else None)
+        retry_after = headers.get("Retry-After") if success else None
         wait = _retry_after_seconds(retry_after, self.clock()) if retry_after else None
         if wait:
-            self._pause_before_next = max(self._pause_before_next, wait)
+            self._hold(wait)
 
-    def _wait_for_endpoint(self, endpoint: str) -> None:
-        """Sleep until the endpoint's spent rate-limit window resets (capped by backoff_max)."""
-        reset = self._endpoint_resets.get(endpoint)
-        if reset is None:
-            return
-        wait = reset - self.clock()
-        if wait > self.backoff_max:
-            # Kept: every next call to this endpoint fails the same way without being sent.
-            raise TransientError(self.platform, f"rate limit of {self.redact(endpoint)} spent: it resets in "
-                                 f"{wait:.0f}s, more than the {self.backoff_max:.0f}s cap: "
-                                 "try again later", retry_after=wait)
-        del self._endpoint_resets[endpoint]
-        if wait > 0:
+    # -- the shared pacer (every thread of this client) ---------------------------------
+
+    def _window_said(self, endpoint: str, remaining: int, reset: float,
+                     limit: int | None) -> None:
+        """An answer's word on the endpoint's window, counted against calls still in flight."""
+        now = self.clock()
+        with self._lock:
+            window = self._windows.setdefault(endpoint, _Window())
+            if reset <= now:
+                # that window is over: nothing known of the next one
+                window.remaining = window.reset = None
+                window.limit = limit or window.limit
+                return
+            if window.reset is not None and reset < window.reset:
+                return  # a late answer from an earlier window
+            # Calls in flight may not be counted in this answer yet: assume they were not.
+            estimate = remaining - window.in_flight
+            if window.reset == reset and window.remaining is not None:
+                estimate = min(estimate, window.remaining)
+            window.remaining, window.reset = estimate, reset
+            window.limit = limit or window.limit
+            if estimate <= 0:
+                log.info("%s: no calls left to %s until its reset in %.0fs", self.platform,
+                         self.redact(endpoint), reset - now)
+
+    def _take_from_window(self, endpoint: str, units: int) -> None:
+        """Count the call (totals, this thread's share, budget) and take one from the
+        endpoint's window, first sleeping until its reset when none remain."""
+        while True:
+            with self._lock:
+                window = self._windows.setdefault(endpoint, _Window())
+                wait = 0.0
+                if window.remaining is not None and window.remaining <= 0:
+                    wait = (window.reset or 0.0) - self.clock()
+                if wait <= 0:
+                    if window.remaining is not None and window.remaining <= 0:
+                        window.remaining, window.reset = window.limit, None  # a new window
+                    if self.budget is not None and self.units + units > self.budget:
+                        raise QuotaExhausted(self.platform, f"run budget of {self.budget} units "
+                                             f"spent ({self.units} used, next call costs {units})")
+                    if window.remaining is not None:
+                        window.remaining -= 1
+                    window.in_flight += 1
+                    self.calls += 1
+                    self.units += units
+                    self._local.calls = getattr(self._local, "calls", 0) + 1
+                    self._local.units = getattr(self._local, "units", 0) + units
+                    return
+                reset = window.reset
+            if wait > self.backoff_max:
+                # Kept: every next call to this endpoint fails the same way without being sent.
+                raise TransientError(self.platform, f"rate limit of {self.redact(endpoint)} spent: "
+                                     f"it resets in {wait:.0f}s, more than the "
+                                     f"{self.backoff_max:.0f}s cap: try again later",
+                                     retry_after=wait)
             self._sleep(wait)
+            self._window_served(endpoint, reset)
 
-    def _pause_if_asked(self) -> None:
-        pause, self._pause_before_next = self._pause_before_next, 0.0
+    def _window_served(self, endpoint: str, until: float | None) -> None:
+        """A thread waited until ``until``: a window resetting by then is over."""
+        with self._lock:
+            window = self._windows.get(endpoint)
+            if (window is not None and window.reset is not None and until is not None
+                    and window.reset <= until):
+                window.remaining, window.reset = window.limit, None
+
+    def _landed(self, endpoint: str | None) -> None:
+        with self._lock:
+            window = self._windows.get(endpoint) if endpoint is not None else None
+            if window is not None and window.in_flight > 0:
+                window.in_flight -= 1
+
+    def _hold(self, seconds: float) -> None:
+        """Hold every thread's next call until ``seconds`` from now (a later hold stands)."""
+        with self._lock:
+            now = self.clock()
+            if self._hold_until > now and self._hold_until >= now + seconds:
+                return  # a hold as long is already pending
+            self._hold_until = now + seconds
+            self._hold_generation += 1
+
+    def _serve_hold(self) -> None:
+        """Wait out the latest hold, once per thread (raises when it is beyond the cap)."""
+        with self._lock:
+            if self._hold_generation == getattr(self._local, "served", 0):
+                return
+            self._local.served = self._hold_generation
+            pause = self._hold_until - self.clock()
         if pause <= 0:
             return
         if pause > self.backoff_max:
@@ -342,21 +539,18 @@ class ApiClient:
         self._sleep(pause)
 
     def _sleep(self, seconds: float) -> None:
-        self.waited += seconds
+        with self._lock:
+            self.waited += seconds
         self.sleep(seconds)
 
     # -- bookkeeping -------------------------------------------------------------------
 
     def _check_budget(self, units: int) -> None:
+        """Fail before any wait when the budget cannot pay the call (checked again when the
+        call is counted, under the lock)."""
         if self.budget is not None and self.units + units > self.budget:
             raise QuotaExhausted(self.platform, f"run budget of {self.budget} units spent "
                                  f"({self.units} used, next call costs {units})")
-
-    def _archive(self, url: str, status: int, body) -> None:
-        if isinstance(body, str) and len(body) > RAW_TEXT_LIMIT:
-            body = body[:RAW_TEXT_LIMIT]
-        self.raw.append({"url": url, "status": status, "body": self.redact_value(body),
-                         "fetched_at": datetime.now(UTC).isoformat()})
 
     def _with_redacted_reason(self, error: PlatformError) -> PlatformError:
         reason = self.redact(error.reason)

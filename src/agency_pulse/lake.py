@@ -147,20 +147,25 @@ def read_dataset(dataset: str, root: Path | None = None,
     return pa.concat_tables(pq.read_table(f, schema=SCHEMAS[dataset]) for f in files)
 
 
-def archive_raw(platform: str, day: date, records: Iterable[Mapping], *, key: str = "all",
-                root: Path | None = None) -> Path:
+def archive_raw(platform: str, day: date, records: Iterable[Mapping] = (), *,
+                key: str = "all", root: Path | None = None,
+                gzipped: bytes | None = None) -> Path:
     """Write raw API responses (already redacted) as gzip JSON lines, atomically, in a new
     file of this run (``raw_path``): the archive only grows, a rerun never replaces an
-    earlier run's file.
+    earlier run's file. ``gzipped``: the file's content, already compressed (the client's
+    background writer made it), instead of ``records``.
 
     ``root`` is the lake root (the archive is its ``raw`` zone)."""
     target = raw_path(platform, day, key, root=root)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_path(target)
     try:
-        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        if gzipped is not None:
+            tmp.write_bytes(gzipped)
+        else:
+            with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+                for record in records:
+                    fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         _fsync(tmp)
         while True:
             try:

@@ -93,6 +93,26 @@ def _text(text: str) -> str:
     return text
 
 
+def _concurrency(text: str) -> dict[str, int]:
+    """``8`` (every platform) or ``facebook=8,x=2`` (those platforms; the rest keep their
+    default): ``{"*": 8}`` / ``{"facebook": 8, "x": 2}``."""
+    from agency_pulse.platforms import NAMES
+
+    shape = "a number of requests of at least 1, or platform=N pairs such as facebook=8,x=2"
+    if text.isdigit():
+        if int(text) < 1:
+            raise ValueError(shape)
+        return {"*": int(text)}
+    values: dict[str, int] = {}
+    for part in text.split(","):
+        name, _, number = part.strip().partition("=")
+        name = name.strip().lower()
+        if name not in NAMES or not number.strip().isdigit() or int(number) < 1:
+            raise ValueError(f"{shape} (platforms: {', '.join(NAMES)})")
+        values[name] = int(number)
+    return values
+
+
 # --------------------------------------------------------------------------- the table
 
 @dataclass(frozen=True)
@@ -157,6 +177,12 @@ SETTINGS: tuple[Setting, ...] = (
     # batched API calls (50-100 ids) full
     Setting("AGENCY_PULSE_EXTRACT_BATCH_SIZE", "100", "accounts per mapped extract task",
             _count(1)),
+    Setting("AGENCY_PULSE_CONCURRENCY", None,
+            "requests in flight at once within one platform's extract task: `8` for every "
+            "platform, or `facebook=8,x=2` (the others keep their default); all of them pace "
+            "on the API's limit headers together", _concurrency,
+            shown_default="per platform (`agency_pulse.platforms`): facebook 8, instagram 4, "
+                          "youtube 8, x 2, telegram 6"),
     Setting("AGENCY_PULSE_WAREHOUSE", None, "the warehouse file (its own volume in compose)",
             _resolved_path, shown_default="`$AGENCY_PULSE_HOME/warehouse.duckdb`"),
     Setting("AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT", "3GB", "DuckDB spills to disk beyond it",
@@ -195,6 +221,7 @@ class Settings:
     wait_scale: float | None
     task_retries: int
     extract_batch_size: int
+    concurrency: dict[str, int] | None  # None: each platform's default
     warehouse: Path | None
     warehouse_memory_limit: str
     reader_memory_limit: str
@@ -210,6 +237,13 @@ class Settings:
         Raises ConfigurationError naming the first variable with a bad value.
         """
         return cls(**{s.field: s.parse(environ.get(s.name)) for s in SETTINGS})
+
+    def concurrency_for(self, platform: str) -> int:
+        """Requests in flight at once for ``platform``: the setting, else the table's default."""
+        from agency_pulse.platforms import get
+
+        chosen = self.concurrency or {}
+        return chosen.get(platform) or chosen.get("*") or get(platform).concurrency
 
     @property
     def uses_sandbox(self) -> bool:

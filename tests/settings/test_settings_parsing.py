@@ -19,7 +19,7 @@ def test_defaults_without_any_variable(tmp_path, monkeypatch):
     assert settings == Settings(
         home=tmp_path / "data", registry=None, default_source="sandbox", sandbox_url=None,
         backfill_days=730, http_read_timeout=30.0, max_wait_seconds=60.0, wait_scale=None,
-        task_retries=3, extract_batch_size=100, warehouse=None, warehouse_memory_limit="3GB",
+        task_retries=3, extract_batch_size=100, concurrency=None, warehouse=None, warehouse_memory_limit="3GB",
         reader_memory_limit="1GB", warehouse_queue="default", lake_url=None, env_file=None, sandbox_extra_accounts=0)
     assert settings.uses_sandbox
     assert config.registry_path(settings) == config.DEFAULT_REGISTRY

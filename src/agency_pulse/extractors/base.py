@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -126,20 +127,25 @@ class ExtractResult:
 
 
 class AccountCost:
-    """Counts the calls and units a client spends between two points (one account's share)."""
+    """Counts the calls and units this thread spends through a client between two points
+    (one account's share): exact while other threads use the same client."""
 
     def __init__(self, client):
         self.client = client
-        self.calls_at = client.calls
-        self.units_at = client.units
+        self.calls_at, self.units_at = _thread_cost(client)
 
     @property
     def calls(self) -> int:
-        return self.client.calls - self.calls_at
+        return _thread_cost(self.client)[0] - self.calls_at
 
     @property
     def units(self) -> int:
-        return self.client.units - self.units_at
+        return _thread_cost(self.client)[1] - self.units_at
+
+
+def _thread_cost(client) -> tuple[int, int]:
+    thread_cost = getattr(client, "thread_cost", None)
+    return thread_cost() if thread_cost else (client.calls, client.units)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -281,37 +287,71 @@ def extract_each(client, accounts: Iterable[Account], result: ExtractResult,
     ``shared_cost`` adds calls/units of batched requests already attributed to accounts.
     An outcome the callback recorded itself is kept (costs added); an ``ok`` account whose
     posts were cut short gets the ``POSTS_INCOMPLETE`` note in its reason.
+
+    With ``client.concurrency`` above 1, that many accounts are handled at once, each
+    wholly in one thread (so its cost is its own); the rows they add are then put in
+    account order, so the result is the one a sequential run gives. After a
+    platform-stopping error no further account starts (those in flight finish).
     """
-    shared_cost = shared_cost or {}
-    for account in accounts:
-        if result.stopped_by is not None:
-            break
-        if account.account_id in result.outcomes:
-            continue  # already decided by a batched call (e.g. gone in the counts batch)
-        cost = AccountCost(client)
-        status, reason = "ok", None
-        try:
-            extract_account(account)
-        except AccountGone as exc:
-            status, reason = "gone", exc.reason
-        except PlatformError as exc:
-            status, reason = "failed", exc.reason
-            if may_pass(exc):
-                result.retryable.add(account.account_id)
-            if exc.stops_platform:
-                result.stopped_by = exc
-        extra_calls, extra_units = shared_cost.get(account.account_id, (0, 0))
-        if account.account_id in result.outcomes and status == "ok":
-            status, reason = result.outcomes[account.account_id][:2]
-        incomplete = result.posts_incomplete.get(account.account_id)
-        if status == "ok" and incomplete:
-            reason = f"{incomplete}; {reason}" if reason else incomplete
-        result.outcomes[account.account_id] = Outcome(status, reason, cost.calls + extra_calls,
-                                                      cost.units + extra_units)
-        if status != "ok":
-            log.warning("%s %s: %s%s", account.platform, account.account_id, status,
-                        f" ({reason})" if reason else "")
+    accounts = list(accounts)
+    workers = min(int(getattr(client, "concurrency", 1) or 1), len(accounts))
+    if workers <= 1:
+        for account in accounts:
+            if result.stopped_by is not None:
+                break
+            _extract_one(client, account, result, extract_account, shared_cost or {})
+        return result
+    starts = {dataset: len(result.rows(dataset)) for dataset in ROW_DATASETS}
+
+    def run(account: Account) -> None:
+        if result.stopped_by is None:
+            _extract_one(client, account, result, extract_account, shared_cost or {})
+
+    with ThreadPoolExecutor(max_workers=workers,
+                            thread_name_prefix=f"extract-{accounts[0].platform}") as pool:
+        for done in [pool.submit(run, account) for account in accounts]:
+            done.result()  # a bug in one account's code is raised here, as sequentially
+    order = {account.account_id: i for i, account in enumerate(accounts)}
+    for dataset, start in starts.items():
+        rows = result.rows(dataset)
+        # stable: each account's rows keep the order its one thread added them in
+        rows[start:] = sorted(rows[start:], key=lambda row: order.get(row.get("account_id"), -1))
     return result
+
+
+# The datasets an extractor adds rows to (ExtractResult's lists).
+ROW_DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history")
+
+
+def _extract_one(client, account: Account, result: ExtractResult,
+                 extract_account: Callable[[Account], None],
+                 shared_cost: dict[str, tuple[int, int]]) -> None:
+    """One account of ``extract_each``: its outcome, from what the callback did or raised."""
+    if account.account_id in result.outcomes:
+        return  # already decided by a batched call (e.g. gone in the counts batch)
+    cost = AccountCost(client)
+    status, reason = "ok", None
+    try:
+        extract_account(account)
+    except AccountGone as exc:
+        status, reason = "gone", exc.reason
+    except PlatformError as exc:
+        status, reason = "failed", exc.reason
+        if may_pass(exc):
+            result.retryable.add(account.account_id)
+        if exc.stops_platform and result.stopped_by is None:
+            result.stopped_by = exc
+    extra_calls, extra_units = shared_cost.get(account.account_id, (0, 0))
+    if account.account_id in result.outcomes and status == "ok":
+        status, reason = result.outcomes[account.account_id][:2]
+    incomplete = result.posts_incomplete.get(account.account_id)
+    if status == "ok" and incomplete:
+        reason = f"{incomplete}; {reason}" if reason else incomplete
+    result.outcomes[account.account_id] = Outcome(status, reason, cost.calls + extra_calls,
+                                                  cost.units + extra_units)
+    if status != "ok":
+        log.warning("%s %s: %s%s", account.platform, account.account_id, status,
+                    f" ({reason})" if reason else "")
 
 
 def split_cost(account_ids: list[str], calls: int, units: int) -> dict[str, tuple[int, int]]:

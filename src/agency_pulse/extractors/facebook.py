@@ -26,6 +26,7 @@ from agency_pulse.errors import (
     PlatformError,
 )
 from agency_pulse.extractors.base import (
+    AccountCost,
     AccountLookup,
     ExtractResult,
     ExtractState,
@@ -148,7 +149,7 @@ class FacebookExtractor:
             usable.append(account)
         for start in range(0, len(usable), IDS_PER_CALL):
             chunk = usable[start:start + IDS_PER_CALL]
-            calls_at, units_at = self.client.calls, self.client.units
+            cost = AccountCost(self.client)
             try:
                 self.fetch_counts_batch(chunk)
             except PlatformError as exc:
@@ -157,8 +158,7 @@ class FacebookExtractor:
                 for account in chunk:
                     if account.account_id not in self.result.outcomes:
                         self.result.fail(account.account_id, exc, f"page counts: {exc.reason}")
-            costs.update(split_cost([a.account_id for a in chunk],
-                                    self.client.calls - calls_at, self.client.units - units_at))
+            costs.update(split_cost([a.account_id for a in chunk], cost.calls, cost.units))
             if self.result.stopped_by is not None:
                 break
         if self.refused and len(self.refused) == len(self.accounts):

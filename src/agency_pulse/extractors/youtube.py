@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -273,17 +275,30 @@ def extract(client, conn, accounts: list[Account], run_date: date,
 
     lookups = _VideoLookups(client, conn.base_url, auth, result)
     readable: list[Account] = []
-    for account in (a for a in accounts if a.account_id in channels):
-        if result.stopped_by is not None:
-            break
-        extract_each(client, [account], result, read_uploads, shared_cost)
-        if account.account_id in wanted and result.outcomes[account.account_id].status == "ok":
-            readable.append(account)
-            lookups.add(account.account_id, wanted[account.account_id])
-        # Only full calls go out now: each account's ids wait for the next ones' to fill it,
-        # and a quota that runs out costs at most the accounts of the last partial call.
-        lookups.send(full_only=True)
-    lookups.send(full_only=False)
+    with_channel = [a for a in accounts if a.account_id in channels]
+    if getattr(client, "concurrency", 1) > 1:
+        # Playlists read side by side, then the lookups (the same calls of 50 ids, formed
+        # in account order) side by side.
+        extract_each(client, with_channel, result, read_uploads, shared_cost)
+        for account in with_channel:
+            outcome = result.outcomes.get(account.account_id)
+            if account.account_id in wanted and outcome is not None and outcome.status == "ok":
+                readable.append(account)
+                lookups.add(account.account_id, wanted[account.account_id])
+        lookups.send_all_at_once()
+    else:
+        for account in with_channel:
+            if result.stopped_by is not None:
+                break
+            extract_each(client, [account], result, read_uploads, shared_cost)
+            if (account.account_id in wanted
+                    and result.outcomes[account.account_id].status == "ok"):
+                readable.append(account)
+                lookups.add(account.account_id, wanted[account.account_id])
+            # Only full calls go out now: each account's ids wait for the next ones' to fill
+            # it, and a quota that runs out costs at most the accounts of the last partial call.
+            lookups.send(full_only=True)
+        lookups.send(full_only=False)
     for account in readable:
         status, reason, calls, units = result.outcomes[account.account_id]
         extra_calls, extra_units = lookups.costs.get(account.account_id, (0, 0))
@@ -322,6 +337,7 @@ class _VideoLookups:
         self.videos: dict[str, dict] = {}
         self.failures: dict[str, PlatformError] = {}
         self.costs: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
 
     def add(self, account_id: str, video_ids: list[str]) -> None:
         for video_id in video_ids:
@@ -335,6 +351,22 @@ class _VideoLookups:
                                          for a in self.pending.pop(video_id)))
             self._look_up(batch, carried)
 
+    def send_all_at_once(self) -> None:
+        """Look up every pending id, 50 a call, ``client.concurrency`` calls at a time."""
+        calls = []
+        while self.pending:
+            batch = list(self.pending)[:IDS_PER_CALL]
+            calls.append((batch, list(dict.fromkeys(a for video_id in batch
+                                                    for a in self.pending.pop(video_id)))))
+        workers = min(max(1, int(getattr(self.client, "concurrency", 1))), len(calls))
+        if workers <= 1:
+            for batch, carried in calls:
+                self._look_up(batch, carried)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="youtube-videos") as pool:
+            for done in [pool.submit(self._look_up, b, c) for b, c in calls]:
+                done.result()
+
     def _look_up(self, batch: list[str], carried: list[str]) -> None:
         cost = AccountCost(self.client)
         try:
@@ -344,15 +376,20 @@ class _VideoLookups:
                                         {"part": VIDEO_PARTS, "id": ",".join(batch),
                                          "maxResults": IDS_PER_CALL, **self.auth},
                                         units=1, classify=classify)
-            self.videos.update((item["id"], item) for item in _items(body, "videos"))
+            found = {item["id"]: item for item in _items(body, "videos")}
+            with self._lock:
+                self.videos.update(found)
         except PlatformError as exc:
-            for account_id in carried:
-                self.failures.setdefault(account_id, exc)
-            if exc.stops_platform:
-                self.result.stopped_by = exc
-        for account_id, (calls, units) in split_cost(carried, cost.calls, cost.units).items():
-            before = self.costs.get(account_id, (0, 0))
-            self.costs[account_id] = (before[0] + calls, before[1] + units)
+            with self._lock:
+                for account_id in carried:
+                    self.failures.setdefault(account_id, exc)
+                if exc.stops_platform and self.result.stopped_by is None:
+                    self.result.stopped_by = exc
+        with self._lock:  # an account's ids may ride in calls made by two threads
+            for account_id, (calls, units) in split_cost(carried, cost.calls,
+                                                         cost.units).items():
+                before = self.costs.get(account_id, (0, 0))
+                self.costs[account_id] = (before[0] + calls, before[1] + units)
 
 
 def _fetch_channels(client, base_url: str, auth: dict, accounts: list[Account],
