@@ -41,6 +41,29 @@ COUNT_ENDPOINTS = {"facebook": "ids", "youtube": "channels", "x": "users/by",
                    "telegram": "getChatMemberCount"}
 DETAIL_ENDPOINTS = {"youtube": "videos"}
 RUN_DAY = date(2026, 11, 27)
+# The measured day's sandbox latency (a real API answers in 100-500 ms).
+LATENCY_MS = 200
+# Listings the API filters by time itself (Graph ``since``, X ``start_time``); the others are
+# read newest first until an item older than the start shows up.
+SERVER_FILTERED = {"facebook", "x"}
+# The settling window every daily run re-reads (CONTRACTS: metrics of recent posts settle).
+SETTLE_DAYS = 30
+# The rate limits the sandbox enforces, as the real APIs do: (calls, per seconds, on which
+# endpoint; None: all of the platform's). X: 1,500 timeline reads per 15 minutes; Graph:
+# usage reaches 100 % at 3,000 calls a minute and a client must slow down well before (ours
+# at 80 %). YouTube has a daily unit quota, Telegram no rate the sandbox enforces.
+RATE_WINDOWS = {"facebook": (2400, 60, None), "instagram": (2400, 60, None),
+                "x": (1500, 900, "users/:id/tweets")}
+
+
+def rate_bound_seconds(platform: str, endpoints: dict[str, int]) -> float:
+    """The least time a platform's rate limit allows for these calls: a window's worth go at
+    once, every further window's worth waits for a reset (0 within the first window)."""
+    if platform not in RATE_WINDOWS:
+        return 0.0
+    allowed, window, endpoint = RATE_WINDOWS[platform]
+    calls = endpoints.get(endpoint, 0) if endpoint else sum(endpoints.values())
+    return max(0, math.ceil(calls / allowed) - 1) * window
 
 
 class SandboxProcess:
@@ -54,8 +77,7 @@ class SandboxProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agency_pulse_sandbox", "--port", str(port),
              "--date", day.isoformat(), "--seed", str(seed), "--registry", str(registry),
-             "--extra-accounts", str(extra_accounts), "--x-rate-limit", str(10**9),
-             "--youtube-quota", str(10**12)],
+             "--extra-accounts", str(extra_accounts)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while True:
@@ -77,6 +99,9 @@ class SandboxProcess:
 
     def set_date(self, day: date) -> None:
         self.admin("POST", "config", {"date": day.isoformat()})
+
+    def set_latency(self, milliseconds: float) -> None:
+        self.admin("POST", "config", {"latency_ms": milliseconds})
 
     def reset_stats(self) -> None:
         self.admin("POST", "stats/reset")
@@ -159,13 +184,83 @@ def calls_minimum(platform: str, posts_per_account: list[int], endpoints: dict[s
     return counts + pages + details + other
 
 
-def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RUN_DAY,
-                         work_dir: Path | None = None, platforms=PLATFORMS) -> dict:
-    """Backfill day ``run_day - 1``, then run ``run_day`` with ours and with the baseline.
+def ground_truth_minimum(platform: str, per_platform: int, *, seed: int, run_day: date,
+                         backfill_days: int) -> dict[str, int]:
+    """The fewest calls the measured day needs, from the sandbox's own world (not our run).
 
-    Returns per platform: ``ours`` / ``naive`` {calls, seconds, endpoints, accounts_ok},
-    ``posts_per_account`` (posts our run read, for the paging minimum).
+    Per account: the posts to (re)read are those visible on ``run_day`` published since the
+    incremental start (min(last post seen the day before, run day - 30 days); a first run
+    reads ``backfill_days``). Then each API's documented batch and page sizes:
+    counts batched (Facebook 50, YouTube 50, X 100 ids a call; Instagram's business
+    discovery and Telegram's member count one per account); posts pages of 100 / 50 / 50 /
+    100 / 20, at least one, plus the page showing the first older item where the API cannot
+    filter by time (Facebook's first page of each page rides in its counts call: Graph's
+    multiple-id read expands the posts edge of 50 pages at once); YouTube video details any 50 ids a call across accounts (the window's
+    posts of today and of yesterday, so a vanished one is asked about); Facebook: one
+    insights window per page, one live_videos read per page with a video in the window,
+    one read by id per post gone since yesterday (a listing's absence proves nothing);
+    Telegram: a channel without a preview answers the preview with one redirect.
+    Returns calls by kind and ``total``.
     """
+    from datetime import UTC, datetime
+    from datetime import time as day_time
+
+    from agency_pulse_sandbox.data import SandboxWorld, synthetic_handle
+    from agency_pulse_sandbox.telegram import _has_preview
+
+    world = SandboxWorld(seed, None, extra_accounts_per_platform=per_platform)
+    settle = datetime.combine(run_day - timedelta(days=SETTLE_DAYS), day_time(), UTC)
+    first = datetime.combine(run_day - timedelta(days=1 + backfill_days), day_time(), UTC)
+    page = POSTS_PAGE[platform]
+    calls = {"counts": 0, "posts": 0, "details": 0, "other": 0}
+    detail_ids = 0
+    for index in range(per_platform):
+        account = world.find(platform, synthetic_handle(platform, index))
+        yesterday = world.posts_visible_on(account, run_day - timedelta(days=1))
+        today = world.posts_visible_on(account, run_day)
+        seen = [p for p in yesterday if p.published_at >= first]
+        since = min(seen[0].published_at, settle) if seen else first
+        window = [p for p in today if p.published_at >= since]
+        if platform in ("instagram", "telegram"):
+            calls["counts"] += 1 if platform == "telegram" else 0
+        if platform == "telegram" and not _has_preview(account, seed):
+            calls["posts"] += 1
+            continue
+        if platform == "facebook":
+            # the first page rides in the counts call (multiple-id read, nested posts edge)
+            calls["posts"] += max(0, math.ceil(len(window) / page) - 1)
+        elif platform in SERVER_FILTERED:
+            calls["posts"] += max(1, math.ceil(len(window) / page))
+        else:
+            needed = len(window) + (1 if len(today) > len(window) else 0)
+            calls["posts"] += max(1, math.ceil(needed / page))
+        gone = {(p.year, p.index) for p in yesterday if p.published_at >= since} - {
+            (p.year, p.index) for p in today}
+        if platform == "youtube":
+            detail_ids += len(window) + len(gone)
+        if platform == "facebook":
+            calls["other"] += 1 + (1 if any(p.is_video for p in window) else 0) + len(gone)
+    batch = COUNT_BATCH[platform]
+    if batch:
+        calls["counts"] = math.ceil(per_platform / batch)
+    calls["details"] = math.ceil(detail_ids / 50)
+    calls["total"] = sum(calls.values())
+    return calls
+
+
+def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RUN_DAY,
+                         work_dir: Path | None = None, platforms=PLATFORMS,
+                         latency_ms: float = LATENCY_MS) -> dict:
+    """Backfill day ``run_day - 1`` (no latency), then run ``run_day`` with the sandbox's
+    latency and real limits: ours with every platform side by side (as ``agency-pulse run``),
+    then the baseline one platform and one account after another (a cron job).
+
+    Returns ``platforms``: per platform ``ours`` / ``naive`` {calls, seconds, endpoints,
+    accounts_ok}, ``concurrency``, ``fixed_seconds`` (state read and landing, measured);
+    ``wall_seconds`` of our whole run, ``cpu_seconds`` of this process during it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from agency_pulse import connections, extract
     from agency_pulse.registry import load_registry
     from bench.naive_extractor import extract_one_call_per_account
@@ -185,41 +280,73 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
             # the backfill only prepares the state; a month (the settling window) is as good as two years
             AGENCY_PULSE_BACKFILL_DAYS="31"))
         registry = load_registry(registry_path)
+        settings = Settings.from_environment()
         for platform in platforms:
             extract.run_platform(platform, run_day - timedelta(days=1), registry=registry)
         promote_landing(home)
         sandbox.set_date(run_day)
+        sandbox.set_latency(latency_ms)
+        sandbox.reset_stats()
+
+        fixed: dict[str, float] = dict.fromkeys(platforms, 0.0)
+        seconds: dict[str, float] = {}
+        summaries: dict[str, dict] = {}
+        timed = {"build_state": extract.build_state, "_land": extract._land}
+
+        def timing(name, function):
+            def wrapper(platform, *args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return function(platform, *args, **kwargs)
+                finally:
+                    fixed[platform] += time.perf_counter() - started
+            return wrapper
+
+        def ours(platform: str) -> None:
+            started = time.perf_counter()
+            summaries[platform] = extract.run_platform(platform, run_day, registry=registry)
+            seconds[platform] = time.perf_counter() - started
+
+        for name, function in timed.items():
+            setattr(extract, name, timing(name, function))
+        try:
+            cpu_started, started = time.process_time(), time.perf_counter()
+            with ThreadPoolExecutor(max_workers=len(platforms)) as pool:
+                list(pool.map(ours, platforms))
+            wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+        finally:
+            for name, function in timed.items():
+                setattr(extract, name, function)
+        ours_stats = sandbox.stats()["platforms"]
 
         results: dict[str, dict] = {}
         for platform in platforms:
             sandbox.reset_stats()
-            started = time.perf_counter()
-            summary = extract.run_platform(platform, run_day, registry=registry)
-            ours_seconds = time.perf_counter() - started
-            ours_stats = sandbox.stats()["platforms"].get(platform, {})
-            posts_per_account = _posts_per_account(home, platform, run_day, registry)
-
-            sandbox.reset_stats()
             conn = connections.resolve(platform)
-            state = extract.build_state(
-                platform, run_day, backfill_days=Settings.from_environment().backfill_days)
+            state = extract.build_state(platform, run_day, backfill_days=settings.backfill_days)
             client = extract.build_client(conn)
+            client.concurrency = 1  # a cron job: one account, one request after another
             accounts = registry.accounts_for(platform)
             started = time.perf_counter()
             naive = extract_one_call_per_account(client, conn, accounts, run_day, state)
             naive_seconds = time.perf_counter() - started
             naive_stats = sandbox.stats()["platforms"].get(platform, {})
+            stats = ours_stats.get(platform, {})
             results[platform] = {
                 "accounts": len(accounts),
-                "ours": {"calls": ours_stats.get("total", 0), "seconds": ours_seconds,
-                         "endpoints": ours_stats.get("endpoints", {}),
-                         "accounts_ok": _ok_accounts(summary)},
+                "concurrency": settings.concurrency_for(platform),
+                "fixed_seconds": fixed[platform],
+                "ours": {"calls": stats.get("total", 0), "seconds": seconds[platform],
+                         "endpoints": stats.get("endpoints", {}),
+                         "accounts_ok": _ok_accounts(summaries[platform])},
                 "naive": {"calls": naive_stats.get("total", 0), "seconds": naive_seconds,
                           "endpoints": naive_stats.get("endpoints", {}),
                           "accounts_ok": sum(1 for o in naive.outcomes.values() if o[0] == "ok")},
-                "posts_per_account": posts_per_account,
+                "posts_per_account": _posts_per_account(home, platform, run_day, registry),
             }
-        return results
+        return {"platforms": results, "wall_seconds": wall, "cpu_seconds": cpu,
+                "latency_ms": latency_ms, "seed": seed}
 
 
 def _ok_accounts(summary: dict) -> int:

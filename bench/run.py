@@ -119,39 +119,84 @@ def measure_validation(quick: bool) -> list[Measurement]:
 
 
 def measure_extraction(quick: bool) -> list[Measurement]:
-    """API calls per platform and wall time of one steady-state daily run, ours vs naive."""
-    from bench.extraction import calls_minimum, run_daily_comparison
+    """API calls per platform against a minimum from the sandbox's own world, and wall time
+    of one steady-state daily run (latency 200 ms, real limits) against the bound."""
+    from bench.extraction import (
+        COUNT_BATCH,
+        ground_truth_minimum,
+        rate_bound_seconds,
+        run_daily_comparison,
+    )
 
-    per_platform = 100 if quick else 2000
-    results = run_daily_comparison(per_platform)
+    per_platform = 50 if quick else 2000
+    backfill_days = 31
+    measured = run_daily_comparison(per_platform)
+    results = measured["platforms"]
+    latency = measured["latency_ms"] / 1000
     rows = []
-    ours_total = naive_total = 0.0
+    bounds: dict[str, float] = {}
+    serial: dict[str, float] = {}
+    naive_total = 0.0
+    calls_total = 0
     for platform, r in results.items():
-        minimum = calls_minimum(platform, r["posts_per_account"], r["ours"]["endpoints"])
+        minimum = ground_truth_minimum(platform, per_platform, seed=measured["seed"],
+                                       run_day=_run_day(), backfill_days=backfill_days)
         ours, naive = r["ours"]["calls"], r["naive"]["calls"]
-        ours_total += r["ours"]["seconds"]
+        calls_total += ours
         naive_total += r["naive"]["seconds"]
+        bounds[platform] = max(ours * latency / r["concurrency"],
+                               rate_bound_seconds(platform, r["ours"]["endpoints"]))
+        # counts go out one batch at a time before the posts (they carry the ids)
+        batch = COUNT_BATCH[platform]
+        serial[platform] = (-(-per_platform // batch) * latency if batch else 0.0)
         rows.append(Measurement(
             measure=f"API calls, one daily run: {platform}",
             workload=f"{r['accounts']:,} accounts, steady-state day (2nd run, incremental)",
-            ours=f"{ours:,} calls (minimum {minimum:,})",
+            ours=f"{ours:,} calls (minimum {minimum['total']:,})",
             alternative=f"one call per account {naive:,} calls",
-            ratio=f"{naive / max(ours, 1):.2f}x fewer; {ours / max(minimum, 1):.3f}x the minimum",
-            target="within 10% of the batching minimum", met=ours <= 1.1 * minimum,
+            ratio=f"{naive / max(ours, 1):.2f}x fewer; {ours / max(minimum['total'], 1):.3f}x "
+                  "the minimum",
+            target="within 10% of the minimum from the sandbox's ground truth",
+            met=ours <= 1.1 * minimum["total"],
             details={"minimum": minimum, "posts_read": sum(r["posts_per_account"]), **r,
                      "posts_per_account": None}))
     accounts = sum(r["accounts"] for r in results.values())
-    speedup = naive_total / max(ours_total, 1e-9)
+    wall = measured["wall_seconds"]
+    slowest = max(bounds, key=bounds.get)
+    fixed = max(results[p]["fixed_seconds"] + serial[p] for p in results)
+    bound = bounds[slowest] + fixed
     rows.append(Measurement(
-        measure="extraction wall time, one daily run (sandbox on loopback)",
-        workload=f"{accounts:,} accounts over 5 platforms, steady-state day",
-        ours=f"{ours_total:.1f} s (with state read and landing)",
-        alternative=f"one call per account {naive_total:.1f} s (no landing)",
-        ratio=f"{speedup:.2f}x faster", target=">= 10x faster than the baseline",
-        met=speedup >= 10,
-        details={p: {"ours_seconds": r["ours"]["seconds"], "naive_seconds": r["naive"]["seconds"]}
-                 for p, r in results.items()}))
+        measure="extraction wall time, one daily run (sandbox latency 200 ms, real limits)",
+        workload=f"{accounts:,} accounts over 5 platforms side by side, steady-state day",
+        ours=f"{wall:.1f} s; bound {bound:.1f} s = {bounds[slowest]:.1f} s ({slowest}: "
+             f"max(calls x latency / concurrency, waits for rate-limit resets)) + {fixed:.1f} s "
+             "fixed (state read, landing, count batches before posts)",
+        alternative=f"one call per account, one after another {naive_total:.1f} s (no landing)",
+        ratio=f"{wall / bound:.2f}x the bound; {naive_total / max(wall, 1e-9):.1f}x faster than "
+              "the baseline",
+        target="<= 1.25x the bound", met=wall <= 1.25 * bound,
+        details={"bounds": bounds, "serial_count_seconds": serial,
+                 "per_platform": {p: {"seconds": r["ours"]["seconds"],
+                                      "fixed_seconds": r["fixed_seconds"],
+                                      "concurrency": r["concurrency"],
+                                      "naive_seconds": r["naive"]["seconds"]}
+                                  for p, r in results.items()}}))
+    rows.append(Measurement(
+        measure="extraction client CPU per call",
+        workload=f"the same run, {calls_total:,} calls, one process",
+        ours=f"{measured['cpu_seconds'] / max(calls_total, 1) * 1000:.2f} ms CPU a call "
+             f"({measured['cpu_seconds']:.1f} s CPU in {wall:.1f} s: "
+             f"{measured['cpu_seconds'] / max(wall, 1e-9):.0%} of one core)",
+        alternative="n/a", ratio="n/a", target="one worker process keeps up (CPU < wall)",
+        met=measured["cpu_seconds"] < wall,
+        details={"cpu_seconds": measured["cpu_seconds"], "calls": calls_total}))
     return rows
+
+
+def _run_day():
+    from bench.extraction import RUN_DAY
+
+    return RUN_DAY
 
 
 def _write_workload(workload, home: Path) -> Path:
@@ -275,6 +320,7 @@ MEASURE_GROUPS = {
     "Great Expectations validation": "validation",
     "full rebuild": "rebuild", "peak memory": "rebuild", "one daily increment": "rebuild",
     "API calls": "extraction", "extraction wall time": "extraction",
+    "extraction client CPU": "extraction",
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import os
 import queue
 import random
 import re
@@ -53,6 +54,9 @@ FACEBOOK_USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Us
 USAGE_SLOW_DOWN_PCT = 80
 # A raw archive record keeps at most this much of a non-JSON body.
 RAW_TEXT_LIMIT = 200_000
+# Environment variables requests reads on every call when trust_env is on.
+_ENVIRONMENT_SETTINGS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy",
+                         "requests_ca_bundle", "curl_ca_bundle", "netrc"}
 # A path segment that is an id: X's rate limits are per endpoint, not per user.
 _ID_SEGMENT = re.compile(r"^\d+$")
 
@@ -187,6 +191,10 @@ class ApiClient:
         self.jitter = jitter
         self.concurrency = max(1, int(concurrency))
         self.session = session or requests.Session()
+        if session is None and not _ENVIRONMENT_SETTINGS & {k.lower() for k in os.environ}:
+            # Without proxy or CA-bundle variables, requests would still scan the environment
+            # and look for ~/.netrc on every call (a third of the client's time per call).
+            self.session.trust_env = False
         if session is None and self.concurrency > 10:
             # one pooled connection per thread in flight (urllib3 keeps 10 by default)
             adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.concurrency)

@@ -57,7 +57,7 @@ def test_counts_are_batched_fifty_ids_a_call(fake_platform, make_client):
     result = facebook.extract(client, conn(fake_platform), accounts, RUN_DATE, ExtractState())
     batches = fake_platform.calls_to("/v24.0/")
     assert [len(c.query["ids"].split(",")) for c in batches] == [50, 50, 20]
-    assert batches[0].query["fields"] == "id,name,username,followers_count,fan_count"
+    assert batches[0].query["fields"].startswith("id,name,username,followers_count,fan_count,")
     assert len(result.account_snapshots) == 120
     assert {o[0] for o in result.outcomes.values()} == {"ok"}
     # every call is attributed to exactly one account: the sums match the client
@@ -347,8 +347,10 @@ def test_one_refused_page_in_a_batch_is_isolated_by_splitting(fake_platform, mak
     fake_platform.route(r"/v24.0/\d+/posts", {"data": []})
     accounts = [account(h, pid) for h, pid in (("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"))]
     result = facebook.extract(make_client(), conn(fake_platform), accounts, RUN_DATE, ExtractState())
+    # the refusal names Page Public Content Access: asked once without the posts edge (still
+    # refused, so a page is the cause), then the batch is split
     assert [c.query["ids"] for c in fake_platform.calls_to("/v24.0/")] == [
-        "1,2,3,4", "1,2", "1", "2", "3,4"]
+        "1,2,3,4", "1,2,3,4", "1,2", "1", "2", "3,4"]
     status, reason, *_ = result.outcomes["facebook:b"]
     assert status == "failed" and "(#10)" in reason
     assert {result.outcomes[f"facebook:{h}"][0] for h in "acd"} == {"ok"}
@@ -362,3 +364,54 @@ def test_every_page_refused_is_a_platform_wide_permission_failure(fake_platform,
                               RUN_DATE, ExtractState())
     assert result.stopped_by is not None and result.stopped_by.stops_platform
     assert "every page refused" in result.stopped_by.reason
+
+
+def page_with_posts(ident: str, posts: dict) -> dict:
+    page = load_fixture("facebook/page.json")
+    return {**page, "id": ident, "username": ident, "posts": posts}
+
+
+def test_first_posts_page_rides_in_the_counts_call_across_pages(fake_platform, make_client):
+    first = load_fixture("facebook/posts_page1.json")  # has paging.next: one more page
+    no_posts = {"data": []}
+
+    def ids(request):
+        assert ".since(" in request.query["fields"] and "posts" in request.query["fields"]
+        return {ident: page_with_posts(ident, first if ident == "11" else no_posts)
+                for ident in request.query["ids"].split(",")}
+
+    fake_platform.route("/v24.0/", ids)
+    fake_platform.route(r"/v24.0/\d+/posts", lambda request: load_fixture(
+        "facebook/posts_page2.json"))
+    fake_platform.route(r"/v24.0/\d+/live_videos", load_fixture("facebook/live_videos.json"))
+    accounts = [account(f"page{i}", str(i)) for i in range(11, 14)]
+    client = make_client(secrets=[TOKEN])
+    result = facebook.extract(client, conn(fake_platform), accounts, RUN_DATE, ExtractState())
+
+    post_calls = fake_platform.calls_to(r"/v24.0/\d+/posts")
+    # only the page whose first page said more follows up, from its cursor
+    assert [(c.path, c.query.get("after") is not None) for c in post_calls] == [
+        ("/v24.0/11/posts", True)]
+    page2 = load_fixture("facebook/posts_page2.json")
+    assert {r["post_id"] for r in result.posts} == {p["id"] for p in first["data"] + page2["data"]}
+    assert {o.status for o in result.outcomes.values()} == {"ok"}
+    assert sum(o.calls for o in result.outcomes.values()) == client.calls
+
+
+def test_a_refused_posts_edge_keeps_the_counts_and_reads_posts_page_by_page(fake_platform,
+                                                                          make_client):
+    def ids(request):
+        if "posts" in request.query["fields"]:
+            return 403, {"error": {"code": 10, "message": "(#10) This endpoint requires the "
+                                   "'pages_read_engagement' permission or the 'Page Public "
+                                   "Content Access' feature"}}
+        return pages_by_ids(request)
+
+    fake_platform.route("/v24.0/", ids)
+    fake_platform.route(r"/v24.0/\d+/posts", {"data": []})
+    accounts = [account(f"page{i}", str(i)) for i in range(11, 14)]
+    result = facebook.extract(make_client(), conn(fake_platform), accounts, RUN_DATE,
+                              ExtractState())
+    assert len(result.account_snapshots) == 3 and result.stopped_by is None
+    assert len(fake_platform.calls_to("/v24.0/")) == 2
+    assert len(fake_platform.calls_to(r"/v24.0/\d+/posts")) == 3

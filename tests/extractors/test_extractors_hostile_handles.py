@@ -111,9 +111,10 @@ def test_facebook_handle_is_one_item_of_ids_and_a_comma_is_refused(fake_platform
     result = facebook.extract(client("facebook", sleeps), conn, accounts, RUN_DATE,
                               ExtractState())
     assert [(r.path, r.query) for r in fake_platform.requests] == [
-        ("/v24.0/", {"ids": TRAVERSAL, "fields": facebook.PAGE_FIELDS}),
+        ("/v24.0/", {"ids": TRAVERSAL, "fields": fake_platform.requests[0].query["fields"]}),
         ("/v24.0/777/posts", {"fields": facebook.POST_FIELDS, "limit": "100",
                               "since": fake_platform.requests[1].query["since"]})]
+    assert fake_platform.requests[0].query["fields"].startswith(facebook.PAGE_FIELDS + ",posts")
     assert result.outcomes["facebook:" + TRAVERSAL].status == "ok"
     status, reason, calls, _ = result.outcomes["facebook:" + BREAKOUT]
     assert (status, calls) == ("failed", 0) and "comma-separated" in reason

@@ -3,9 +3,13 @@
 - Counts for up to 50 pages a call: ``GET {base}/?ids=a,b&fields=id,name,username,
   followers_count,fan_count`` (by platform id when known, else by handle). ``fan_count`` is
   page likes and lands in ``likes``, never in ``followers``.
-- Posts per page: ``GET {base}/{page-id}/posts`` with the engagement summaries, 100 a page,
-  ``since`` = min(last post seen, run day - settling window) so recent posts are re-read and
-  their metrics refreshed; paged by ``paging.cursors.after`` until ``paging.next`` is absent.
+- Posts: their first page rides in the same ``?ids=`` call, as the field expansion
+  ``posts.since(T).limit(100){fields}`` (Graph's multiple-id read with nested edges), for
+  the pages of the call sharing the call's ``since`` = min(last post seen, run day -
+  settling window), so recent posts are re-read and their metrics refreshed across 50 pages
+  a call. Further pages (and pages asked with another ``since``, or answered without the
+  edge) are read from ``GET {base}/{page-id}/posts``, paged by ``paging.cursors.after``
+  until ``paging.next`` is absent.
 - Live: the ``live_videos`` edge, read only for pages that posted videos in the window.
 - Follower history: ``{page-id}/insights/page_follows`` in windows of at most 90 days
   (about two years back on an account's first run, then only recent days), only when the
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 from agency_pulse.errors import (
@@ -117,6 +122,12 @@ class FacebookExtractor:
         self.refused: list[PermissionDenied] = []  # pages whose counts were refused
         self.insights_enabled = bool(conn.extra.get("insights"))
         self.follower_metrics = list(FOLLOWER_METRICS)
+        # account_id -> the first page of its posts edge, from the counts call
+        self.first_posts: dict[str, dict] = {}
+        # Off once the posts edge in a counts call is refused (no Page Public Content Access):
+        # the counts must not be lost for that.
+        self.batch_posts = True
+        self.posts_probed = False
 
     def url(self, path: str = "") -> str:
         return f"{self.conn.base_url}/{path.lstrip('/')}" if path else f"{self.conn.base_url}/"
@@ -170,12 +181,39 @@ class FacebookExtractor:
             self.result.outcomes[account_id] = Outcome(status, reason, calls, units)
         return costs
 
+    def posts_expansion(self, accounts: list[Account]) -> tuple[str, datetime | None]:
+        """The ``posts`` field expansion for the ``since`` most of ``accounts`` share."""
+        starts = Counter(self.state.since_for(a.account_id, self.run_date) for a in accounts)
+        since = max(starts, key=lambda start: (starts[start], start or datetime.min.replace(
+            tzinfo=UTC)))
+        window = f".since({unix(since)})" if since is not None else ""
+        return f"posts{window}.limit({POSTS_PER_PAGE}){{{POST_FIELDS}}}", since
+
     def fetch_counts_batch(self, accounts: list[Account]) -> None:
-        """One ``?ids=`` call; a page that spoils the batch is isolated by splitting it."""
+        """One ``?ids=`` call (with the first page of posts of the pages sharing its
+        ``since``); a page that spoils the batch is isolated by splitting it."""
         pending = {self.identifier(a): a for a in accounts}
         while pending:
+            fields, since = PAGE_FIELDS, None
+            with_posts = self.batch_posts
+            if with_posts:
+                expansion, since = self.posts_expansion(list(pending.values()))
+                fields = f"{PAGE_FIELDS},{expansion}"
             try:
-                body = self.get("", {"ids": ",".join(pending), "fields": PAGE_FIELDS})
+                try:
+                    body = self.get("", {"ids": ",".join(pending), "fields": fields})
+                except PermissionDenied as exc:
+                    if not (with_posts and not self.posts_probed
+                            and "content access" in exc.reason.lower()):
+                        raise
+                    # The posts edge needs Page Public Content Access, the counts only Page
+                    # Public Metadata Access; a restricted page is refused in the same words.
+                    # Asked once per run: the same call without the edge tells which.
+                    self.posts_probed = True
+                    body = self.get("", {"ids": ",".join(pending), "fields": PAGE_FIELDS})
+                    log.info("%s: posts refused inside the counts call (%s); reading them "
+                             "page by page", self.platform, exc.reason)
+                    self.batch_posts = with_posts = False
             except (AccountGone, PermissionDenied) as exc:
                 if len(pending) == 1:
                     [account] = pending.values()
@@ -207,6 +245,10 @@ class FacebookExtractor:
                     continue
                 self.pages[account.account_id] = page
                 self.result.account_snapshots.append(self.snapshot_row(account, page))
+                edge = page.get("posts")
+                if (with_posts and isinstance(edge, dict)
+                        and self.state.since_for(account.account_id, self.run_date) == since):
+                    self.first_posts[account.account_id] = edge
             return
 
     def snapshot_row(self, account: Account, page: dict) -> dict:
@@ -276,8 +318,13 @@ class FacebookExtractor:
             params["since"] = unix(since)
         path = f"{path_segment(page_id, 'page id', self.platform)}/posts"
 
+        first = self.first_posts.pop(account.account_id, None)
+
         def fetch(after: str | None) -> Page:
-            body = self.get(path, {**params, "after": after} if after else params)
+            if after is None and first is not None:
+                body = first  # came with the counts call
+            else:
+                body = self.get(path, {**params, "after": after} if after else params)
             data = body.get("data")
             if not isinstance(data, list):
                 raise MalformedResponse(self.platform, f"posts of {page_id}: no 'data' list")
@@ -299,8 +346,13 @@ class FacebookExtractor:
         params = {"fields": LIVE_FIELDS, "limit": POSTS_PER_PAGE}
         path = f"{path_segment(page_id, 'page id', self.platform)}/live_videos"
 
+        first = self.first_posts.pop(account.account_id, None)
+
         def fetch(after: str | None) -> Page:
-            body = self.get(path, {**params, "after": after} if after else params)
+            if after is None and first is not None:
+                body = first  # came with the counts call
+            else:
+                body = self.get(path, {**params, "after": after} if after else params)
             data = body.get("data") if isinstance(body.get("data"), list) else []
             return Page(data, next_after(body))
 
