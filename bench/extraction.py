@@ -103,6 +103,11 @@ class SandboxProcess:
     def set_latency(self, milliseconds: float) -> None:
         self.admin("POST", "config", {"latency_ms": milliseconds})
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU the sandbox process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def reset_stats(self) -> None:
         self.admin("POST", "stats/reset")
 
@@ -253,11 +258,13 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
                          latency_ms: float = LATENCY_MS) -> dict:
     """Backfill day ``run_day - 1`` (no latency), then run ``run_day`` with the sandbox's
     latency and real limits: ours with every platform side by side (as ``agency-pulse run``),
-    then the baseline one platform and one account after another (a cron job).
+    then the baseline: one cron job per platform (side by side), each one account and one
+    request after another.
 
     Returns ``platforms``: per platform ``ours`` / ``naive`` {calls, seconds, endpoints,
     accounts_ok}, ``concurrency``, ``fixed_seconds`` (state read and landing, measured);
-    ``wall_seconds`` of our whole run, ``cpu_seconds`` of this process during it.
+    ``wall_seconds`` of our whole run, ``cpu_seconds`` of this process and
+    ``sandbox_cpu_seconds`` of the sandbox's during it; ``naive_wall_seconds``.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -281,8 +288,9 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
             AGENCY_PULSE_BACKFILL_DAYS="31"))
         registry = load_registry(registry_path)
         settings = Settings.from_environment()
-        for platform in platforms:
-            extract.run_platform(platform, run_day - timedelta(days=1), registry=registry)
+        with ThreadPoolExecutor(max_workers=len(platforms)) as pool:
+            list(pool.map(lambda p: extract.run_platform(p, run_day - timedelta(days=1),
+                                                         registry=registry), platforms))
         promote_landing(home)
         sandbox.set_date(run_day)
         sandbox.set_latency(latency_ms)
@@ -310,19 +318,22 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
         for name, function in timed.items():
             setattr(extract, name, timing(name, function))
         try:
+            sandbox_cpu_started = sandbox.cpu_seconds()
             cpu_started, started = time.process_time(), time.perf_counter()
             with ThreadPoolExecutor(max_workers=len(platforms)) as pool:
                 list(pool.map(ours, platforms))
             wall = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+            sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu_started
         finally:
             for name, function in timed.items():
                 setattr(extract, name, function)
         ours_stats = sandbox.stats()["platforms"]
 
-        results: dict[str, dict] = {}
-        for platform in platforms:
-            sandbox.reset_stats()
+        sandbox.reset_stats()
+        naive_runs: dict[str, tuple] = {}
+
+        def baseline(platform: str) -> None:
             conn = connections.resolve(platform)
             state = extract.build_state(platform, run_day, backfill_days=settings.backfill_days)
             client = extract.build_client(conn)
@@ -330,8 +341,20 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
             accounts = registry.accounts_for(platform)
             started = time.perf_counter()
             naive = extract_one_call_per_account(client, conn, accounts, run_day, state)
-            naive_seconds = time.perf_counter() - started
-            naive_stats = sandbox.stats()["platforms"].get(platform, {})
+            naive_runs[platform] = (naive, time.perf_counter() - started)
+
+        # one cron job per platform, side by side as ours
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=len(platforms)) as pool:
+            list(pool.map(baseline, platforms))
+        naive_wall = time.perf_counter() - started
+        naive_all = sandbox.stats()["platforms"]
+
+        results: dict[str, dict] = {}
+        for platform in platforms:
+            accounts = registry.accounts_for(platform)
+            naive, naive_seconds = naive_runs[platform]
+            naive_stats = naive_all.get(platform, {})
             stats = ours_stats.get(platform, {})
             results[platform] = {
                 "accounts": len(accounts),
@@ -346,6 +369,7 @@ def run_daily_comparison(per_platform: int, *, seed: int = 7, run_day: date = RU
                 "posts_per_account": _posts_per_account(home, platform, run_day, registry),
             }
         return {"platforms": results, "wall_seconds": wall, "cpu_seconds": cpu,
+                "sandbox_cpu_seconds": sandbox_cpu, "naive_wall_seconds": naive_wall,
                 "latency_ms": latency_ms, "seed": seed}
 
 

@@ -136,14 +136,12 @@ def measure_extraction(quick: bool) -> list[Measurement]:
     rows = []
     bounds: dict[str, float] = {}
     serial: dict[str, float] = {}
-    naive_total = 0.0
     calls_total = 0
     for platform, r in results.items():
         minimum = ground_truth_minimum(platform, per_platform, seed=measured["seed"],
                                        run_day=_run_day(), backfill_days=backfill_days)
         ours, naive = r["ours"]["calls"], r["naive"]["calls"]
         calls_total += ours
-        naive_total += r["naive"]["seconds"]
         bounds[platform] = max(ours * latency / r["concurrency"],
                                rate_bound_seconds(platform, r["ours"]["endpoints"]))
         # counts go out one batch at a time before the posts (they carry the ids)
@@ -171,11 +169,15 @@ def measure_extraction(quick: bool) -> list[Measurement]:
         ours=f"{wall:.1f} s; bound {bound:.1f} s = {bounds[slowest]:.1f} s ({slowest}: "
              f"max(calls x latency / concurrency, waits for rate-limit resets)) + {fixed:.1f} s "
              "fixed (state read, landing, count batches before posts)",
-        alternative=f"one call per account, one after another {naive_total:.1f} s (no landing)",
-        ratio=f"{wall / bound:.2f}x the bound; {naive_total / max(wall, 1e-9):.1f}x faster than "
-              "the baseline",
+        alternative=f"one call per account, one after another (a job per platform, side by "
+                    f"side) {measured['naive_wall_seconds']:.1f} s (no landing)",
+        ratio=f"{wall / bound:.2f}x the bound; "
+              f"{measured['naive_wall_seconds'] / max(wall, 1e-9):.1f}x faster than the baseline",
         target="<= 1.25x the bound", met=wall <= 1.25 * bound,
         details={"bounds": bounds, "serial_count_seconds": serial,
+                 "client_cpu_seconds": measured["cpu_seconds"],
+                 "sandbox_cpu_seconds": measured["sandbox_cpu_seconds"],
+                 "cores": os.cpu_count(), "load_average": os.getloadavg(),
                  "per_platform": {p: {"seconds": r["ours"]["seconds"],
                                       "fixed_seconds": r["fixed_seconds"],
                                       "concurrency": r["concurrency"],
@@ -186,8 +188,10 @@ def measure_extraction(quick: bool) -> list[Measurement]:
         workload=f"the same run, {calls_total:,} calls, one process",
         ours=f"{measured['cpu_seconds'] / max(calls_total, 1) * 1000:.2f} ms CPU a call "
              f"({measured['cpu_seconds']:.1f} s CPU in {wall:.1f} s: "
-             f"{measured['cpu_seconds'] / max(wall, 1e-9):.0%} of one core)",
-        alternative="n/a", ratio="n/a", target="one worker process keeps up (CPU < wall)",
+             f"{measured['cpu_seconds'] / max(wall, 1e-9):.0%} of one core; state read, parsing, "
+             "archive and landing included)",
+        alternative=f"the sandbox serving them: {measured['sandbox_cpu_seconds']:.1f} s CPU",
+        ratio=f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", target="one worker process keeps up (CPU < wall)",
         met=measured["cpu_seconds"] < wall,
         details={"cpu_seconds": measured["cpu_seconds"], "calls": calls_total}))
     return rows
