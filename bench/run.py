@@ -361,7 +361,7 @@ def render_markdown(meta: dict, rows: list[Measurement]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="small workloads, under 3 minutes")
+    mode.add_argument("--quick", action="store_true", help="small workloads, a few minutes")
     mode.add_argument("--full", action="store_true", help="the issue's full workloads")
     parser.add_argument("--only", action="append", choices=sorted(MEASURES))
     parser.add_argument("--strict", action="store_true",

@@ -98,7 +98,7 @@ def _concurrency(text: str) -> dict[str, int]:
     default): ``{"*": 8}`` / ``{"facebook": 8, "x": 2}``."""
     from agency_pulse.platforms import NAMES
 
-    shape = "a number of requests of at least 1, or platform=N pairs such as facebook=8,x=2"
+    shape = "a number of requests of at least 1, or pairs such as facebook=8,x=2"
     if text.isdigit():
         if int(text) < 1:
             raise ValueError(shape)

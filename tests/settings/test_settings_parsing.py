@@ -148,3 +148,17 @@ def test_paths_keep_their_own_warehouse_file(tmp_path):
     assert config.Paths(home).warehouse == home / "warehouse.duckdb"
     elsewhere = tmp_path / "volume" / "w.duckdb"
     assert config.Paths(home, elsewhere).warehouse == elsewhere
+
+
+def test_concurrency_is_one_number_or_pairs_and_defaults_to_the_platform_table():
+    from agency_pulse.platforms import get
+
+    assert Settings.from_environment({}).concurrency_for("x") == get("x").concurrency
+    every = Settings.from_environment({"AGENCY_PULSE_CONCURRENCY": "3"})
+    assert [every.concurrency_for(p) for p in ("facebook", "x")] == [3, 3]
+    some = Settings.from_environment({"AGENCY_PULSE_CONCURRENCY": "facebook=12, x=1"})
+    assert some.concurrency_for("facebook") == 12 and some.concurrency_for("x") == 1
+    assert some.concurrency_for("youtube") == get("youtube").concurrency
+    for bad in ("0", "x=0", "mastodon=3", "facebook:8", "facebook=8,"):
+        with pytest.raises(ConfigurationError, match="AGENCY_PULSE_CONCURRENCY must be"):
+            Settings.from_environment({"AGENCY_PULSE_CONCURRENCY": bad})
