@@ -118,6 +118,10 @@ def measure_validation(quick: bool) -> list[Measurement]:
                  "all_passed": all(o.success for o in outcomes)})]
 
 
+# `--extraction-accounts N`: the extraction measure at N accounts a platform instead.
+EXTRACTION_ACCOUNTS: int | None = None
+
+
 def measure_extraction(quick: bool) -> list[Measurement]:
     """API calls per platform against a minimum from the sandbox's own world, and wall time
     of one steady-state daily run (latency 200 ms, real limits) against the bound."""
@@ -128,7 +132,7 @@ def measure_extraction(quick: bool) -> list[Measurement]:
         run_daily_comparison,
     )
 
-    per_platform = 50 if quick else 2000
+    per_platform = EXTRACTION_ACCOUNTS or (50 if quick else 2000)
     backfill_days = 31
     measured = run_daily_comparison(per_platform)
     results = measured["platforms"]
@@ -364,6 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--quick", action="store_true", help="small workloads, a few minutes")
     mode.add_argument("--full", action="store_true", help="the issue's full workloads")
     parser.add_argument("--only", action="append", choices=sorted(MEASURES))
+    parser.add_argument("--extraction-accounts", type=int, metavar="N",
+                        help="the extraction measure at N accounts a platform (its own results "
+                             "file, ...-extractionN)")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when any target is missed (default: the table says so)")
     args = parser.parse_args(argv)
@@ -374,6 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Measurement] = []
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = RESULTS / f"{started.date().isoformat()}{'-quick' if quick else ''}"
+    if args.extraction_accounts:
+        global EXTRACTION_ACCOUNTS
+        EXTRACTION_ACCOUNTS = args.extraction_accounts
+        stem = stem.with_name(f"{stem.name}-extraction{args.extraction_accounts}")
+        args.only = ["extraction"]
     kept = _earlier_rows(stem.with_suffix(".json"), args.only) if args.only else []
     if kept:
         meta["merged_from_earlier_run"] = sorted({_group_of(r.measure) for r in kept})
