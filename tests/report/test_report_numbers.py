@@ -2,7 +2,15 @@ from datetime import date
 
 import pytest
 
-from agency_pulse.report.numbers import approximate, exact, long_date, percent, signed, style_for
+from agency_pulse.report.numbers import (
+    approximate,
+    exact,
+    long_date,
+    month_name,
+    percent,
+    signed,
+    style_for,
+)
 
 
 @pytest.mark.parametrize(("value", "words"), [
@@ -26,3 +34,24 @@ def test_exact_figures():
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="no number style"):
         style_for("xx")
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    (950, "950"), (4000, "4 min"), (22_900, "23 minə yaxın"), (10_300, "10 mindən çox"),
+    (5400, "5,4 min"), (1_234_567, "1,2 milyondan çox"), (999_999, "1 milyon"), (980_000, "980 min"),
+])
+def test_azerbaijani_rounded_figures_need_no_suffix_on_the_number(value, words):
+    assert approximate(value, style_for("az")) == words
+
+
+def test_azerbaijani_figures_and_dates_come_from_babel():
+    az = style_for("az")
+    # CLDR's az: '.' groups thousands, ',' is the decimal mark, month names are lower case.
+    assert exact(79_964, style=az) == "79.964"
+    assert exact(1234.567, 1, az) == "1.234,6"
+    assert exact(None, style=az) == "məlumat yoxdur"
+    assert signed(-5714, style=az) == "−5.714" and signed(3100, style=az) == "+3.100"
+    assert percent(100.877, az) == "+101%" and percent(-0.77, az) == "−0,8%"
+    assert long_date(date(2011, 6, 14), az) == "14 iyun 2011"
+    assert [month_name(date(2026, m, 1), az) for m in (1, 5, 11)] == ["yanvar 2026", "may 2026", "noyabr 2026"]
+    assert month_name(date(2026, 11, 1)) == "November 2026"

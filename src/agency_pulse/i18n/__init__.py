@@ -120,3 +120,38 @@ def placeholders(message: Message) -> set[str]:
     forms = message.values() if isinstance(message, dict) else [message]
     return {name.removesuffix("_ordinal") for form in forms
             for _, name, _, _ in string.Formatter().parse(form) if name}
+
+
+def catalog_problems(catalogs: dict[str, dict[str, Message]] | None = None) -> list[str]:
+    """What is wrong with the catalogs, one line each (empty when nothing): a key missing
+    from a language or found only in it, a message whose placeholders differ from the
+    English one, a count-dependent message without the ``other`` form or with a form the
+    language's plural rules never select, an ordinal form missing."""
+    if catalogs is None:
+        catalogs = {code: dict(translator(code).messages) for code in LANGUAGES}
+    reference = catalogs[DEFAULT_LANGUAGE]
+    problems = []
+    for code, messages in catalogs.items():
+        for key in sorted(set(reference) - set(messages)):
+            problems.append(f"{code}: missing {key!r}")
+        for key in sorted(set(messages) - set(reference)):
+            problems.append(f"{code}: {key!r} is not in the {DEFAULT_LANGUAGE} catalog")
+        locale = _locale(code)
+        for key in sorted(set(messages) & set(reference)):
+            message = messages[key]
+            if key == "ordinal":
+                wanted = set(locale.ordinal_form.tags) | {"other"}
+                if not isinstance(message, dict) or set(message) != wanted:
+                    problems.append(f"{code}: 'ordinal' needs exactly the forms {sorted(wanted)}")
+                continue
+            if placeholders(message) != placeholders(reference[key]):
+                problems.append(f"{code}: {key!r} has placeholders {sorted(placeholders(message))}, "
+                                f"{DEFAULT_LANGUAGE} {sorted(placeholders(reference[key]))}")
+            if isinstance(message, dict):
+                known = set(locale.plural_form.tags) | {"other"}
+                if "other" not in message:
+                    problems.append(f"{code}: {key!r} has no 'other' form")
+                if set(message) - known:
+                    problems.append(f"{code}: {key!r} has forms {sorted(set(message) - known)} "
+                                    f"the language never uses")
+    return problems
