@@ -55,3 +55,19 @@ def test_azerbaijani_figures_and_dates_come_from_babel():
     assert long_date(date(2011, 6, 14), az) == "14 iyun 2011"
     assert [month_name(date(2026, m, 1), az) for m in (1, 5, 11)] == ["yanvar 2026", "may 2026", "noyabr 2026"]
     assert month_name(date(2026, 11, 1)) == "November 2026"
+
+
+@pytest.mark.parametrize("language", ["en", "az"])
+def test_figures_and_dates_match_babel_for_the_language(language):
+    from babel.dates import format_date
+    from babel.numbers import format_decimal
+
+    style = style_for(language)
+    for value in (0, 7, 950, 1000, 22_900, 79_964, 1_234_567, 987_654_321, -5714):
+        assert exact(value, style=style) == format_decimal(value, "#,##0", locale=language).replace("-", "−")
+    for value in (0.25, 6.94, 1234.56, -0.77):
+        assert exact(value, 1, style) == format_decimal(round(value, 1), "#,##0.0",
+                                                        locale=language).replace("-", "−")
+    for day in (date(2011, 6, 14), date(2026, 1, 1), date(2026, 11, 30)):
+        assert long_date(day, style) == format_date(day, "d MMMM y", locale=language)
+        assert month_name(day, style) == format_date(day, "LLLL y", locale=language)

@@ -72,6 +72,8 @@ class Translator:
     def ordinal(self, number: int) -> str:
         """'1st', '22nd'; '1-ci', '3-cü', '6-cı', '9-cu' (the suffix follows Babel's
         ordinal category, which tracks the vowel of the number's last spoken word)."""
+        if not isinstance(number, int):  # a missing rank stays visible as it is
+            return str(number)
         forms = self.messages["ordinal"]
         return forms.get(self.locale.ordinal_form(abs(number)), forms["other"]).format(n=number)
 

@@ -13,8 +13,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
-from babel.dates import format_date
+from babel.dates import get_month_names
 from babel.numbers import format_decimal
 
 from agency_pulse.i18n import LANGUAGES, Translator, translator
@@ -55,11 +56,42 @@ def style_for(language: str) -> NumberStyle:
         raise ValueError(f"no number style for language {language!r} (known: {', '.join(STYLES)})") from None
 
 
+@dataclass(frozen=True)
+class _Symbols:
+    group: str
+    decimal: str
+    groups_of_three: bool      # the locale groups digits by threes, as Python's "," does
+    percent_prefix: str
+    percent_suffix: str
+    months: tuple[str, ...]            # format context: "14 iyun 2011"
+    standalone_months: tuple[str, ...]  # stand-alone: "noyabr 2026"
+
+
+@cache
+def _symbols(language: str) -> _Symbols:
+    """The locale's CLDR data the formatting needs, read from Babel once per language (a
+    figure is formatted often: ten thousand accounts make ninety thousand table cells)."""
+    locale = translator(language).locale
+    symbols = locale.number_symbols["latn"]
+    percent_pattern = locale.percent_formats[None]
+    return _Symbols(
+        group=symbols["group"], decimal=symbols["decimal"],
+        groups_of_three=tuple(locale.decimal_formats[None].grouping) == (3, 3),
+        percent_prefix=percent_pattern.prefix[0], percent_suffix=percent_pattern.suffix[0],
+        months=tuple(get_month_names("wide", "format", locale).values()),
+        standalone_months=tuple(get_month_names("wide", "stand-alone", locale).values()))
+
+
 def exact(value: float | int | None, decimals: int = 0, style: NumberStyle = ENGLISH) -> str:
     """'22,900' / '22.900'; '1,234.5' / '1.234,5' with decimals=1; 'n/a' for a missing value."""
     if value is None:
         return style.not_available
-    # Round as Python does ("{:.1f}"), then let Babel place the locale's separators.
+    symbols = _symbols(style.language)
+    # Round as Python does ("{:.1f}"), then put in the locale's separators.
+    if symbols.groups_of_three:
+        text = f"{value:,.{decimals}f}"
+        return (text.replace(",", "\0").replace(".", symbols.decimal).replace("\0", symbols.group)
+                .replace("-", MINUS))
     rounded = Decimal(f"{value:.{decimals}f}")
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(rounded, format=pattern, locale=style.language).replace("-", MINUS)
@@ -90,8 +122,8 @@ def share(value: float, style: NumberStyle = ENGLISH) -> str:
 
 def _percent_pattern(style: NumberStyle, number: str) -> str:
     # The locale's own place for the sign ("34%" in en and az; "%34" in Turkish).
-    pattern = style.text.locale.percent_formats[None]
-    return f"{pattern.prefix[0]}{number}{pattern.suffix[0]}"
+    symbols = _symbols(style.language)
+    return f"{symbols.percent_prefix}{number}{symbols.percent_suffix}"
 
 
 def approximate(value: int | float, style: NumberStyle = ENGLISH) -> str:
@@ -125,10 +157,12 @@ def _round_half_up(value: float, decimals: int) -> float:
 
 
 def long_date(day: date, style: NumberStyle = ENGLISH) -> str:
-    """'14 June 2011' / '14 iyun 2011' (Babel's month names)."""
-    return format_date(day, "d MMMM y", locale=style.language)
+    """'14 June 2011' / '14 iyun 2011' (Babel's month names; the same as Babel's
+    format_date(day, "d MMMM y"), without parsing the pattern for every date)."""
+    return f"{day.day} {_symbols(style.language).months[day.month - 1]} {day.year}"
 
 
 def month_name(month: date, style: NumberStyle = ENGLISH) -> str:
-    """'November 2026' / 'noyabr 2026' (Babel's stand-alone month names)."""
-    return format_date(month, "LLLL y", locale=style.language)
+    """'November 2026' / 'noyabr 2026' (Babel's stand-alone month names, as format_date's
+    "LLLL y")."""
+    return f"{_symbols(style.language).standalone_months[month.month - 1]} {month.year}"
