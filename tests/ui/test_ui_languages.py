@@ -117,6 +117,14 @@ def test_errors_are_in_the_readers_language(client):
     assert '<p id="message">1999-cu il üçün rəqəm yoxdur</p>' in response.text
 
 
+def test_without_a_warehouse_the_page_says_so_in_azerbaijani(pulse_home):
+    response = TestClient(create_app()).get("/?lang=az")
+    assert response.status_code == 503
+    assert "<h1>Hələ məlumat yoxdur</h1>" in response.text
+    assert '<p id="message">Anbar hələ oxuna bilmir; əvvəlcə `agency-pulse build` işə salın (no warehouse at ' \
+        in response.text
+
+
 def test_the_default_language_comes_from_the_setting(demo_home):
     settings = Settings.from_environment({"AGENCY_PULSE_HOME": str(demo_home.home),
                                           "AGENCY_PULSE_LANGUAGE": "az"})

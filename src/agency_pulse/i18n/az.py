@@ -223,6 +223,7 @@ MESSAGES = {
     "ui.quality.units": "Vahidlər",
     "ui.quality.retired": "bağlanıb",
     "ui.error.no_data_title": "Hələ məlumat yoxdur",
+    "ui.error.no_warehouse": "Anbar hələ oxuna bilmir; əvvəlcə `agency-pulse build` işə salın ({detail}).",
     "ui.error.not_found_title": "Tapılmadı",
     "ui.error.bad_request_title": "Yanlış sorğu",
     "ui.error.sign_in_title": "Airflow-a daxil olun",

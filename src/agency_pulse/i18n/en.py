@@ -220,6 +220,7 @@ MESSAGES = {
     "ui.quality.units": "Units",
     "ui.quality.retired": "retired",
     "ui.error.no_data_title": "No data yet",
+    "ui.error.no_warehouse": "{detail}",
     "ui.error.not_found_title": "Not found",
     "ui.error.bad_request_title": "Bad request",
     "ui.error.sign_in_title": "Sign in to Airflow",

@@ -118,8 +118,9 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
 
     @app.exception_handler(WarehouseUnavailable)
     async def no_warehouse(request: Request, exc: WarehouseUnavailable):
-        return page(request, "message.html", 503, title=words(request).text("ui.error.no_data_title"),
-                    message=str(exc))
+        text = words(request)
+        return page(request, "message.html", 503, title=text.text("ui.error.no_data_title"),
+                    message=text.text("ui.error.no_warehouse", detail=str(exc)))
 
     @app.exception_handler(UserInputError)
     async def bad_request(request: Request, exc: UserInputError):
