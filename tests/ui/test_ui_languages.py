@@ -146,3 +146,10 @@ def test_latest_report_in_the_readers_language(client, demo_home):
     response = client.get("/reports/latest", follow_redirects=False)
     assert response.headers["location"] == "/reports/annual-2026.html"
     assert "Son hesabat (annual-2026.az.html)" in client.get("/?lang=az").text
+
+
+def test_the_language_links_follow_the_mount_prefix(demo_home):
+    client = TestClient(create_app(), root_path="/agency-pulse")
+    html = client.get("/agency/culture?lang=az&year=2026").text
+    assert 'id="language-switch" href="/agency-pulse/agency/culture?year=2026&amp;lang=en"' in html
+    assert 'href="/agency-pulse/quality?lang=az"' in html
