@@ -124,6 +124,26 @@ MESSAGES = {
     "chart.growth_year": "İzləyici artımı, {year}",
     "chart.followers_by_account": "Hesabların izləyici sayı, aylar üzrə",
     "chart.posts_per_month": "Aylıq paylaşımlar",
+    "charts.no_data": "{title}: məlumat yoxdur",
+    "charts.first_counted": "hesab ilk dəfə sayılıb (artım deyil)",
+    "charts.first_counted_point": "{name}: ilk sayım, {month}",
+    "charts.partial_month": "natamam ay",
+    "charts.partial_start": "{month} natamam aydır: məlumatlar {day} tarixindən başlayır.",
+    "charts.partial_end": "{month} natamam aydır: məlumatlar {day} tarixinə qədərdir.",
+    "charts.partial_cell": "{value} (natamam ay)",
+    "charts.within_rounding": "yuvarlaqlaşdırma həddində",
+    "charts.youtube_rounding": (
+        "YouTube abunəçi saylarını üç əhəmiyyətli rəqəmədək yuvarlaqlaşdırılmış göstərir: "
+        "yuvarlaqlaşdırma addımından böyük olmayan dəyişiklik \"yuvarlaqlaşdırma həddində\" "
+        "kimi göstərilir."),
+    "charts.ranking_cut": "{title} ({total} qurumdan ən yüksək {top} və ən aşağı {bottom})",
+    "charts.agency_followers": ("Qurumların izləyici sayı, aylar üzrə (xətlər yalnız hər iki tarixdə "
+                                "sayılan səhifələri birləşdirir)"),
+    "charts.account_followers": "Hesabların izləyici sayı, aylar üzrə",
+    "charts.agency_posts": "Aylıq paylaşımlar",
+    "charts.all_posts": "Aylıq paylaşımlar, bütün qurumlar",
+    "charts.growth_ranking": "İzləyici artımı reytinqi (hər iki tarixdə sayılan səhifələr)",
+    "charts.growth_year": "İzləyici artımı, {year} (hər iki tarixdə sayılan səhifələr)",
     "board.overall": "Bütün platformalar: qurumlar",
     "column.rank": "Yer",
     "column.agency": "Qurum",
