@@ -82,7 +82,7 @@ def test_quality_page_in_azerbaijani(client):
     assert "keçmədi" in validations and "14 gözləntidən 2 keçmədi" in validations
     log = html[html.index('id="extract-log"'):]
     start = log.index("instagram:mys_archive")
-    assert '<td class="neutral">bağlanıb</td>' in log[start:log.index("</tr>", start)]
+    assert '<td class="neutral">istifadədən çıxarılıb</td>' in log[start:log.index("</tr>", start)]
     gone = log.index("facebook:mys.gov.az")
     assert '<td class="bad">silinib</td>' in log[gone:log.index("</tr>", gone)]
 

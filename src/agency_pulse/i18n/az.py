@@ -193,7 +193,7 @@ MESSAGES = {
     "methods.missing": (
         "Çatışmayan məlumatlar: quruma aid olan, lakin dövr ərzində rəqəmləri olmayan hesab "
         "\"Məlumatların əhatəsi\" bölməsində son toplamanın bildirdiyi səbəblə göstərilir. "
-        "Qəsdən bağlanmış hesab artıq izlənilmir; bu, xəta deyil."),
+        "Qəsdən istifadədən çıxarılmış hesab artıq izlənilmir; bu, xəta deyil."),
     "methods.dates": "Tarixlər və aylar UTC vaxtı ilə verilir.",
 
     # ------------------------------------------------------------------ the UI pages
@@ -211,7 +211,7 @@ MESSAGES = {
     "ui.agency.trends": "Dinamika",
     "ui.agency.accounts": "Hesablar",
     "ui.agency.no_data": "{year_ordinal} il üçün məlumat yoxdur",
-    "ui.agency.retired": "bağlanıb ({reason})",
+    "ui.agency.retired": "istifadədən çıxarılıb ({reason})",
     "ui.agency.not_logged": "qeydə alınmayıb",
     "ui.quality.title": "Məlumat keyfiyyəti",
     "ui.quality.data_docs": "Great Expectations Data Docs",
@@ -220,7 +220,7 @@ MESSAGES = {
     "ui.quality.no_runs": "Anbarda hələ yoxlama nəticəsi yoxdur.",
     "ui.quality.dataset": "Məlumat dəsti",
     "ui.quality.partition": "Bölmə",
-    "ui.quality.validated_at": "Yoxlanılıb",
+    "ui.quality.validated_at": "Yoxlama vaxtı",
     "ui.quality.rows": "Sətirlər",
     "ui.quality.result": "Nəticə",
     "ui.quality.expectations": "Gözləntilər",
@@ -240,8 +240,8 @@ MESSAGES = {
     "ui.quality.status": "Vəziyyət",
     "ui.quality.reason": "Səbəb",
     "ui.quality.calls": "Sorğular",
-    "ui.quality.units": "Vahidlər",
-    "ui.quality.retired": "bağlanıb",
+    "ui.quality.units": "Kvota vahidləri",
+    "ui.quality.retired": "istifadədən çıxarılıb",
     "ui.error.no_data_title": "Hələ məlumat yoxdur",
     "ui.error.no_warehouse": "Anbar hələ oxuna bilmir; əvvəlcə `agency-pulse build` işə salın ({detail}).",
     "ui.error.not_found_title": "Tapılmadı",
