@@ -52,7 +52,8 @@ def agency_pulse_marts():
     def write_report() -> str:
         from agency_pulse import config, report
 
-        written = report.write_report(home=config.paths(Settings.from_environment()))
+        settings = Settings.from_environment()
+        written = report.write_report(home=config.paths(settings), language=settings.language)
         return str(getattr(written, "html", written))
 
     build_warehouse() >> write_report()

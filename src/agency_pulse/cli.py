@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agency_pulse import config
 from agency_pulse.errors import AgencyPulseError
+from agency_pulse.i18n import LANGUAGES
 from agency_pulse.settings import Settings
 
 LEADERBOARD_SQL = """
@@ -134,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--year", type=_year, metavar="YYYY",
                      help="the year of the annual report (default: the latest in the warehouse)")
     rep.add_argument("--month", type=_month, metavar="YYYY-MM", help="a monthly report instead")
+    rep.add_argument("--lang", choices=LANGUAGES,
+                     help="the report's language: en (English) or az (Azerbaijani) "
+                          "(default: AGENCY_PULSE_LANGUAGE, else en)")
 
     query = sub.add_parser("query", help="run a read-only query on the warehouse and print a table")
     query.add_argument("sql", metavar="SQL", help="one read-only statement (SELECT, WITH, EXPLAIN); "
@@ -302,7 +306,8 @@ def cmd_report(args, settings: Settings) -> int:
 
     if args.year and args.month:
         raise UsageError("give --year or --month, not both")
-    written = report.write_report(year=args.year, month=args.month, home=config.paths(settings))
+    written = report.write_report(year=args.year, month=args.month, home=config.paths(settings),
+                                  language=args.lang or settings.language)
     print(getattr(written, "html", written))
     return 0
 

@@ -113,6 +113,15 @@ def _concurrency(text: str) -> dict[str, int]:
     return values
 
 
+def _language(text: str) -> str:
+    from agency_pulse.i18n import LANGUAGES
+
+    lowered = text.lower()
+    if lowered not in LANGUAGES:
+        raise ValueError("one of " + ", ".join(LANGUAGES))
+    return lowered
+
+
 # --------------------------------------------------------------------------- the table
 
 @dataclass(frozen=True)
@@ -190,6 +199,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AGENCY_PULSE_READER_MEMORY_LIMIT", "1GB",
             "DuckDB memory limit of each reader (query, report, UI); a query needing more "
             "fails with one line", _memory_size),
+    Setting("AGENCY_PULSE_LANGUAGE", "en",
+            "language of the report and the UI pages when none is asked for: `en` (English) "
+            "or `az` (Azerbaijani)", _language),
     Setting("AGENCY_PULSE_WAREHOUSE_QUEUE", "default",
             "the Celery queue of warehouse writers (`warehouse` in compose)", _word),
     Setting("AGENCY_PULSE_LAKE_URL", None,
@@ -225,6 +237,7 @@ class Settings:
     warehouse: Path | None
     warehouse_memory_limit: str
     reader_memory_limit: str
+    language: str
     warehouse_queue: str
     lake_url: str | None
     env_file: str | None

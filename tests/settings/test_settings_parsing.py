@@ -20,7 +20,8 @@ def test_defaults_without_any_variable(tmp_path, monkeypatch):
         home=tmp_path / "data", registry=None, default_source="sandbox", sandbox_url=None,
         backfill_days=730, http_read_timeout=30.0, max_wait_seconds=60.0, wait_scale=None,
         task_retries=3, extract_batch_size=100, concurrency=None, warehouse=None, warehouse_memory_limit="3GB",
-        reader_memory_limit="1GB", warehouse_queue="default", lake_url=None, env_file=None, sandbox_extra_accounts=0)
+        reader_memory_limit="1GB", language="en", warehouse_queue="default", lake_url=None, env_file=None,
+        sandbox_extra_accounts=0)
     assert settings.uses_sandbox
     assert config.registry_path(settings) == config.DEFAULT_REGISTRY
     assert config.paths(settings).warehouse == tmp_path / "data" / "warehouse.duckdb"
@@ -48,6 +49,7 @@ def test_values_are_parsed(tmp_path):
         "AGENCY_PULSE_WAREHOUSE_QUEUE": "warehouse",
         "AGENCY_PULSE_LAKE_URL": " s3://bucket/lake ",
         "AGENCY_PULSE_SANDBOX_EXTRA_ACCOUNTS": "250",
+        "AGENCY_PULSE_LANGUAGE": " AZ ",
     })
 
     assert settings.home == tmp_path / "home"
@@ -55,6 +57,7 @@ def test_values_are_parsed(tmp_path):
     assert settings.default_source == "none" and not settings.uses_sandbox
     assert settings.sandbox_url == "http://127.0.0.1:8099"
     assert settings.backfill_days == 45
+    assert settings.language == "az"
     assert (settings.http_read_timeout, settings.max_wait_seconds) == (2.5, 0.0)
     assert settings.wait_scale == 0.01
     assert (settings.task_retries, settings.extract_batch_size) == (0, 7)
@@ -88,6 +91,8 @@ def test_all_means_the_whole_history():
     ("AGENCY_PULSE_DEFAULT_SOURCE", "sand box"),
     ("AGENCY_PULSE_SANDBOX_URL", "localhost:8099"),
     ("AGENCY_PULSE_SANDBOX_EXTRA_ACCOUNTS", "many"),
+    ("AGENCY_PULSE_LANGUAGE", "tr"),
+    ("AGENCY_PULSE_LANGUAGE", "az-Cyrl"),
 ])
 def test_a_bad_value_is_one_line_naming_the_variable(name, value):
     with pytest.raises(ConfigurationError) as info:

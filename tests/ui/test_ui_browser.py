@@ -85,3 +85,45 @@ def test_leaderboard_and_agency_page_in_chromium(served_app, tmp_path):
     for name in ("ui-leaderboard.png", "ui-agency.png"):
         image = (ARTIFACTS / name).read_bytes()
         assert image.startswith(b"\x89PNG") and len(image) > 10_000, name
+
+
+# Page -> (path, what a reader must see in English, in Azerbaijani).
+PAGES_BY_LANGUAGE = {
+    "leaderboard": ("/", ("<h1>Leaderboard 2026</h1>", "Ministry of Culture", "28,300"),
+                    ("<h1>Reytinq, 2026</h1>", "Mədəniyyət Nazirliyi", "28.300")),
+    "agency": ("/agency/culture",
+               ("Ranked 1st by followers", "followers doubled to nearly 23 thousand (11,400 → 22,900)"),
+               ("İzləyici sayına görə 1-ci yerdədir",
+                "izləyici sayı iki dəfə artaraq 23 minə yaxın olub (11.400 → 22.900)")),
+    "quality": ("/quality", ("<h1>Data quality</h1>", "Extract log (latest run)"),
+                ("<h1>Məlumat keyfiyyəti</h1>", "Toplama jurnalı (son icra)")),
+    "report": ("/reports/latest", ("Agency Pulse: annual report 2026", "Methods"),
+               ("Agency Pulse: illik hesabat, 2026", "Metodologiya", "oktyabr 2026")),
+}
+BANNERS = {"en": "Synthetic data: these figures come from the Agency Pulse sandbox",
+           "az": "Sintetik məlumatlar: bu rəqəmlər platformalardan deyil"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "az"])
+@pytest.mark.parametrize("page", list(PAGES_BY_LANGUAGE))
+def test_every_page_in_both_languages_in_chromium(served_app, pulse_home, tmp_path, page, language):
+    from agency_pulse.report import write_report
+
+    write_report(year=2026, home=pulse_home, language=language)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path, english, azerbaijani = PAGES_BY_LANGUAGE[page]
+    url = f"{served_app}{path}?lang={language}"
+    dom = _browse(url, tmp_path / "profile-dom", dump_dom=True)
+    assert f'<html lang="{language}">' in dom
+    assert 'id="synthetic-data"' in dom and BANNERS[language] in dom
+    for words in (english if language == "en" else azerbaijani):
+        assert words in dom, words
+    if page != "report":
+        other = "az" if language == "en" else "en"
+        assert f'id="language-switch" href="{path}?lang={other}"' in dom
+    screenshot = ARTIFACTS / f"{page}-{language}.png"
+    screenshot.unlink(missing_ok=True)
+    _browse(url, tmp_path / "profile-shot", screenshot=screenshot)
+    image = screenshot.read_bytes()
+    assert image.startswith(b"\x89PNG") and len(image) > 10_000, screenshot

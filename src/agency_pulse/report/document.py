@@ -8,7 +8,13 @@ from datetime import date
 from agency_pulse.report import charts
 from agency_pulse.report.figures import ReportFigures
 from agency_pulse.report.leaderboards import Leaderboard, overall_leaderboard, platform_leaderboards
-from agency_pulse.report.narrative import account_label, agency_paragraph, missing_data_reason
+from agency_pulse.report.narrative import (
+    account_label,
+    agency_heading,
+    agency_name,
+    agency_paragraph,
+    missing_data_reason,
+)
 from agency_pulse.report.numbers import ENGLISH, NumberStyle, long_date, month_name
 from agency_pulse.report.provenance import sandbox_notice
 
@@ -38,93 +44,80 @@ class ReportDocument:
     charts: list[Chart]
     agencies: list[AgencySection]
     notice: str | None = None            # the synthetic-data banner, when any figure is
-    rules_note: str = field(default=(
-        "Paragraphs follow fixed rules (see Methods at the end): growth is compared between "
-        "the last count before the period and the last count inside it; a page first "
-        "counted in the period is new, never a loss."))
-    methods: list[str] = field(default_factory=lambda: list(METHODS))
+    rules_note: str = ""
+    methods: list[str] = field(default_factory=list)
+    language: str = "en"
+    headings: dict[str, str] = field(default_factory=dict)  # section -> heading, see HEADINGS
 
 
 # The rules behind every figure and sentence, in the reader's words (issue 14: the report
-# carries them itself; a reader cannot follow a link into the package).
-METHODS = (
-    "Sources. Figures come from the platforms' public interfaces (a daily count of each "
-    "account's followers and the posts it published) and, where a platform gives none, from "
-    "counts observed by hand. Only the monitoring's own tables are used; nothing is estimated.",
-    "Follower growth compares the last count before the period with the last count inside "
-    "it. An agency's growth counts only the pages counted at both ends, so a page first "
-    "counted during the period is new in the data, never a gain or a loss.",
-    "Words for change: \"doubled\", \"tripled\" or \"grew 5-fold\" when followers grew by a "
-    "ratio of 1.9 or more; \"grew\" at +2% or more; \"held steady\" within 2% either way; "
-    "\"fell\" at −2% or less, with \"less than half\" when half or more were lost.",
-    "Rounded figures say how they were rounded: \"nearly 23 thousand\" is a little under "
-    "23,000, \"over 10 thousand\" a little above; the exact figures follow in brackets.",
-    "Posts per week divide the period's posts by the weeks covered; a period still running "
-    "counts only the days up to its last day with data.",
-    "Engagement per post is reactions, comments and shares per post, where the platform "
-    "gives them; it is \"not available\" where the platform gives none (Telegram), never 0.",
-    "Activity at the period's end: active (4 or more posts in the last 30 days), posting "
-    "rarely (the last post within 90 days), quiet (91 to 365 days), dormant (over a year, "
-    "or never posted).",
-    "Missing data: an account listed for an agency but without figures in the period is "
-    "named under Data coverage with the reason its latest collection gave. An account "
-    "retired on purpose is no longer collected; that is not an error.",
-    "Dates and months are UTC.",
-)
+# carries them itself; a reader cannot follow a link into the package): catalog keys.
+METHOD_KEYS = ("methods.sources", "methods.growth", "methods.words", "methods.rounding",
+               "methods.posts_per_week", "methods.engagement", "methods.activity",
+               "methods.missing", "methods.dates")
+METHODS = tuple(ENGLISH.text.text(key) for key in METHOD_KEYS)
+HEADINGS = ("coverage", "leaderboards", "charts", "agencies", "methods")
 
 
 def build_document(figures: ReportFigures, style: NumberStyle = ENGLISH) -> ReportDocument:
+    """The report's content in the language of `style`."""
+    text = style.text
     period = figures.period
     label = str(period.start.year) if period.kind == "annual" else month_name(period.start, style)
-    kind = "Annual" if period.kind == "annual" else "Monthly"
     return ReportDocument(
-        title=f"Agency Pulse: {kind.lower()} report {label}",
+        title=text.text(f"report.title.{period.kind}", period=label),
         period_label=label,
-        notice=sandbox_notice(figures.sources),
+        notice=text.text("notice.synthetic") if sandbox_notice(figures.sources) else None,
+        rules_note=text.text("report.rules_note"),
+        methods=[text.text(key) for key in METHOD_KEYS],
+        language=style.language,
+        headings={name: text.text(f"report.heading.{name}") for name in HEADINGS},
         coverage=coverage_notes(figures, style),
-        leaderboards=[overall_leaderboard(figures), *platform_leaderboards(figures)],
+        leaderboards=[overall_leaderboard(figures, style), *platform_leaderboards(figures, style)],
         charts=build_charts(figures, style),
-        agencies=[AgencySection(a.agency_id, a.display_name, agency_paragraph(a, figures, style))
+        agencies=[AgencySection(a.agency_id, agency_heading(a, style), agency_paragraph(a, figures, style))
                   for a in figures.agencies])
 
 
 def build_charts(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[Chart]:
+    text = style.text
     ranked = [a for a in figures.agencies if a.row is not None][:MAX_CHART_SERIES]
-    followers = {a.name_en or a.name: {r["month"]: r.get("followers_end") for r in a.monthly}
+    followers = {agency_name(a, style): {r["month"]: r.get("followers_end") for r in a.monthly}
                  for a in ranked}
     posts: dict[date, float | None] = {}
     for agency in figures.agencies:
         for r in agency.monthly:
             if r.get("posts") is not None:
                 posts[r["month"]] = (posts.get(r["month"]) or 0) + r["posts"]
-    growth = [(a.name_en or a.name, a.row["followers_growth_pct"]) for a in figures.agencies
+    growth = [(agency_name(a, style), a.row["followers_growth_pct"]) for a in figures.agencies
               if a.row is not None and a.row.get("followers_growth_pct") is not None]
     return [
-        Chart("followers", "Followers by agency, month by month",
-              charts.line_chart("Followers by agency, month by month", figures.months, followers, style)),
-        Chart("posts", "Posts per month, all agencies",
-              charts.bar_chart("Posts per month, all agencies", figures.months, posts, style)),
-        Chart("growth", "Follower growth ranking",
-              charts.ranking_chart("Follower growth ranking (pages counted at both ends)", growth, style)),
+        Chart("followers", text.text("chart.followers"),
+              charts.line_chart(text.text("chart.followers"), figures.months, followers, style)),
+        Chart("posts", text.text("chart.posts"),
+              charts.bar_chart(text.text("chart.posts"), figures.months, posts, style)),
+        Chart("growth", text.text("chart.growth"),
+              charts.ranking_chart(text.text("chart.growth_long"), growth, style)),
     ]
 
 
 def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[str]:
     """Which accounts had no data (and why, from the extract log when it exists)."""
+    text = style.text
     accounts = [a for agency in figures.agencies for a in agency.accounts]
     with_data = [a for a in accounts if a.row is not None]
-    notes = [f"Data from {long_date(figures.period.start, style)} to "
-             f"{long_date(figures.covered_until, style)}: {len(with_data)} of {len(accounts)} "
-             f"accounts have figures."]
+    notes = [text.plural("coverage.summary", len(accounts), start=long_date(figures.period.start, style),
+                         end=long_date(figures.covered_until, style), with_data=len(with_data),
+                         total=len(accounts))]
     for agency in figures.agencies:
         for account in agency.accounts:
-            name = agency.name_en or agency.name
+            names = {"account": account_label(account), "agency": agency_name(agency, style)}
             if account.row is None:
-                notes.append(f"No data: {account_label(account)} ({name}): {missing_data_reason(account)}.")
+                notes.append(text.text("coverage.no_data", reason=missing_data_reason(account, style), **names))
             elif account.row.get("followers_end") is None:
-                notes.append(f"No follower count: {account_label(account)} ({name}).")
+                notes.append(text.text("coverage.no_followers", **names))
             elif account.row.get("posts") is None:
-                notes.append(f"Posts not tracked: {account_label(account)} ({name}).")
+                notes.append(text.text("coverage.posts_not_tracked", **names))
     if not any(a.extract_status for a in accounts):
-        notes.append("The warehouse has no extract log for these accounts, so reasons for gaps are not known.")
+        notes.append(text.text("coverage.no_extract_log"))
     return notes

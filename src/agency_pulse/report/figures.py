@@ -97,6 +97,7 @@ class ReportFigures:
     months: list[date]                   # months charted
     agency_names: dict[str, str]         # agency_id -> display name, predecessors included
     sources: set[str] = field(default_factory=set)  # where the figures shown came from
+    agency_names_az: dict[str, str] = field(default_factory=dict)  # agency_id -> agency_name
 
     @property
     def weeks(self) -> float:
@@ -187,9 +188,12 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period) -> ReportFigure
                                  a.name_en or a.name))
     names = {a["agency_id"]: (a.get("name_en") or a.get("name")) for a in registry_agencies.values()}
     names.update({a.agency_id: a.name_en or a.name for a in agencies})
+    names_az = {a["agency_id"]: a.get("name") or a["agency_id"] for a in registry_agencies.values()}
+    names_az.update({a.agency_id: a.name for a in agencies})
     return ReportFigures(period=period, covered_until=covered_until, agencies=agencies,
                          account_rows=account_rows, months=months, agency_names=names,
-                         sources=figure_sources(con, chart_from, period.end))
+                         sources=figure_sources(con, chart_from, period.end),
+                         agency_names_az=names_az)
 
 
 def _covered_until(period: Period, account_rows: list[dict], months: list[date]) -> date:

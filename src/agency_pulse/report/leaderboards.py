@@ -3,7 +3,8 @@
 Ranks follow the marts: agencies by `rank_followers`; accounts of a platform by
 followers at the period's end (ties share a rank). Posts per week divide the period's
 posts by the weeks covered so far (a running year counts only its months with data);
-engagement per post is engagement / posts.
+engagement per post is engagement / posts. Headers, titles, agency names and activity
+words are in the language of the `NumberStyle` given.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 
 from agency_pulse.config import PLATFORMS
 from agency_pulse.report.figures import ReportFigures
-from agency_pulse.report.narrative import platform_label
-from agency_pulse.report.numbers import ENGLISH, NOT_AVAILABLE, NumberStyle, exact, percent, signed
+from agency_pulse.report.narrative import agency_name, platform_label
+from agency_pulse.report.numbers import ENGLISH, NumberStyle, exact, percent, signed
 
-# Column kinds decide formatting: text, rank, count, change, pct, rate.
+# (header, kind). Kinds decide formatting: text, rank, count, change, pct, rate, and status
+# (an activity status of the marts, shown as a word of the reader's language).
 Column = tuple[str, str]
 
 
@@ -33,7 +35,9 @@ class Leaderboard:
 
 def format_cell(kind: str, value, style: NumberStyle = ENGLISH) -> str:
     if value is None:
-        return NOT_AVAILABLE
+        return style.not_available
+    if kind == "status":
+        return style.text.word("status", value)
     if kind == "count" or kind == "rank":
         return exact(value, style=style)
     if kind == "change":
@@ -45,17 +49,22 @@ def format_cell(kind: str, value, style: NumberStyle = ENGLISH) -> str:
     return str(value)
 
 
+# (catalog key under "column.", kind)
 OVERALL_COLUMNS: list[Column] = [
-    ("Rank", "rank"), ("Agency", "text"), ("Platforms", "text"), ("Followers", "count"),
-    ("Change", "change"), ("Growth", "pct"), ("Growth rank", "rank"), ("Posts / week", "rate"),
-    ("Engagement / post", "rate")]
+    ("rank", "rank"), ("agency", "text"), ("platforms", "text"), ("followers", "count"),
+    ("change", "change"), ("growth", "pct"), ("growth_rank", "rank"), ("posts_per_week", "rate"),
+    ("engagement_per_post", "rate")]
 PLATFORM_COLUMNS: list[Column] = [
-    ("Rank", "rank"), ("Agency", "text"), ("Account", "text"), ("Followers", "count"),
-    ("Change", "change"), ("Growth", "pct"), ("Posts / week", "rate"),
-    ("Engagement / post", "rate"), ("Activity", "text")]
+    ("rank", "rank"), ("agency", "text"), ("account", "text"), ("followers", "count"),
+    ("change", "change"), ("growth", "pct"), ("posts_per_week", "rate"),
+    ("engagement_per_post", "rate"), ("activity", "status")]
 
 
-def overall_leaderboard(figures: ReportFigures) -> Leaderboard:
+def _columns(keys: list[Column], style: NumberStyle) -> list[Column]:
+    return [(style.text.text(f"column.{key}"), kind) for key, kind in keys]
+
+
+def overall_leaderboard(figures: ReportFigures, style: NumberStyle = ENGLISH) -> Leaderboard:
     rows, ids = [], []
     for agency in figures.agencies:
         row = agency.row
@@ -63,7 +72,7 @@ def overall_leaderboard(figures: ReportFigures) -> Leaderboard:
             continue
         posts = row.get("posts")
         rows.append([
-            row.get("rank_followers"), agency.name_en or agency.name,
+            row.get("rank_followers"), agency_name(agency, style),
             ", ".join(platform_label(p) for p in (row.get("platforms") or [])),
             row.get("followers_end"), row.get("followers_change"), row.get("followers_growth_pct"),
             row.get("rank_growth"),
@@ -71,7 +80,7 @@ def overall_leaderboard(figures: ReportFigures) -> Leaderboard:
             _engagement_per_post(agency)])
         ids.append(agency.agency_id)
     order = sorted(range(len(rows)), key=lambda i: (rows[i][0] is None, rows[i][0] or 0, rows[i][1]))
-    return Leaderboard("All platforms: agencies", OVERALL_COLUMNS,
+    return Leaderboard(style.text.text("board.overall"), _columns(OVERALL_COLUMNS, style),
                        [rows[i] for i in order], [ids[i] for i in order])
 
 
@@ -88,8 +97,8 @@ def _engagement_per_post(agency) -> float | None:
     return engagement / posts if posts else None
 
 
-def platform_leaderboards(figures: ReportFigures) -> list[Leaderboard]:
-    names = {a.agency_id: a.name_en or a.name for a in figures.agencies}
+def platform_leaderboards(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[Leaderboard]:
+    names = {a.agency_id: agency_name(a, style) for a in figures.agencies}
     boards = []
     for platform in PLATFORMS:
         accounts = [r for r in figures.account_rows if r["platform"] == platform]
@@ -109,5 +118,5 @@ def platform_leaderboards(figures: ReportFigures) -> list[Leaderboard]:
                 engagement / posts if posts and engagement is not None else None,
                 r.get("activity_status")])
             ids.append(r["agency_id"])
-        boards.append(Leaderboard(platform_label(platform), PLATFORM_COLUMNS, rows, ids))
+        boards.append(Leaderboard(platform_label(platform), _columns(PLATFORM_COLUMNS, style), rows, ids))
     return boards

@@ -1,8 +1,10 @@
-"""Numbers as a reader of the report's language expects them.
+"""Numbers and dates as a reader of the report's language expects them.
 
-Exact figures carry thousands separators ("22,900"); rounded figures in sentences say
-how they were rounded ("nearly 23 thousand", "over 10 thousand", "4 thousand"). Only
-English is written today; another language is another `NumberStyle`.
+Separators, the minus and percent signs, month names and the date pattern come from
+Babel's CLDR data for the language (`en`: "22,900", "1,234.5", "14 June 2011"; `az`:
+"22.900", "1.234,5", "14 iyun 2011"). Rounded figures in sentences say how they were
+rounded ("nearly 23 thousand", "over 10 thousand"; "23 minə yaxın", "10 mindən çox"),
+in the words of the language's catalog (`agency_pulse.i18n`).
 """
 
 from __future__ import annotations
@@ -10,25 +12,41 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from functools import cache
+
+from babel.dates import get_month_names
+from babel.numbers import format_decimal
+
+from agency_pulse.i18n import LANGUAGES, Translator, translator
 
 
 @dataclass(frozen=True)
 class NumberStyle:
-    thousands_separator: str = ","
-    decimal_separator: str = "."
-    thousand: str = "thousand"
-    million: str = "million"
-    nearly: str = "nearly"
-    over: str = "over"
-    months: tuple[str, ...] = ("January", "February", "March", "April", "May", "June", "July",
-                               "August", "September", "October", "November", "December")
+    """How one language writes figures: `language` is a code of `agency_pulse.i18n`."""
+
+    language: str = "en"
+
+    @property
+    def text(self) -> Translator:
+        """The language's catalog of sentences and labels."""
+        return translator(self.language)
+
+    @property
+    def not_available(self) -> str:
+        return self.text.text("number.not_available")
 
 
-ENGLISH = NumberStyle()
-# What a missing figure (NULL: the platform gives none, or nothing was observed) reads as:
-# never 0, and not a dash a reader could take for zero.
-NOT_AVAILABLE = "n/a"
-STYLES = {"en": ENGLISH}
+ENGLISH = NumberStyle("en")
+AZERBAIJANI = NumberStyle("az")
+STYLES = {"en": ENGLISH, "az": AZERBAIJANI}
+assert tuple(STYLES) == LANGUAGES
+# What a missing figure (NULL: the platform gives none, or nothing was observed) reads as
+# in English: never 0, and not a dash a reader could take for zero. Other languages: the
+# catalog's "number.not_available".
+NOT_AVAILABLE = ENGLISH.not_available
+# A real minus sign, not the hyphen CLDR gives for en and az.
+MINUS = "−"
 
 
 def style_for(language: str) -> NumberStyle:
@@ -38,29 +56,74 @@ def style_for(language: str) -> NumberStyle:
         raise ValueError(f"no number style for language {language!r} (known: {', '.join(STYLES)})") from None
 
 
+@dataclass(frozen=True)
+class _Symbols:
+    group: str
+    decimal: str
+    groups_of_three: bool      # the locale groups digits by threes, as Python's "," does
+    percent_prefix: str
+    percent_suffix: str
+    months: tuple[str, ...]            # format context: "14 iyun 2011"
+    standalone_months: tuple[str, ...]  # stand-alone: "noyabr 2026"
+
+
+@cache
+def _symbols(language: str) -> _Symbols:
+    """The locale's CLDR data the formatting needs, read from Babel once per language (a
+    figure is formatted often: ten thousand accounts make ninety thousand table cells)."""
+    locale = translator(language).locale
+    symbols = locale.number_symbols["latn"]
+    percent_pattern = locale.percent_formats[None]
+    return _Symbols(
+        group=symbols["group"], decimal=symbols["decimal"],
+        groups_of_three=tuple(locale.decimal_formats[None].grouping) == (3, 3),
+        percent_prefix=percent_pattern.prefix[0], percent_suffix=percent_pattern.suffix[0],
+        months=tuple(get_month_names("wide", "format", locale).values()),
+        standalone_months=tuple(get_month_names("wide", "stand-alone", locale).values()))
+
+
 def exact(value: float | int | None, decimals: int = 0, style: NumberStyle = ENGLISH) -> str:
-    """'22,900'; '1,234.5' with decimals=1; 'n/a' for a missing value."""
+    """'22,900' / '22.900'; '1,234.5' / '1.234,5' with decimals=1; 'n/a' for a missing value."""
     if value is None:
-        return NOT_AVAILABLE
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", style.decimal_separator).replace("\0", style.thousands_separator)
+        return style.not_available
+    symbols = _symbols(style.language)
+    # Round as Python does ("{:.1f}"), then put in the locale's separators.
+    if symbols.groups_of_three:
+        text = f"{value:,.{decimals}f}"
+        return (text.replace(",", "\0").replace(".", symbols.decimal).replace("\0", symbols.group)
+                .replace("-", MINUS))
+    rounded = Decimal(f"{value:.{decimals}f}")
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(rounded, format=pattern, locale=style.language).replace("-", MINUS)
 
 
 def signed(value: float | int | None, decimals: int = 0, style: NumberStyle = ENGLISH) -> str:
     """'+3,100' / '−6,000' (a real minus sign) / '0'."""
     if value is None:
-        return NOT_AVAILABLE
+        return style.not_available
     if value == 0:
         return exact(0, decimals, style)
-    return ("+" if value > 0 else "−") + exact(abs(value), decimals, style)
+    return ("+" if value > 0 else MINUS) + exact(abs(value), decimals, style)
 
 
 def percent(value: float | None, style: NumberStyle = ENGLISH, *, sign: bool = True) -> str:
-    """'+34%', '−60%', '+0.8%': whole percent from 10 up, one decimal below."""
+    """'+34%', '−60%', '+0.8%' ('+0,8%' in az): whole percent from 10 up, one decimal below."""
     if value is None:
-        return NOT_AVAILABLE
+        return style.not_available
     decimals = 0 if abs(value) >= 10 else 1
-    return (signed(value, decimals, style) if sign else exact(value, decimals, style)) + "%"
+    number = signed(value, decimals, style) if sign else exact(value, decimals, style)
+    return _percent_pattern(style, number)
+
+
+def share(value: float, style: NumberStyle = ENGLISH) -> str:
+    """A whole-percent share of something: '62%'."""
+    return _percent_pattern(style, exact(round(value), style=style))
+
+
+def _percent_pattern(style: NumberStyle, number: str) -> str:
+    # The locale's own place for the sign ("34%" in en and az; "%34" in Turkish).
+    symbols = _symbols(style.language)
+    return f"{symbols.percent_prefix}{number}{symbols.percent_suffix}"
 
 
 def approximate(value: int | float, style: NumberStyle = ENGLISH) -> str:
@@ -72,20 +135,20 @@ def approximate(value: int | float, style: NumberStyle = ENGLISH) -> str:
     """
     value = float(value)
     if abs(value) < 1000:
-        return exact(value)
-    unit, name = (1_000_000, style.million) if abs(value) >= 999_500 else (1000, style.thousand)
+        return exact(value, style=style)
+    unit, name = (1_000_000, "million") if abs(value) >= 999_500 else (1000, "thousand")
     scaled = value / unit
     decimals = 1 if (abs(scaled) < 10 and round(scaled, 1) != round(scaled)) or unit == 1_000_000 else 0
     rounded = _round_half_up(scaled, decimals)
     if decimals and rounded == int(rounded):
         decimals = 0
-    words = f"{exact(rounded, decimals, style)} {name}"
+    number = exact(rounded, decimals, style)
     gap = (value - rounded * unit) / (rounded * unit) if rounded else 0.0
     if gap < -0.001:
-        return f"{style.nearly} {words}"
+        return style.text.text(f"number.{name}.nearly", n=number)
     if gap > 0.001:
-        return f"{style.over} {words}"
-    return words
+        return style.text.text(f"number.{name}.over", n=number)
+    return style.text.text(f"number.{name}", n=number)
 
 
 def _round_half_up(value: float, decimals: int) -> float:
@@ -94,10 +157,12 @@ def _round_half_up(value: float, decimals: int) -> float:
 
 
 def long_date(day: date, style: NumberStyle = ENGLISH) -> str:
-    """'14 June 2011'."""
-    return f"{day.day} {style.months[day.month - 1]} {day.year}"
+    """'14 June 2011' / '14 iyun 2011' (Babel's month names; the same as Babel's
+    format_date(day, "d MMMM y"), without parsing the pattern for every date)."""
+    return f"{day.day} {_symbols(style.language).months[day.month - 1]} {day.year}"
 
 
 def month_name(month: date, style: NumberStyle = ENGLISH) -> str:
-    """'November 2026'."""
-    return f"{style.months[month.month - 1]} {month.year}"
+    """'November 2026' / 'noyabr 2026' (Babel's stand-alone month names, as format_date's
+    "LLLL y")."""
+    return f"{_symbols(style.language).standalone_months[month.month - 1]} {month.year}"

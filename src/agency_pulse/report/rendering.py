@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from html import escape
 
-from agency_pulse.report.document import ReportDocument
+from agency_pulse.i18n import translator
+from agency_pulse.report.document import HEADINGS, ReportDocument
 from agency_pulse.report.numbers import ENGLISH, NumberStyle
 
 STYLE = """
@@ -23,31 +24,39 @@ font-weight:600;margin:0 0 1rem}
 NUMERIC_KINDS = {"rank", "count", "change", "pct", "rate"}
 
 
-def render_html(document: ReportDocument, style: NumberStyle = ENGLISH, lang: str = "en") -> str:
-    out = [f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">',
+def render_html(document: ReportDocument, style: NumberStyle = ENGLISH, lang: str | None = None) -> str:
+    """The page in the document's language (`lang` overrides the html element's)."""
+    heading = _headings(document)
+    out = [f'<!DOCTYPE html>\n<html lang="{escape(lang or document.language)}">\n<head>\n<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{escape(document.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>",
            *([f'<p class="synthetic" id="synthetic-data" role="alert">{escape(document.notice)}</p>']
              if document.notice else []),
            f"<h1>{escape(document.title)}</h1>",
            f'<p class="note">{escape(document.rules_note)}</p>',
-           "<h2>Data coverage</h2>", '<ul class="coverage">',
+           f"<h2>{escape(heading['coverage'])}</h2>", '<ul class="coverage">',
            *[f"<li>{escape(note)}</li>" for note in document.coverage], "</ul>",
-           "<h2>Leaderboards</h2>"]
+           f"<h2>{escape(heading['leaderboards'])}</h2>"]
     for board in document.leaderboards:
         out.append(f"<h3>{escape(board.title)}</h3>")
         out.append(html_table([c for c, _ in board.columns], board.formatted_rows(style),
                               [k in NUMERIC_KINDS for _, k in board.columns]))
-    out.append("<h2>Charts</h2>")
+    out.append(f"<h2>{escape(heading['charts'])}</h2>")
     out += [f'<figure>{chart.svg}</figure>' for chart in document.charts]
-    out.append("<h2>Agencies</h2>")
+    out.append(f"<h2>{escape(heading['agencies'])}</h2>")
     for section in document.agencies:
         out.append(f'<h3 id="agency-{escape(section.agency_id)}">{escape(section.heading)}</h3>')
         out.append(f"<p>{escape(section.paragraph)}</p>")
-    out.append('<h2 id="methods">Methods</h2>')
+    out.append(f'<h2 id="methods">{escape(heading["methods"])}</h2>')
     out += [f"<p>{escape(rule)}</p>" for rule in document.methods]
     out.append("</body>\n</html>\n")
     return "\n".join(out)
+
+
+def _headings(document: ReportDocument) -> dict[str, str]:
+    """The section headings in the document's language."""
+    text = translator(document.language)
+    return {name: document.headings.get(name) or text.text(f"report.heading.{name}") for name in HEADINGS}
 
 
 def html_table(columns: list[str], rows: list[list[str]], numeric: list[bool] | None = None) -> str:
@@ -63,19 +72,21 @@ def html_table(columns: list[str], rows: list[list[str]], numeric: list[bool] | 
 def render_markdown(document: ReportDocument, chart_links: dict[str, str],
                     style: NumberStyle = ENGLISH) -> str:
     """The same content; charts as links to SVG files written beside the Markdown."""
+    heading = _headings(document)
     out = [f"> **{md(document.notice)}**", ""] if document.notice else []
-    out += [f"# {md(document.title)}", "", f"_{md(document.rules_note)}_", "", "## Data coverage", ""]
+    out += [f"# {md(document.title)}", "", f"_{md(document.rules_note)}_", "",
+            f"## {md(heading['coverage'])}", ""]
     out += [f"- {md(note)}" for note in document.coverage]
-    out += ["", "## Leaderboards", ""]
+    out += ["", f"## {md(heading['leaderboards'])}", ""]
     for board in document.leaderboards:
         out += [f"### {md(board.title)}", "", md_table([c for c, _ in board.columns],
                                                         board.formatted_rows(style)), ""]
-    out += ["## Charts", ""]
+    out += [f"## {md(heading['charts'])}", ""]
     out += [f"![{md(chart.title)}]({chart_links[chart.name]})" for chart in document.charts]
-    out += ["", "## Agencies", ""]
+    out += ["", f"## {md(heading['agencies'])}", ""]
     for section in document.agencies:
         out += [f"### {md(section.heading)}", "", md(section.paragraph), ""]
-    out += ["## Methods", ""]
+    out += [f"## {md(heading['methods'])}", ""]
     for rule in document.methods:
         out += [md(rule), ""]
     return "\n".join(out) + "\n"

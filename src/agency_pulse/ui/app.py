@@ -6,6 +6,10 @@ snapshot (see `report.warehouse_snapshot`), so the pages never block the pipelin
 writer. `authenticate` is a FastAPI dependency run before every route: the Airflow
 plugin passes Airflow's own authentication (see `airflow_auth`); tests and local
 previews may pass None.
+
+Every page is written in the reader's language: `?lang=az|en` (links keep it), else the
+app's default (`AGENCY_PULSE_LANGUAGE`); each page links to itself in the other language.
+An unknown `lang` is a 400 page in the default language.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import json
 import mimetypes
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 
 import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -26,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agency_pulse import config
 from agency_pulse.errors import UserInputError
+from agency_pulse.i18n import LANGUAGE_NAMES, LANGUAGES
 from agency_pulse.report import charts
 from agency_pulse.report.figures import Period, latest_year, load_figures, rows, table_exists
 from agency_pulse.report.leaderboards import (
@@ -33,8 +40,13 @@ from agency_pulse.report.leaderboards import (
     overall_leaderboard,
     platform_leaderboards,
 )
-from agency_pulse.report.narrative import agency_sentences, platform_label
-from agency_pulse.report.numbers import exact, long_date, percent, signed
+from agency_pulse.report.narrative import (
+    agency_heading,
+    agency_name,
+    agency_sentences,
+    platform_label,
+)
+from agency_pulse.report.numbers import NumberStyle, exact, long_date, percent, signed, style_for
 from agency_pulse.report.provenance import figure_sources, sandbox_notice
 from agency_pulse.report.warehouse_snapshot import WarehouseUnavailable, read_only_connection
 from agency_pulse.report.writer import latest_report
@@ -48,73 +60,119 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
                settings: Settings | None = None) -> FastAPI:
     """The app; without `home`, its folders come from `settings`, else from the environment
     read now (a bad setting raises ConfigurationError here, not at a request)."""
-    app_paths = (config.Paths(Path(home).resolve()) if home is not None
-                 else config.paths(settings or Settings.from_environment()))
+    settings = settings or Settings.from_environment()
+    app_paths = config.Paths(Path(home).resolve()) if home is not None else config.paths(settings)
+    default_language = settings.language
     dependencies = [Depends(authenticate)] if authenticate else []
     app = FastAPI(title="Agency Pulse", dependencies=dependencies, docs_url=None,
                   redoc_url=None, openapi_url=None)
     templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    templates.globals.update(exact=exact, signed=signed, percent=percent, long_date=long_date,
-                             platform_label=platform_label, format_cell=format_cell,
-                             retired=_retired, to_minute=_to_minute)
+    templates.globals.update(platform_label=platform_label, retired=_retired, to_minute=_to_minute)
 
     def paths() -> config.Paths:
         return app_paths
 
+    def language(request: Request, *, strict: bool = True) -> str:
+        """The `?lang=` asked for, else the default; BadParameter for an unknown one
+        (`strict=False`: the default instead, for pages that report another error)."""
+        asked = request.query_params.get("lang")
+        if not asked:
+            return default_language
+        if asked not in LANGUAGES:
+            if not strict:
+                return default_language
+            raise BadParameter(style_for(default_language).text.text(
+                "ui.error.bad_language", languages=", ".join(LANGUAGES), value=repr(asked[:20])))
+        return asked
+
+    def reader_style(request: Request) -> NumberStyle:
+        return style_for(language(request))
+
     def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
-        html = templates.get_template(template).render(base=base, notice=_sandbox_notice(paths()),
-                                                       **context)
+        lang = language(request, strict=False)
+        style = style_for(lang)
+        text = style.text
+        other = next(code for code in LANGUAGES if code != lang)
+        # Links carry the language only when it is not the app's default, so default
+        # links stay as they were.
+        lang_query = "" if lang == default_language else urlencode({"lang": lang})
+        path = request.url.path
+        if base and not path.startswith(base):
+            path = base + path
+        params = {k: v for k, v in request.query_params.items() if k != "lang"}
+        switch = path + "?" + urlencode({**params, "lang": other})
+        notice = text.text("notice.synthetic") if _sandbox_notice(paths()) else None
+        html = templates.get_template(template).render(
+            base=base, notice=notice, lang=lang, t=text.text, plural=text.plural, word=text.word,
+            lang_query=lang_query, and_lang=f"&{lang_query}" if lang_query else "",
+            switch_url=switch, switch_label=LANGUAGE_NAMES[other], switch_lang=other,
+            exact=partial(_exact, style=style), signed=partial(signed, style=style),
+            percent=partial(percent, style=style), long_date=partial(long_date, style=style),
+            format_cell=partial(format_cell, style=style), not_available=style.not_available,
+            **context)
         return HTMLResponse(html, status_code=status_code)
+
+    def words(request: Request):
+        return style_for(language(request, strict=False)).text
 
     @app.exception_handler(WarehouseUnavailable)
     async def no_warehouse(request: Request, exc: WarehouseUnavailable):
-        return page(request, "message.html", 503, title="No data yet", message=str(exc))
+        text = words(request)
+        return page(request, "message.html", 503, title=text.text("ui.error.no_data_title"),
+                    message=text.text("ui.error.no_warehouse", detail=str(exc)))
 
     @app.exception_handler(UserInputError)
     async def bad_request(request: Request, exc: UserInputError):
-        return page(request, "message.html", 404, title="Not found", message=str(exc))
+        return page(request, "message.html", 404, title=words(request).text("ui.error.not_found_title"),
+                    message=str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError):
         # FastAPI's default is a JSON 422 a reader cannot read: one sentence instead.
         names = sorted({str(e.get("loc", ["", "?"])[-1]) for e in exc.errors()})
-        return page(request, "message.html", 400, title="Bad request",
-                    message=f"This page cannot be shown for that value of {', '.join(names)}.")
+        text = words(request)
+        return page(request, "message.html", 400, title=text.text("ui.error.bad_request_title"),
+                    message=text.text("ui.error.bad_parameter", names=", ".join(names)))
 
     @app.exception_handler(BadParameter)
     async def bad_value(request: Request, exc: BadParameter):
-        return page(request, "message.html", 400, title="Bad request", message=str(exc))
+        return page(request, "message.html", 400, title=words(request).text("ui.error.bad_request_title"),
+                    message=str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        text = words(request)
         if exc.status_code in (401, 403):
             from agency_pulse.ui.airflow_auth import login_url
 
-            return page(request, "message.html", exc.status_code, title="Sign in to Airflow",
-                        message="These pages are behind Airflow's sign-in.",
-                        link=(login_url(), "Sign in"))
-        return page(request, "message.html", exc.status_code, title="Not found",
+            return page(request, "message.html", exc.status_code, title=text.text("ui.error.sign_in_title"),
+                        message=text.text("ui.error.sign_in"),
+                        link=(login_url(), text.text("ui.error.sign_in_link")))
+        return page(request, "message.html", exc.status_code, title=text.text("ui.error.not_found_title"),
                     message=str(exc.detail))
 
     @app.get("/", response_class=HTMLResponse, name="leaderboard")
     def leaderboard(request: Request, year: str | None = None):
+        style = reader_style(request)
         with read_only_connection(paths()) as con:
-            year = _chosen_year(con, year)
+            year = _chosen_year(con, year, style)
             figures = load_figures(con, Period.year(year))
             years = [r["year"] for r in rows(con, "select distinct year from marts.agency_annual order by year desc")]
-        boards = [overall_leaderboard(figures), *platform_leaderboards(figures)]
-        growth = [(a.name_en or a.name, a.row["followers_growth_pct"]) for a in figures.agencies
+        boards = [overall_leaderboard(figures, style), *platform_leaderboards(figures, style)]
+        growth = [(agency_name(a, style), a.row["followers_growth_pct"]) for a in figures.agencies
                   if a.row is not None and a.row.get("followers_growth_pct") is not None]
+        title = style.text.text("chart.growth_year", year=year)
         return page(request, "leaderboard.html", year=year, years=years, figures=figures,
-                    boards=[_board(b) for b in boards],
-                    growth_chart=Markup(charts.ranking_chart(f"Follower growth {year}", growth)),
-                    report=_report_name(paths()))
+                    boards=[_board(b, style) for b in boards],
+                    growth_chart=Markup(charts.ranking_chart(title, growth, style)),
+                    report=_report_name(paths(), style.language))
 
     @app.get("/agency/{agency_id}", response_class=HTMLResponse, name="agency")
     def agency(request: Request, agency_id: str, year: str | None = None):
+        style = reader_style(request)
         with read_only_connection(paths()) as con:
-            year = _chosen_year(con, year)
+            year = _chosen_year(con, year, style)
             figures = load_figures(con, Period.year(year))
             history = rows(con, "select * from marts.account_monthly where agency_id = ? order by month",
                            [agency_id])
@@ -122,19 +180,23 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
                                        "where agency_id = ? order by month", [agency_id])
         found = next((a for a in figures.agencies if a.agency_id == agency_id), None)
         if found is None:
-            raise UserInputError(f"no agency {agency_id!r} in {year}")
+            raise UserInputError(style.text.text("ui.error.no_agency", agency=repr(agency_id), year=year))
         months = sorted({r["month"] for r in history})
         followers: dict[str, dict[date, float | None]] = {}
         for r in history:
             followers.setdefault(f"{platform_label(r['platform'])} @{r['handle']}", {})[r["month"]] = r["followers_end"]
         posts = {r["month"]: r["posts"] for r in agency_history}
+        text = style.text
         return page(request, "agency.html", agency=found, year=year,
-                    sentences=agency_sentences(found, figures),
-                    followers_chart=Markup(charts.line_chart("Followers by account, month by month", months, followers)),
-                    posts_chart=Markup(charts.bar_chart("Posts per month", months, posts)))
+                    heading=agency_heading(found, style), name=agency_name(found, style),
+                    sentences=agency_sentences(found, figures, style),
+                    followers_chart=Markup(charts.line_chart(text.text("chart.followers_by_account"),
+                                                             months, followers, style)),
+                    posts_chart=Markup(charts.bar_chart(text.text("chart.posts_per_month"), months, posts, style)))
 
     @app.get("/quality", response_class=HTMLResponse, name="quality")
     def quality(request: Request):
+        reader_style(request)  # a bad ?lang= is a 400 before any work
         with read_only_connection(paths()) as con:
             has_runs = table_exists(con, "quality.validation_runs")
             has_log = table_exists(con, "quality.extract_log")
@@ -159,9 +221,11 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
 
     @app.get("/reports/latest", name="latest_report")
     def latest(request: Request):
-        name = _report_name(paths())
+        style = reader_style(request)
+        # The report in the reader's language, else the latest in any language.
+        name = _report_name(paths(), style.language) or _report_name(paths())
         if name is None:
-            raise UserInputError("no report written yet: run `agency-pulse report`")
+            raise UserInputError(style.text.text("ui.error.no_report"))
         base = request.scope.get("root_path", "").rstrip("/")
         return RedirectResponse(f"{base}/reports/{name}", status_code=307)
 
@@ -194,24 +258,25 @@ class BadParameter(ValueError):
     """A query parameter no page can be shown for (HTTP 400, one sentence)."""
 
 
-def _chosen_year(con, text: str | None) -> int:
+def _chosen_year(con, text: str | None, style: NumberStyle | None = None) -> int:
     """The `?year=` asked for, else the latest year with data.
 
     BadParameter for anything but a year of four digits; UserInputError (404) for a year
     the marts have no row for, or when they have none at all.
     """
+    words = (style or style_for("en")).text
     if text is None or text == "":
         year = latest_year(con)
         if year is None:
-            raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
+            raise UserInputError(words.text("ui.error.no_marts"))
         return year
     if not (len(text) == 4 and text.isascii() and text.isdigit()) or int(text) < 1000:
-        raise BadParameter(f"year must be a year such as 2026, not {text[:20]!r}")
+        raise BadParameter(words.text("ui.error.bad_year", value=repr(text[:20])))
     year = int(text)
     if not table_exists(con, "marts.agency_annual"):
-        raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
+        raise UserInputError(words.text("ui.error.no_marts"))
     if not con.execute("select count(*) from marts.agency_annual where year = ?", [year]).fetchone()[0]:
-        raise UserInputError(f"no figures for {year}")
+        raise UserInputError(words.text("ui.error.no_year", year=year))
     return year
 
 
@@ -244,14 +309,18 @@ def _json_list(value) -> list[str]:
     return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
 
 
-def _board(board) -> dict:
+def _board(board, style: NumberStyle) -> dict:
     numeric = [kind in NUMERIC_KINDS for _, kind in board.columns]
     return {"title": board.title, "columns": [name for name, _ in board.columns], "numeric": numeric,
-            "rows": list(zip(board.agency_ids, board.formatted_rows(), strict=True))}
+            "rows": list(zip(board.agency_ids, board.formatted_rows(style), strict=True))}
 
 
-def _report_name(paths: config.Paths) -> str | None:
-    report = latest_report(paths.home)
+def _exact(value, decimals: int = 0, *, style: NumberStyle) -> str:
+    return exact(value, decimals, style)
+
+
+def _report_name(paths: config.Paths, language: str | None = None) -> str | None:
+    report = latest_report(paths.home, language)
     return report.name if report else None
 
 
