@@ -37,6 +37,7 @@ from agency_pulse.lake_layout import (  # noqa: F401  (re-exported: the lake's p
     ACCEPTED,
     KEYS,
     LANDING,
+    MONTH_FILE_NAME,
     QUARANTINE,
     RAW,
     SCHEMAS,

@@ -10,7 +10,8 @@ part-month.parquet`` (``lake_layout.month_path``):
 
 - rows are kept exactly as the warehouse keeps them: one per dataset key (``lake.KEYS``),
   the latest wins, a tie going to the later file (the warehouse's own rule), so the marts
-  are the same before and after;
+  are the same before and after (a daily file of the month, a rerun after compaction,
+  wins a tie over the month file, here and in the warehouse);
 - one row group per partition day, named in the file's metadata (``lake.read_month_days``),
   so a rerun of a compacted day still finds what that day holds (``day_record``);
 - the metadata also lists the files it replaced (path, size, mtime), so the warehouse's
@@ -154,8 +155,8 @@ def compact_month(dataset: str, platform: str, month: str, *, root: Path | None 
 
 
 def _latest_per_key(dataset: str, table: pa.Table | None) -> pa.Table | None:
-    """One row per key: the latest wins, a tie going to the later file (the warehouse's
-    ``_latest_rows_query`` rule, files in path order)."""
+    """One row per key: the latest wins, a tie going to the later source (the month file
+    comes first, then the daily files in path order: the warehouse's rule)."""
     if table is None or table.num_rows == 0:
         return table
     keys, latest = lake.KEYS[dataset]
@@ -164,7 +165,7 @@ def _latest_per_key(dataset: str, table: pa.Table | None) -> pa.Table | None:
     try:
         con.execute("set TimeZone = 'UTC'")
         con.register("_rows", table)
-        return con.execute(
+        return con.sql(
             f"select * from _rows qualify row_number() over (partition by {partition} "
             f'order by "{latest}" desc nulls last, "_order" desc) = 1 '
             f"order by _day, {partition}").to_arrow_table()

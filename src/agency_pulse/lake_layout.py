@@ -153,7 +153,7 @@ _CHECKSUM_SUFFIX = ".sha256"
 _CHECKSUM_FILES = "part-*.parquet" + _CHECKSUM_SUFFIX
 _RAW_FILES = "part-*.jsonl.gz"
 _WHOLE_PARTITION = "part-all.parquet"
-_MONTH_FILE = "part-month.parquet"
+_MONTH_FILE = MONTH_FILE_NAME = "part-month.parquet"
 _STATE_FOLDER = "_state/extract"
 
 # Validation results: their folder under $AGENCY_PULSE_HOME/quality, and their prefix in a

@@ -551,7 +551,8 @@ def _load_lake_dataset(con: duckdb.DuckDBPyConnection, dataset: str, lake_root: 
 
 def _latest_rows_query(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> str:
     """The query (files as ``$files``) keeping one row per ``lake.KEYS`` key: the latest
-    wins, a tie going to the later file (later partition date, then name)."""
+    wins, a tie going to a daily file over a compacted month (a rerun of a compacted day
+    corrects it), then to the later file (later partition date, then name)."""
     present = _parquet_columns(con, files)
     columns = [name for name in lake.SCHEMAS[dataset].names if name in present]
     keys, latest = lake.KEYS[dataset]
@@ -563,7 +564,8 @@ def _latest_rows_query(con: duckdb.DuckDBPyConnection, dataset: str, files: list
     return (f"select {select} from read_parquet($files, hive_partitioning = false, "
             f"union_by_name = true, filename = '_source_file') "
             f"qualify row_number() over (partition by {partition} "
-            f'order by "{latest}" desc nulls last, _source_file desc) = 1')
+            f'order by "{latest}" desc nulls last, '
+            f"_source_file like '%/{lake.MONTH_FILE_NAME}', _source_file desc) = 1")
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, files: list[str]) -> set[str]:
