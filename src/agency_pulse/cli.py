@@ -303,9 +303,10 @@ def cmd_lake(args, settings: Settings) -> int:
     from agency_pulse import lake_check
 
     if args.lake_command == "compact":
-        from agency_pulse import lake_compact
+        from agency_pulse import pipeline
 
-        print(lake_compact.compact_lake(args.date).summary())
+        run_date = args.date or datetime.now(UTC).date()
+        print(pipeline.compact_lake(run_date, settings=settings).summary())
         return 0
     if args.lake_command == "state":
         from agency_pulse import extract_state

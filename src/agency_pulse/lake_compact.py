@@ -141,7 +141,9 @@ def compact_month(dataset: str, platform: str, month: str, *, root: Path | None 
     lake.forget_checksum(target)
     os.replace(tmp, target)
     lake.record_checksum(target)
-    removed = [path for path in sources if path != target]
+    # A daily file replaced meanwhile (a rerun published it again) is not what was merged:
+    # it stays, and the next compaction merges it.
+    removed = [path for path, stat in facts if path != target and _unchanged(path, stat)]
     for path in removed:
         lake.forget_checksum(path)
         path.unlink(missing_ok=True)
@@ -171,6 +173,15 @@ def _latest_per_key(dataset: str, table: pa.Table | None) -> pa.Table | None:
             f"order by _day, {partition}").to_arrow_table()
     finally:
         con.close()
+
+
+def _unchanged(path: Path, stat: os.stat_result) -> bool:
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (now.st_size, now.st_mtime_ns, now.st_ino) == (stat.st_size, stat.st_mtime_ns,
+                                                          stat.st_ino)
 
 
 def _month_end(day: date) -> date:
