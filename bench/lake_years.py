@@ -148,6 +148,7 @@ def measure_batch(home: Path, platform: str, day: date, accounts: int,
     # Module imports are the same on any lake: done before the clock starts, the measure is
     # the reading and writing itself (every file is read afresh in this process).
     import pyarrow.dataset  # noqa: F401
+
     from agency_pulse import config, day_record, extract, extract_state, lake  # noqa: F401
 
     shutil.rmtree(config.paths().landing, ignore_errors=True)  # every run a first landing
