@@ -86,12 +86,14 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
 def compact_lake(run_date: date, *, settings: Settings | None = None):
     """Merge each settled month's daily files (``lake_compact``), holding the warehouse's
     build lock so that no build lists files while they are merged. Returns the result."""
-    from agency_pulse import lake_compact, warehouse
+    from agency_pulse import lake_compact, object_store, warehouse
 
     paths = config.paths(settings or Settings.from_environment())
     paths.home.mkdir(parents=True, exist_ok=True)
     lock = warehouse._hold_build_lock(paths.warehouse, warehouse.BUILD_LOCK_TIMEOUT_SECONDS)
     try:
+        # With a shared lake, merge what every host published (the merge goes back to it).
+        object_store.mirror_accepted_lake(local_root=paths.lake)
         return lake_compact.compact_lake(run_date, root=paths.lake)
     finally:
         lock.close()
