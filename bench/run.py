@@ -313,10 +313,15 @@ def measure_lake(quick: bool) -> list[Measurement]:
             measure="extract-state read + landing, one daily batch",
             workload=f"facebook, batch of {min(accounts, batch_size)} of {accounts:,} accounts: "
                      "3-year lake vs 30-day lake, fresh process each",
-            ours=f"{long:.3f} s on 3 years", alternative=f"{short:.3f} s on 30 days",
+            ours=f"{long:.3f} s on 3 years (its state read from the whole history instead: "
+                 f"{min(t['scan_seconds'] for t in timings['years']):.3f} s)",
+            alternative=f"{short:.3f} s on 30 days",
             ratio=f"{long / max(short, 1e-9):.2f}x",
             target="3-year <= 1.5x the 30-day one", met=long <= 1.5 * short,
             details={"years": timings["years"], "month": timings["month"],
+                     "whole_history_read_seconds": {
+                         name: min(t["scan_seconds"] for t in timings[name])
+                         for name in timings},
                      "month_lake": month}),
     ]
 
