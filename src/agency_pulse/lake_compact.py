@@ -46,6 +46,11 @@ from agency_pulse.extractors.base import SETTLE_DAYS
 log = logging.getLogger(__name__)
 
 
+# Observations stay one file per imported CSV: an import recognises a file it already
+# imported by that file's own partition (``observations``).
+DATASETS = tuple(dataset for dataset in lake.SCHEMAS if dataset != "observations")
+
+
 @dataclass
 class CompactionResult:
     """What ``compact_lake`` did: the month files written and the daily files they replaced."""
@@ -76,7 +81,7 @@ def compact_lake(today: date | None = None, *, root: Path | None = None,
     horizon = settled_before(today, settle_days)
     result = CompactionResult()
     pending: dict[tuple[str, str, str], list[Path]] = {}
-    for dataset in datasets or lake.SCHEMAS:
+    for dataset in datasets or DATASETS:
         for path in lake.list_partitions(lake.ACCEPTED, dataset, root=root):
             found = lake.parse_partition(path)
             if _month_end(found.day) < horizon:

@@ -160,3 +160,17 @@ def test_a_damaged_file_is_never_compacted(history):
         lake_compact.compact_month("posts", "facebook", "2026-09")
     assert victim.exists()
     assert not lake.month_path("posts", "facebook", "2026-09").exists()
+
+
+def test_observations_stay_one_file_per_imported_csv(pulse_home):
+    imported = lake.write_partition("observations", "manual", date(2026, 6, 30),
+                                    lake.table_from_rows("observations", [{
+                                        "agency_id": "agriculture", "platform": "facebook",
+                                        "account_id": "facebook:agro.gov.az",
+                                        "observed_on": date(2026, 6, 1), "followers": 5}]),
+                                    key="0123456789abcdef")
+    _publish(date(2026, 6, 30), batches=1)
+    result = lake_compact.compact_lake(TODAY)
+    assert [lake.parse_month_file(m).dataset for m in result.written] == [
+        "account_snapshots", "extract_log", "posts"]
+    assert imported.exists() and lake.list_month_files("observations") == []
