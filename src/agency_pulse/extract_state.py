@@ -201,6 +201,10 @@ def rebuild(platform: str, *, root: Path | None = None) -> StateStore:
         by_day: dict[tuple[date, str], list[pa.Table]] = {}
         for month_file in files:
             dataset = lake.parse_month_file(month_file).dataset
+            if lake.verify_checksum(month_file).status == "mismatch":
+                log.warning("extract state: %s", lake.mismatch_line(
+                    lake.verify_checksum(month_file)))
+                continue
             for day, table in lake.read_month_days(month_file):
                 by_day.setdefault((day, dataset), []).append(table)
         for (day, dataset), tables in sorted(by_day.items()):
@@ -303,16 +307,39 @@ def _fold_changes(store: StateStore, root: Path) -> bool:
             _advance(store)  # keep the day rows to the window while catching up on months
         month = day_text[:7]
         try:
-            table = pa.concat_tables(pq.read_table(f, schema=lake.SCHEMAS[dataset])
-                                     for f in files)
+            table = _read_intact(dataset, files)
         except FileNotFoundError:
             continue
+        if table is None:
+            continue  # damaged: not folded (nor recorded) until a rerun repairs the day
         _fold(store, dataset, date.fromisoformat(day_text), table)
         store.signatures[dataset][day_text] = signature
         changed = True
     if changed:
         _advance(store)
     return changed
+
+
+def _read_intact(dataset: str, files: list[Path]) -> pa.Table | None:
+    """The rows of one (dataset, day), or None when a file does not match its recorded
+    checksum or is not readable Parquet (one warning naming it: the state never takes in a
+    damaged file; ``agency-pulse lake check`` says what to do)."""
+    tables = []
+    for path in files:
+        check = lake.verify_checksum(path)
+        if check.status == "mismatch":
+            log.warning("extract state: %s", lake.mismatch_line(check))
+            return None
+        try:
+            tables.append(pq.read_table(path, schema=lake.SCHEMAS[dataset]))
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError) as exc:
+            log.warning("extract state: %s is not readable Parquet (%s): %s", path,
+                        (str(exc).splitlines() or [type(exc).__name__])[0][:200],
+                        lake.what_to_do(path))
+            return None
+    return pa.concat_tables(tables)
 
 
 def _fold(store: StateStore, dataset: str, day: date, table: pa.Table) -> None:

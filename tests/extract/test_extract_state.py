@@ -162,3 +162,23 @@ def test_a_missing_or_damaged_state_is_rebuilt_from_the_lake(pulse_home, capsys)
     assert capsys.readouterr().out == (
         f"extract state facebook: 3 accounts, through {(run_date - timedelta(1)).isoformat()}"
         " (rebuilt)\n")
+
+
+def test_a_damaged_accepted_file_is_never_taken_into_the_state(pulse_home, caplog):
+    _history(40)
+    run_date = START + timedelta(days=40)
+    extract_state.refresh("facebook")
+    # A rerun of the last day lands a new id, then a bit flips in the file it published.
+    last = run_date - timedelta(days=1)
+    _publish_day(last, platform_id_of=lambda a, o: f"{a[-1]}-damaged")
+    victim = lake.list_partitions(lake.ACCEPTED, "account_snapshots", "facebook", last)[0]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    victim.write_bytes(bytes(data))
+    state = build_state("facebook", run_date)  # no crash: the damaged day is left out
+    assert state.platform_ids == {"facebook:a": "a-id", "facebook:b": "b-id"}
+    assert "does not match its checksum" in caplog.text and str(victim) in caplog.text
+    # Repaired by a rerun, the day is taken in.
+    _publish_day(last, platform_id_of=lambda a, o: f"{a[-1]}-rerun")
+    assert build_state("facebook", run_date).platform_ids == {
+        "facebook:a": "a-rerun", "facebook:b": "b-rerun"}
