@@ -8,7 +8,8 @@ log and the raw responses). The batches of a platform spread over every Celery w
 the platform's API pool caps how many run at once across all of them, so more workers never
 exceed the API's rate limits together. Then one task validates every landed batch with
 Great Expectations: good batches are published to the lake, bad ones quarantined.
-Publishing updates the lake Asset, which schedules the marts DAG. A platform without a
+Publishing updates the lake Asset, which schedules the marts DAG. Last, each month past the
+settling window is merged into one file per dataset and platform. A platform without a
 connection is skipped with one log line; a batch that fails (expired token, quota spent)
 fails its own task only, after landing what it got.
 """
@@ -64,12 +65,20 @@ def agency_pulse_extract():
                                              settings=Settings.from_environment())
         return len(outcomes)
 
+    @task(trigger_rule="all_done")
+    def compact_settled_months(**context) -> int:
+        """Merge each month past the settling window into one file per dataset and platform."""
+        from agency_pulse import pipeline
+
+        result = pipeline.compact_lake(run_day(context), settings=Settings.from_environment())
+        return len(result.written)
+
     extracted = [
         extract_batch.override(task_id=f"extract_{platform}", pool=api_pool(platform))
         .expand_kwargs(plan_batches.override(task_id=f"plan_{platform}")(platform))
         for platform in PLATFORMS
     ]
-    extracted >> validate_landed_batches()
+    extracted >> validate_landed_batches() >> compact_settled_months()
 
 
 agency_pulse_extract()

@@ -130,6 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
                                 "recorded checksum; exit 1 on damage")
     lake_check_cmd.add_argument("--record-missing", action="store_true",
                        help="record the checksum of readable files that have none")
+    lake_compact_cmd = lake_sub.add_parser(
+        "compact", help="merge each settled month's daily files into one file per dataset, "
+        "platform and month")
+    lake_compact_cmd.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
+                                  help="the run day the settling window ends at (default: "
+                                  "today, UTC)")
+    lake_state_cmd = lake_sub.add_parser(
+        "state", help="bring the per-account extract state up to date (or rebuild it)")
+    lake_state_cmd.add_argument("--rebuild", action="store_true",
+                                help="rebuild it from the accepted lake")
+    lake_state_cmd.add_argument("--platform", action="append", choices=config.PLATFORMS,
+                                help="platform (repeatable; default: all)")
 
     rep = sub.add_parser("report", help="write the annual (or monthly) report and print its path")
     rep.add_argument("--year", type=_year, metavar="YYYY",
@@ -294,6 +306,22 @@ def cmd_registry(args, settings: Settings) -> int:
 def cmd_lake(args, settings: Settings) -> int:
     from agency_pulse import lake_check
 
+    if args.lake_command == "compact":
+        from agency_pulse import pipeline
+
+        run_date = args.date or datetime.now(UTC).date()
+        print(pipeline.compact_lake(run_date, settings=settings).summary())
+        return 0
+    if args.lake_command == "state":
+        from agency_pulse import extract_state
+
+        for platform in args.platform or config.PLATFORMS:
+            store = (extract_state.rebuild(platform) if args.rebuild
+                     else extract_state.refresh(platform))
+            through = store.through.isoformat() if store.through else "nothing yet"
+            print(f"extract state {platform}: {len(store.account_rows())} accounts, "
+                  f"through {through}{' (rebuilt)' if args.rebuild else ''}")
+        return 0
     result = lake_check.check_lake(record_missing=args.record_missing)
     for problem in result.problems:
         print(f"agency-pulse: {problem.line}", file=sys.stderr)

@@ -38,8 +38,9 @@ def earlier_rows(platform: str, day: date, account_ids: Iterable[str], *, batch_
                  lake_root: Path) -> dict[str, list[dict]]:
     """What the day already holds for these accounts, per dataset (latest row per key).
 
-    Accepted partitions of the day come first, then the batch's own file in the landing
-    zone (a newer, not yet validated attempt), so the latter wins on a shared key.
+    The day's rows in a compacted month file come first, then the accepted partitions of
+    the day, then the batch's own file in the landing zone (a newer, not yet validated
+    attempt), so the latter wins on a shared key.
     """
     wanted = set(account_ids)
     found: dict[str, list[dict]] = {}
@@ -50,6 +51,12 @@ def earlier_rows(platform: str, day: date, account_ids: Iterable[str], *, batch_
         files += lake.list_partitions(lake.LANDING, dataset, platform, day, key=batch_key,
                                       root=lake_root)
         rows: list[dict] = []
+        # A compacted month holding the day comes first: its daily files sort after it.
+        for month_file in lake.list_month_files(dataset, platform, lake.month_of(day),
+                                                root=lake_root):
+            if _intact(month_file):
+                for _, table in lake.read_month_days(month_file, [day]):
+                    rows += [row for row in table.to_pylist() if row.get("account_id") in wanted]
         for path in files:
             table = pq.read_table(path, schema=lake.SCHEMAS[dataset])
             rows += [row for row in table.to_pylist() if row.get("account_id") in wanted]

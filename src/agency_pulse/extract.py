@@ -72,7 +72,26 @@ class AccountsFailed(PlatformRunFailed):
 def build_state(platform: str, run_date: date, *, root: Path | None = None,
                 settle_days: int = SETTLE_DAYS,
                 backfill_days: int | None = BACKFILL_DAYS) -> ExtractState:
-    """What the ACCEPTED lake knew before ``run_date`` (a rerun of a day ignores that day)."""
+    """What the ACCEPTED lake knew before ``run_date`` (a rerun of a day ignores that day).
+
+    Read from the platform's extract state table (``extract_state``, refreshed first), so
+    it costs the same whatever the length of the history; a day older than the table's
+    kept window (a backfill) reads the lake itself (``scan_state``)."""
+    from agency_pulse import extract_state
+
+    state = extract_state.read_state(platform, run_date, root=root, settle_days=settle_days,
+                                     backfill_days=backfill_days)
+    if state is not None:
+        return state
+    return scan_state(platform, run_date, root=root, settle_days=settle_days,
+                      backfill_days=backfill_days)
+
+
+def scan_state(platform: str, run_date: date, *, root: Path | None = None,
+               settle_days: int = SETTLE_DAYS,
+               backfill_days: int | None = BACKFILL_DAYS) -> ExtractState:
+    """``build_state`` read from every accepted partition (and compacted month) dated
+    before ``run_date``: the reference the state table must agree with."""
     state = ExtractState(settle_days=settle_days, backfill_days=backfill_days)
     settle_start = state.settle_start(run_date)
 
@@ -332,10 +351,13 @@ def _partition_exists(dataset: str, platform: str, day: date, key: str) -> bool:
 
 
 def _read_before(dataset: str, platform: str, run_date: date, root: Path | None) -> pa.Table:
-    """The accepted partitions of a dataset dated before ``run_date``."""
-    tables = [pq.read_table(f, schema=lake.SCHEMAS[dataset])
-              for f in lake.list_partitions(lake.ACCEPTED, dataset, platform, before=run_date,
-                                            root=root)]
+    """The accepted partitions of a dataset dated before ``run_date``, compacted months
+    included."""
+    tables = [table for month_file in lake.list_month_files(dataset, platform, root=root)
+              for day, table in lake.read_month_days(month_file) if day < run_date]
+    tables += [pq.read_table(f, schema=lake.SCHEMAS[dataset])
+               for f in lake.list_partitions(lake.ACCEPTED, dataset, platform, before=run_date,
+                                             root=root)]
     return pa.concat_tables(tables) if tables else lake.SCHEMAS[dataset].empty_table()
 
 

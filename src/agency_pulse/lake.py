@@ -37,12 +37,14 @@ from agency_pulse.lake_layout import (  # noqa: F401  (re-exported: the lake's p
     ACCEPTED,
     KEYS,
     LANDING,
+    MONTH_FILE_NAME,
     QUARANTINE,
     RAW,
     SCHEMAS,
     SHARED_VALIDATION_RUNS,
     UTC_TS,
     ZONES,
+    MonthFile,
     NotAPartitionFile,
     PartitionFile,
     accepted_partition_files,
@@ -51,11 +53,17 @@ from agency_pulse.lake_layout import (  # noqa: F401  (re-exported: the lake's p
     checksummed_file,
     dataset_files,
     dataset_glob,
+    extract_state_path,
+    is_month_file,
     is_whole_partition,
     lake_root,
     lake_root_of,
+    list_month_files,
     list_partitions,
     list_validation_runs,
+    month_of,
+    month_path,
+    parse_month_file,
     parse_partition,
     part_name,
     partition_dir,
@@ -145,6 +153,36 @@ def read_dataset(dataset: str, root: Path | None = None,
     if not files:
         return SCHEMAS[dataset].empty_table()
     return pa.concat_tables(pq.read_table(f, schema=SCHEMAS[dataset]) for f in files)
+
+
+# A compacted month file says, in its Parquet metadata under this key, which day each of its
+# row groups holds and which files it replaced (``lake_compact``).
+MONTH_METADATA_KEY = b"agency_pulse.compacted"
+
+
+def month_file_manifest(path: Path) -> dict:
+    """The manifest of a compacted month file: ``month``, ``days`` (the day of each row
+    group, ISO) and ``sources`` (``[path relative to the platform folder, size, mtime_ns]``
+    of each file it replaced)."""
+    metadata = pq.read_schema(path).metadata or {}
+    return json.loads(metadata.get(MONTH_METADATA_KEY, b"{}"))
+
+
+def read_month_days(path: Path, days: Iterable[date] | None = None) -> list[tuple[date, pa.Table]]:
+    """The rows of a compacted month file as (partition day, rows), one per day it holds
+    (of ``days`` when given), with the dataset's exact schema."""
+    found = parse_month_file(path)
+    schema = SCHEMAS[found.dataset]
+    wanted = None if days is None else {d.isoformat() for d in days}
+    parquet = pq.ParquetFile(path)
+    manifest = json.loads((parquet.schema_arrow.metadata or {}).get(MONTH_METADATA_KEY, b"{}"))
+    result = []
+    for index, day in enumerate(manifest.get("days", [])):
+        if wanted is not None and day not in wanted:
+            continue
+        table = parquet.read_row_group(index).select(schema.names).cast(schema)
+        result.append((date.fromisoformat(day), table))
+    return result
 
 
 def archive_raw(platform: str, day: date, records: Iterable[Mapping] = (), *,

@@ -9,7 +9,11 @@ published (``lake.record_checksum``) and read in full as Parquet. One line per p
   ``--record-missing`` records it after the file reads as Parquet;
 - ``stray``: a temporary file a killed writer left (older than
   ``lake.STALE_TEMPORARY_SECONDS``; a younger one may be a live writer's and is not
-  listed), or a checksum record whose file is gone; both are safe to delete.
+  listed), or a checksum record whose file is gone; both are safe to delete;
+- ``state``: a platform's extract state (``extract_state``) is damaged; the next extract
+  rebuilds it, ``agency-pulse lake state --rebuild`` does it now.
+
+Compacted month files (``lake_compact``) are accepted files like the daily ones.
 
 Then one summary line. With a shared lake (``AGENCY_PULSE_LAKE_URL``) the local copy is
 first brought in step with it, so the shared files are the ones checked.
@@ -64,6 +68,9 @@ class LakeCheckResult:
         counts = ", ".join(f"{self.count(kind)} {label}" for kind, label in (
             ("mismatch", "not matching their checksum"), ("unreadable", "unreadable"),
             ("missing", "without a recorded checksum"), ("stray", "stray files")))
+        if self.count("state"):
+            counts += f", {self.count('state')} damaged extract states"
+
         verdict = ("FAILED: restore the damaged files from backup or rerun their days "
                    "(each line above says how)" if self.failed else "ok")
         recorded = f"; {self.recorded} checksums recorded" if self.recorded else ""
@@ -100,8 +107,23 @@ def check_lake(root: Path | None = None, *, record_missing: bool = False) -> Lak
                 result.problems.append(LakeProblem("stray", leftover, (
                     f"stray temporary file {leftover}: left by a writer that was stopped; "
                     "no reader uses it, delete it")))
+    result.problems += _check_extract_states(root)
     result.problems.sort(key=lambda problem: str(problem.path))
     return result
+
+
+def _check_extract_states(root: Path) -> list[LakeProblem]:
+    """A damaged extract state is rebuilt by the next extract; say so, and how to now."""
+    from agency_pulse import config, extract_state
+
+    problems = []
+    for platform in config.PLATFORMS:
+        line = extract_state.check(platform, root)
+        if line is not None:
+            problems.append(LakeProblem("state", lake.extract_state_path(platform, root), (
+                f"extract state: {line}: the next extract rebuilds it; to rebuild it now: "
+                f"agency-pulse lake state --rebuild --platform {platform}")))
+    return problems
 
 
 def _check_file(path: Path, record_missing: bool, result: LakeCheckResult) -> list[LakeProblem]:

@@ -12,6 +12,11 @@ Layout under ``$AGENCY_PULSE_HOME/lake`` (the lake root), one folder per zone::
     raw/platform={platform}/date={YYYY-MM-DD}/part-{key}-{run}.jsonl.gz             raw archive
         ({run}: when the run wrote it, e.g. 20261126T101500123456Z-1a2b3c; one file per
         run, never replaced: the archive is append-only)
+    {dataset}/platform={platform}/date={YYYY-MM}/part-month.parquet                 accepted,
+        compacted: a settled month's daily files merged into one (``lake_compact``); the
+        folder name sorts before every day of its month and after the month before
+    _state/extract/platform={platform}/state.parquet                                 extract state
+        (a small per-account table derived from the accepted zone, ``extract_state``)
 
 ``date`` is the run's day (the data interval), never the wall clock. A file being written
 has a temporary name starting with a dot, which no listing here ever returns. Validation
@@ -148,6 +153,8 @@ _CHECKSUM_SUFFIX = ".sha256"
 _CHECKSUM_FILES = "part-*.parquet" + _CHECKSUM_SUFFIX
 _RAW_FILES = "part-*.jsonl.gz"
 _WHOLE_PARTITION = "part-all.parquet"
+_MONTH_FILE = MONTH_FILE_NAME = "part-month.parquet"
+_STATE_FOLDER = "_state/extract"
 
 # Validation results: their folder under $AGENCY_PULSE_HOME/quality, and their prefix in a
 # shared lake, which no dataset name can take.
@@ -163,6 +170,14 @@ class PartitionFile(NamedTuple):
     platform: str
     day: date
     key: str
+
+
+class MonthFile(NamedTuple):
+    """Where a compacted month file sits in the accepted zone (``month``: ``YYYY-MM``)."""
+
+    dataset: str
+    platform: str
+    month: str
 
 
 class NotAPartitionFile(ValueError):
@@ -283,6 +298,82 @@ def relocate(partition_file: Path, zone: str) -> Path:
                           root=lake_root_of(partition_file))
 
 
+def month_of(day: date) -> str:
+    """The ``YYYY-MM`` month a day belongs to (the compacted file's folder)."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_path(dataset: str, platform: str, month: str, root: Path | None = None) -> Path:
+    """The compacted file of one (dataset, platform, month) under the accepted zone folder
+    ``root`` (default: the configured lake)."""
+    check_dataset(dataset)
+    check_segment(platform)
+    _check_month(month)
+    return ((root or lake_root()) / dataset / f"platform={platform}" / f"date={month}"
+            / _MONTH_FILE)
+
+
+def list_month_files(dataset: str | None = None, platform: str | None = None,
+                     month: str | None = None, root: Path | None = None) -> list[Path]:
+    """The compacted month files of the accepted zone, sorted; None matches any."""
+    if dataset is not None:
+        check_dataset(dataset)
+    if platform is not None:
+        check_segment(platform)
+    if month is not None:
+        _check_month(month)
+    base = root or lake_root()
+    found = []
+    for name in ([dataset] if dataset else SCHEMAS):
+        pattern = "/".join((f"platform={platform}" if platform else "platform=*",
+                            f"date={month}" if month else "date=????-??", _MONTH_FILE))
+        folder = base / name
+        found += folder.glob(pattern) if folder.exists() else []
+    return sorted(found)
+
+
+def parse_month_file(path: Path | str) -> MonthFile:
+    """Parse ``.../{dataset}/platform={p}/date={YYYY-MM}/part-month.parquet``."""
+    path = Path(path)
+    if path.name != _MONTH_FILE or len(path.parents) < 3:
+        raise NotAPartitionFile(path, "expected .../date={YYYY-MM}/part-month.parquet")
+    month_dir, platform_dir, dataset_dir = path.parents[0:3]
+    month = month_dir.name.removeprefix("date=")
+    if dataset_dir.name not in SCHEMAS or not platform_dir.name.startswith("platform=") \
+            or not month_dir.name.startswith("date=") or not _is_month(month):
+        raise NotAPartitionFile(path, "expected {dataset}/platform={p}/date={YYYY-MM}/"
+                                      "part-month.parquet")
+    return MonthFile(dataset_dir.name, platform_dir.name.removeprefix("platform="), month)
+
+
+def is_month_file(path: Path | str) -> bool:
+    """Whether a file is a compacted month file."""
+    try:
+        parse_month_file(path)
+    except NotAPartitionFile:
+        return False
+    return True
+
+
+def extract_state_path(platform: str, root: Path | None = None) -> Path:
+    """The extract state file of one platform under the lake root ``root``."""
+    check_segment(platform)
+    return (root or lake_root()) / _STATE_FOLDER / f"platform={platform}" / "state.parquet"
+
+
+def _is_month(text: str) -> bool:
+    try:
+        date.fromisoformat(f"{text}-01")
+    except ValueError:
+        return False
+    return len(text) == 7
+
+
+def _check_month(month: str) -> None:
+    if not _is_month(month):
+        raise ValueError(f"invalid month {month!r} (expected YYYY-MM)")
+
+
 def platform_folder(partition_file: Path) -> Path:
     """The folder holding every partition of the file's dataset and platform."""
     return Path(partition_file).parent.parent
@@ -337,7 +428,8 @@ def relative_to_lake(path: Path) -> str | None:
 def list_partitions(zone: str, dataset: str | None = None, platform: str | None = None,
                     day: date | None = None, *, key: str | None = None,
                     before: date | None = None, root: Path | None = None) -> list[Path]:
-    """The Parquet partition files of a zone, sorted by path; None matches any.
+    """The daily Parquet partition files of a zone, sorted by path; None matches any.
+    Compacted month files are listed by ``list_month_files``.
 
     ``before`` keeps the partitions dated before that day (a folder whose date does not
     parse never matches it). Temporary files never match. ``root`` is the lake root.
@@ -352,6 +444,8 @@ def list_partitions(zone: str, dataset: str | None = None, platform: str | None 
                         f"date={day.isoformat()}" if day else "date=*",
                         part_name(key) if key else _PARTITION_FILES))
     files = sorted(base.glob(pattern)) if base.exists() else []
+    # daily partitions only: a compacted month's folder (date=YYYY-MM) is not a day
+    files = [f for f in files if not _is_month(f.parent.name.removeprefix("date="))]
     if before is not None:
         files = [f for f in files if (_folder_day(f.parent) or before) < before]
     return files
@@ -369,7 +463,7 @@ def partition_files_below(folder: Path) -> list[Path]:
 
 def dataset_files(dataset: str, root: Path | None = None,
                   platform: str | None = None) -> list[Path]:
-    """Every part file of a dataset (of one platform when given) under the zone folder
+    """Every part file (daily and compacted month files) of a dataset (of one platform when given) under the zone folder
     ``root`` (default: the accepted lake), sorted."""
     base = (root or lake_root()) / shared_prefix(dataset, platform)
     pattern = "*/*.parquet" if platform else "*/*/*.parquet"

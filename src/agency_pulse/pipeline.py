@@ -1,7 +1,8 @@
 """The daily run, stage by stage: the same functions the Airflow tasks call.
 
 extract (per platform, to the landing zone) -> validate (publish or quarantine)
--> build (load the accepted lake into DuckDB, run the SQL models).
+-> compact (settled months into one file each) -> build (load the accepted lake into
+DuckDB, run the SQL models).
 
 Each stage takes the ``settings`` its caller (a CLI command, an Airflow task) read at its
 entry; without them it reads the environment itself.
@@ -82,6 +83,22 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
     return outcomes
 
 
+def compact_lake(run_date: date, *, settings: Settings | None = None):
+    """Merge each settled month's daily files (``lake_compact``), holding the warehouse's
+    build lock so that no build lists files while they are merged. Returns the result."""
+    from agency_pulse import lake_compact, object_store, warehouse
+
+    paths = config.paths(settings or Settings.from_environment())
+    paths.home.mkdir(parents=True, exist_ok=True)
+    lock = warehouse._hold_build_lock(paths.warehouse, warehouse.BUILD_LOCK_TIMEOUT_SECONDS)
+    try:
+        # With a shared lake, merge what every host published (the merge goes back to it).
+        object_store.mirror_accepted_lake(local_root=paths.lake)
+        return lake_compact.compact_lake(run_date, root=paths.lake)
+    finally:
+        lock.close()
+
+
 def build_warehouse(settings: Settings | None = None) -> dict:
     """Load the accepted lake, rebuild the marts, then publish the readers' file.
 
@@ -129,6 +146,7 @@ def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,
     outcomes = validate_landing(day=run_date, run_id=run_id, raise_on_failure=False,
                                 settings=settings)
     result.validation_failures = [_describe_failure(o) for o in outcomes if not o.success]
+    compact_lake(run_date, settings=settings)
     result.build = build_warehouse(settings)
     # one line per problem, each naming its platform (and account, where there is one)
     problems = list(result.failed_platforms.values())

@@ -23,6 +23,8 @@ is read (``lake.verify_accepted_files``): a file that changed since fails the bu
 
 Incremental builds (the default): ``quality.loaded_files`` remembers every lake file loaded
 (path, size, mtime) and ``quality.build_state`` a fingerprint of the registry and the SQL.
+A compacted month file (``lake_compact``) whose replaced files were all loaded as they were
+is taken as loaded without reading it: a day is never read twice.
 When the fingerprint is unchanged and no loaded file changed or disappeared, only the new
 files are read and upserted into ``staging.lake_<dataset>`` (by key, the latest wins exactly
 as in a full load); the registry is not reloaded. Otherwise, or with ``build(full=True)``,
@@ -274,7 +276,8 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, 
     loaded = {path: (dataset, size, mtime) for dataset, path, size, mtime in con.execute(
         "select dataset, path, size, mtime_ns from quality.loaded_files").fetchall()}
     current = {path for facts in files.values() for path, *_ in facts}
-    if any(path not in current for path in loaded):
+    absorbed, covered = _absorbed_month_files(files, loaded)
+    if any(path not in current and path not in covered for path in loaded):
         return None
     new: dict[str, list[tuple[str, int, int]]] = {}
     last_loaded_in_folder: dict[str, str] = {}
@@ -284,6 +287,8 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, 
     for dataset, facts in files.items():
         new[dataset] = []
         for path, size, mtime in facts:
+            if path in absorbed:
+                continue  # its rows are the loaded daily files' rows: never read twice
             if path in loaded:
                 if loaded[path][1:] != (size, mtime):
                     return None
@@ -292,6 +297,28 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, 
                 return None
             new[dataset].append((path, size, mtime))
     return new
+
+
+def _absorbed_month_files(files: dict[str, list[tuple[str, int, int]]],
+                          loaded: dict[str, tuple[str, int, int]]) -> tuple[set[str], set[str]]:
+    """Compacted month files (``lake_compact``) that are new or changed but hold only rows
+    already loaded: every file they replaced was loaded as it was then (path, size, mtime).
+    Returns them and the loaded paths they cover (gone from the lake, yet nothing changed)."""
+    absorbed: set[str] = set()
+    covered: set[str] = set()
+    for facts in files.values():
+        for path, size, mtime in facts:
+            if not lake.is_month_file(path) or loaded.get(path, (None,))[1:] == (size, mtime):
+                continue
+            folder = lake.platform_folder(Path(path))
+            sources = [(str(folder / relative), source_size, source_mtime)
+                       for relative, source_size, source_mtime
+                       in lake.month_file_manifest(Path(path)).get("sources", [])]
+            if sources and all(loaded.get(source, (None,))[1:] == (source_size, source_mtime)
+                               for source, source_size, source_mtime in sources):
+                absorbed.add(path)
+                covered.update(source for source, *_ in sources)
+    return absorbed, covered
 
 
 def _remember_loaded_files(con: duckdb.DuckDBPyConnection,
@@ -524,7 +551,8 @@ def _load_lake_dataset(con: duckdb.DuckDBPyConnection, dataset: str, lake_root: 
 
 def _latest_rows_query(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> str:
     """The query (files as ``$files``) keeping one row per ``lake.KEYS`` key: the latest
-    wins, a tie going to the later file (later partition date, then name)."""
+    wins, a tie going to a daily file over a compacted month (a rerun of a compacted day
+    corrects it), then to the later file (later partition date, then name)."""
     present = _parquet_columns(con, files)
     columns = [name for name in lake.SCHEMAS[dataset].names if name in present]
     keys, latest = lake.KEYS[dataset]
@@ -536,7 +564,8 @@ def _latest_rows_query(con: duckdb.DuckDBPyConnection, dataset: str, files: list
     return (f"select {select} from read_parquet($files, hive_partitioning = false, "
             f"union_by_name = true, filename = '_source_file') "
             f"qualify row_number() over (partition by {partition} "
-            f'order by "{latest}" desc nulls last, _source_file desc) = 1')
+            f'order by "{latest}" desc nulls last, '
+            f"_source_file like '%/{lake.MONTH_FILE_NAME}', _source_file desc) = 1")
 
 
 def _parquet_columns(con: duckdb.DuckDBPyConnection, files: list[str]) -> set[str]:

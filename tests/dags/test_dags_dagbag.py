@@ -64,6 +64,14 @@ def test_marts_dag_is_scheduled_on_the_extract_and_observation_assets(dagbag):
     assert produced == consumed
 
 
+def test_settled_months_are_compacted_after_validation_whatever_it_found(dagbag):
+    extract = dagbag.dags["agency_pulse_extract"]
+    compact = extract.get_task("compact_settled_months")
+    assert compact.upstream_task_ids == {"validate_landed_batches"}
+    assert compact.trigger_rule == "all_done"
+    assert not compact.outlets  # the marts follow validation's publish, not compaction
+
+
 @pytest.mark.parametrize("path", sorted(DAGS_DIR.glob("*.py")), ids=lambda p: p.name)
 def test_dag_files_are_thin(path):
     text = path.read_text()

@@ -82,3 +82,21 @@ def test_a_hidden_count_does_not_hide_the_last_known_one(pulse_home):
 
 def test_no_history_means_no_previous_snapshot(pulse_home):
     assert previous_snapshots({"facebook:a"}, RUN_DAY, "facebook").num_rows == 0
+
+
+def test_the_last_snapshot_may_be_in_a_compacted_month(pulse_home):
+    from agency_pulse import lake_compact
+
+    months_ago = RUN_DAY - timedelta(days=80)
+    lake.write_partition("account_snapshots", "facebook", months_ago,
+                         batch(snapshot("facebook:a", 640, day=months_ago)), root=pulse_home.lake)
+    lake.write_partition("account_snapshots", "facebook", RUN_DAY - timedelta(days=1),
+                         batch(snapshot("facebook:b", 90, day=RUN_DAY - timedelta(days=1))),
+                         root=pulse_home.lake)
+    lake_compact.compact_lake(RUN_DAY, root=pulse_home.lake)
+    assert lake.list_partitions(lake.ACCEPTED, day=months_ago) == []  # merged into its month
+
+    found = previous_snapshots({"facebook:a", "facebook:b"}, RUN_DAY, "facebook")
+
+    assert sorted(zip(found["account_id"].to_pylist(), found["followers"].to_pylist(),
+                      strict=True)) == [("facebook:a", 640), ("facebook:b", 90)]

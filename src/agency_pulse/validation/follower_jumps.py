@@ -53,6 +53,20 @@ def previous_snapshots(accounts: set[str], before: date, platform: str,
         if table.num_rows:
             found.append(table)
             wanted -= set(table["account_id"].to_pylist())
+    # Accounts not seen in the daily files: their last snapshot may be in a compacted month.
+    for month_file in reversed(lake.list_month_files("account_snapshots", platform, root=root)):
+        if not wanted or lake.parse_month_file(month_file).month > lake.month_of(before):
+            continue
+        for _day, table in sorted(lake.read_month_days(month_file), key=lambda d: d[0],
+                                  reverse=True):
+            table = table.select(["account_id", "snapshot_date", "followers", "fetched_at"])
+            table = table.filter(pc.and_(
+                pc.is_in(table["account_id"], pa.array(sorted(wanted))),
+                pc.and_(pc.is_valid(table["followers"]),
+                        pc.less(table["snapshot_date"], pa.scalar(before)))))
+            if table.num_rows:
+                found.append(table)
+                wanted -= set(table["account_id"].to_pylist())
     if not found:
         return pa.table({"account_id": pa.array([], pa.string()),
                          "snapshot_date": pa.array([], pa.date32()),

@@ -96,7 +96,24 @@ def validate_landed(files: list[Path], *, run_id: str | None = None,
             record_outcomes(outcomes)
             if data_docs:
                 build_data_docs(outcomes)
+            _refresh_extract_state(parsed, outcomes)
     return outcomes
+
+
+def _refresh_extract_state(parsed: list[LandedFile], outcomes: list[ValidationOutcome]) -> None:
+    """Fold what was just published into each platform's extract state (``extract_state``).
+    A failure here loses nothing: the next extract refreshes the state before reading it."""
+    from agency_pulse import extract_state
+
+    roots = {str(landed.path): landed.lake_root for landed in parsed}
+    published = {(o.platform, roots[o.file]) for o in outcomes
+                 if o.published_to and o.dataset in extract_state.DATASETS and o.file in roots}
+    for platform, root in sorted(published, key=lambda p: (p[0], str(p[1]))):
+        try:
+            extract_state.refresh(platform, root=root)
+        except Exception as exc:  # a cache: never fail a publish that already happened
+            log.warning("extract state of %s not refreshed (%s: %s); the next extract "
+                        "refreshes it", platform, type(exc).__name__, exc)
 
 
 def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,

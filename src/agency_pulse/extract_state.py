@@ -1,0 +1,518 @@
+"""The extract state: a small per-account table, so a batch reads what each account has in
+the same time on day 10 and on day 1,000.
+
+An extractor needs, per account, what earlier accepted runs saw (``ExtractState``): the
+last post's time, the platform id, the last day of follower history, and the posts of the
+settling window (to refresh their metrics and notice deletions). Reading that from the
+accepted lake means reading a platform's whole history every batch. Instead each platform
+keeps ``_state/extract/platform={p}/state.parquet`` (``lake_layout.extract_state_path``),
+derived from the accepted zone only, so it can always be rebuilt from it:
+
+- one row per (dataset, account, partition day) for the last ``KEEP_DAYS`` days of
+  partitions, and one *base* row per (dataset, account) folding in every older day (latest
+  post time and id, platform id and the day it was seen, follower history through, last
+  snapshot day);
+- the settling window's posts as (account, post, partition day, published, fetched on),
+  and the post deletions detected in it;
+- in the file's metadata: the newest partition day folded in, the last day of the base,
+  and each folded (dataset, day)'s files (name, size, mtime).
+
+``refresh`` brings it up to date: a (dataset, day) whose files changed (a new day, a new
+batch, a rerun) is read again; only that day. A day inside the kept window replaces its
+rows (a rerun may correct a day); a day already in the base can only add to it (a day's
+record only grows), and a newer platform id is never replaced by an older day's.
+Validation refreshes it after publishing; the extract refreshes it before reading, so a
+missed refresh costs one day's read, never a wrong state. A day whose files were merged
+into a month file (``lake_compact``) keeps its rows. Missing or damaged (checksum
+mismatch, unreadable), it is rebuilt from the lake: ``rebuild``, ``agency-pulse lake state
+--rebuild``.
+
+``read_state`` answers for a run day after the base (every daily run, and reruns within
+``KEEP_DAYS``); for an older day (a backfill) it returns None and the caller reads the
+lake itself (``extract.scan_state``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from agency_pulse import lake
+from agency_pulse.extractors.base import BACKFILL_DAYS, SETTLE_DAYS, ExtractState
+
+log = logging.getLogger(__name__)
+
+# Days of partitions kept day by day (a rerun inside them reads an exact state); older days
+# are folded into one base row per account.
+KEEP_DAYS = SETTLE_DAYS + 5
+DATASETS = ("posts", "account_snapshots", "follower_history", "post_deletions")
+_VERSION = 1
+_META_KEY = b"agency_pulse.extract_state"
+
+ACCOUNTS_SCHEMA = pa.schema([
+    ("dataset", pa.string()), ("account_id", pa.string()),
+    ("day", pa.date32()),  # the partition day; NULL: the base (every day up to base_through)
+    ("last_post_at", lake.UTC_TS), ("last_post_id", pa.string()),
+    ("platform_id", pa.string()), ("platform_id_on", pa.date32()),
+    ("history_through", pa.date32()), ("last_snapshot_day", pa.date32()),
+])
+POSTS_SCHEMA = pa.schema([
+    ("account_id", pa.string()), ("post_id", pa.string()), ("day", pa.date32()),
+    ("published_at", lake.UTC_TS), ("fetched_on", pa.date32()),
+])
+DELETIONS_SCHEMA = pa.schema([
+    ("post_id", pa.string()), ("day", pa.date32()), ("detected_on", pa.date32()),
+])
+_PARTS = {"account": ACCOUNTS_SCHEMA, "post": POSTS_SCHEMA, "deletion": DELETIONS_SCHEMA}
+_STORED_SCHEMA = pa.schema([("kind", pa.string())] + list({
+    f.name: f for schema in _PARTS.values() for f in schema}.values()))
+
+
+class StateDamaged(RuntimeError):
+    """The state file is unreadable or does not match its checksum (rebuild it)."""
+
+
+@dataclass
+class StateStore:
+    """One platform's extract state in memory (see the module docstring)."""
+
+    platform: str
+    accounts: pa.Table = field(default_factory=ACCOUNTS_SCHEMA.empty_table)
+    posts: pa.Table = field(default_factory=POSTS_SCHEMA.empty_table)
+    deletions: pa.Table = field(default_factory=DELETIONS_SCHEMA.empty_table)
+    through: date | None = None        # the newest partition day folded in
+    base_through: date | None = None   # days up to this one are in the base rows
+    # dataset -> ISO day -> [[file name, size, mtime_ns], ...] as folded
+    signatures: dict[str, dict[str, list]] = field(default_factory=dict)
+
+    def covers(self, run_date: date, settle_days: int = SETTLE_DAYS) -> bool:
+        """Whether ``read`` answers exactly for ``run_date``: it is after the base, and
+        the settling window it needs was not pruned."""
+        if self.base_through is None:
+            return True
+        return run_date > self.base_through and \
+            run_date - timedelta(days=settle_days) > self._prune_before()
+
+    def _prune_before(self) -> date:
+        return (self.base_through or date.min + timedelta(days=SETTLE_DAYS + 2)) \
+            - timedelta(days=SETTLE_DAYS + 1)
+
+    def read(self, run_date: date, *, settle_days: int = SETTLE_DAYS,
+             backfill_days: int | None = BACKFILL_DAYS) -> ExtractState:
+        """What the accepted partitions dated before ``run_date`` tell the extractor
+        (``covers(run_date)`` must hold)."""
+        state = ExtractState(settle_days=settle_days, backfill_days=backfill_days)
+        before = pa.scalar(run_date, pa.date32())
+        accounts = self.accounts.filter(_before(self.accounts, before))
+        posts_rows = _of(accounts, "posts")
+        latest = posts_rows.group_by("account_id").aggregate([("last_post_at", "max")])
+        for account_id, at in zip(latest["account_id"].to_pylist(),
+                                  latest["last_post_at_max"].to_pylist(), strict=True):
+            if account_id and at is not None:
+                state.last_post_at[account_id] = at
+        state.platform_ids = _platform_ids(_of(accounts, "account_snapshots"))
+        history = _of(accounts, "follower_history").group_by("account_id").aggregate(
+            [("history_through", "max")])
+        state.history_through = {a: d for a, d in zip(
+            history["account_id"].to_pylist(), history["history_through_max"].to_pylist(),
+            strict=True) if d is not None}
+
+        settle_start = state.settle_start(run_date)
+        posts = self.posts.filter(_before(self.posts, before))
+        posts = posts.filter(pc.greater_equal(posts["published_at"], settle_start))
+        recent = posts.group_by(["account_id", "post_id"]).aggregate(
+            [("published_at", "max"), ("fetched_on", "max")])
+        deletions = self.deletions.filter(_before(self.deletions, before)).group_by(
+            "post_id").aggregate([("detected_on", "max")])
+        deleted = dict(zip(deletions["post_id"].to_pylist(),
+                           deletions["detected_on_max"].to_pylist(), strict=True))
+        for account_id, post_id, published, seen_on in zip(
+                recent["account_id"].to_pylist(), recent["post_id"].to_pylist(),
+                recent["published_at_max"].to_pylist(), recent["fetched_on_max"].to_pylist(),
+                strict=True):
+            deleted_on = deleted.get(post_id)
+            if deleted_on is not None and (seen_on is None or deleted_on >= seen_on):
+                continue  # already reported deleted, not seen since
+            state.known_post_ids.setdefault(account_id, set()).add((post_id, published))
+            if seen_on is not None:
+                state.post_last_seen[post_id] = seen_on
+        return state
+
+    def account_rows(self) -> list[dict]:
+        """One row per account as of every day folded in (for people and tests): its last
+        post time and id, platform id, follower history through and last snapshot day."""
+        merged: dict[str, dict] = {}
+        for row in _collapse_accounts(self.accounts).to_pylist():
+            entry = merged.setdefault(row["account_id"], {"account_id": row["account_id"]})
+            for column in ("last_post_at", "last_post_id", "platform_id", "platform_id_on",
+                           "history_through", "last_snapshot_day"):
+                if row[column] is not None:
+                    entry[column] = row[column]
+        return [merged[key] for key in sorted(merged)]
+
+
+# --------------------------------------------------------------------------- public entry points
+
+def read_state(platform: str, run_date: date, *, root: Path | None = None,
+               settle_days: int = SETTLE_DAYS,
+               backfill_days: int | None = BACKFILL_DAYS) -> ExtractState | None:
+    """The extract state before ``run_date`` from the state table (refreshed first), or
+    None when the table cannot answer for that day (older than its kept window)."""
+    store = refresh(platform, root=root)
+    if not store.covers(run_date, settle_days):
+        return None
+    return store.read(run_date, settle_days=settle_days, backfill_days=backfill_days)
+
+
+def refresh(platform: str, *, root: Path | None = None) -> StateStore:
+    """Bring a platform's state up to date with the accepted zone and save it when it
+    changed; a missing or damaged state is rebuilt. Returns it."""
+    root = root or lake.lake_root()
+    try:
+        store = load(platform, root)
+    except StateDamaged as exc:
+        log.warning("extract state: %s; rebuilding it from the lake", exc)
+        return rebuild(platform, root=root)
+    if store is None:
+        return rebuild(platform, root=root)
+    if _fold_changes(store, root):
+        save(store, root)
+    return store
+
+
+def rebuild(platform: str, *, root: Path | None = None) -> StateStore:
+    """Build a platform's state afresh from the accepted zone (month files and daily
+    partitions) and save it."""
+    root = root or lake.lake_root()
+    store = StateStore(platform)
+    by_month: dict[str, list[Path]] = {}
+    for dataset in DATASETS:
+        for month_file in lake.list_month_files(dataset, platform, root=root):
+            by_month.setdefault(lake.parse_month_file(month_file).month, []).append(month_file)
+    for _month, files in sorted(by_month.items()):
+        by_day: dict[tuple[date, str], list[pa.Table]] = {}
+        for month_file in files:
+            dataset = lake.parse_month_file(month_file).dataset
+            if lake.verify_checksum(month_file).status == "mismatch":
+                log.warning("extract state: %s", lake.mismatch_line(
+                    lake.verify_checksum(month_file)))
+                continue
+            for day, table in lake.read_month_days(month_file):
+                by_day.setdefault((day, dataset), []).append(table)
+        for (day, dataset), tables in sorted(by_day.items()):
+            _fold(store, dataset, day, pa.concat_tables(tables))
+        _advance(store)
+    _fold_changes(store, root)  # the daily partitions, after (and over) the month files
+    save(store, root)
+    return store
+
+
+def load(platform: str, root: Path | None = None) -> StateStore | None:
+    """The saved state, None when there is none; StateDamaged when it cannot be trusted."""
+    path = lake.extract_state_path(platform, root)
+    if not path.exists():
+        return None
+    recorded = lake.recorded_checksum(path)
+    if recorded is not None and recorded != lake.file_sha256(path):
+        raise StateDamaged(f"{path} does not match its checksum")
+    try:
+        table = pq.read_table(path)
+        meta = json.loads((table.schema.metadata or {})[_META_KEY])
+        if meta.get("version") != _VERSION or meta.get("platform") != platform:
+            raise ValueError("another version or platform")
+        parts = {kind: table.filter(pc.equal(table["kind"], kind)).select(schema.names)
+                 .cast(schema) for kind, schema in _PARTS.items()}
+    except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
+        raise StateDamaged(f"{path} is unreadable ({type(exc).__name__})") from exc
+    return StateStore(platform, accounts=parts["account"], posts=parts["post"],
+                      deletions=parts["deletion"], through=_day(meta.get("through")),
+                      base_through=_day(meta.get("base_through")),
+                      signatures=meta.get("signatures", {}))
+
+
+def save(store: StateStore, root: Path | None = None) -> Path:
+    """Write the state atomically (temporary file renamed into place) with its checksum."""
+    path = lake.extract_state_path(store.platform, root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"version": _VERSION, "platform": store.platform,
+            "through": store.through.isoformat() if store.through else None,
+            "base_through": store.base_through.isoformat() if store.base_through else None,
+            "signatures": store.signatures}
+    parts = []
+    for kind, table in (("account", store.accounts), ("post", store.posts),
+                        ("deletion", store.deletions)):
+        columns = {"kind": pa.array([kind] * table.num_rows, pa.string())}
+        for f in _STORED_SCHEMA:
+            if f.name != "kind":
+                columns[f.name] = (table[f.name] if f.name in table.column_names
+                                   else pa.nulls(table.num_rows, f.type))
+        parts.append(pa.table(columns, schema=_STORED_SCHEMA))
+    table = pa.concat_tables(parts).replace_schema_metadata({_META_KEY: json.dumps(meta)})
+    tmp = lake.temporary_path(path)
+    pq.write_table(table, tmp, compression="zstd")
+    lake.forget_checksum(path)
+    os.replace(tmp, path)
+    digest = lake.file_sha256(path)
+    checksum = lake.checksum_path(path)
+    checksum_tmp = lake.temporary_path(checksum)
+    checksum_tmp.write_text(f"{digest}  {path.name}\n", encoding="ascii")
+    os.replace(checksum_tmp, checksum)
+    return path
+
+
+def check(platform: str, root: Path | None = None) -> str | None:
+    """One line saying what is wrong with a platform's saved state, or None when it loads
+    (a missing state is not a problem: the next extract builds it)."""
+    try:
+        load(platform, root)
+    except StateDamaged as exc:
+        return str(exc)
+    return None
+
+
+# --------------------------------------------------------------------------- folding
+
+def _fold_changes(store: StateStore, root: Path) -> bool:
+    """Fold in every (dataset, day) whose accepted files changed, oldest day first;
+    returns whether anything changed."""
+    changed = False
+    pending = []
+    for dataset in DATASETS:
+        listed: dict[str, list[Path]] = {}
+        for path in lake.list_partitions(lake.ACCEPTED, dataset, store.platform, root=root):
+            listed.setdefault(path.parent.name.removeprefix("date="), []).append(path)
+        known = store.signatures.setdefault(dataset, {})
+        for day_text in [d for d in known if d not in listed]:
+            # merged into a month file (or removed): what it held stays folded in
+            del known[day_text]
+            changed = True
+        for day_text, files in listed.items():
+            try:
+                signature = [[f.name, (s := f.stat()).st_size, s.st_mtime_ns] for f in files]
+            except FileNotFoundError:
+                continue  # replaced meanwhile: the next refresh reads the new files
+            if known.get(day_text) != signature:
+                pending.append((day_text, dataset, files, signature))
+    month = None
+    for day_text, dataset, files, signature in sorted(pending, key=lambda p: p[:2]):
+        if month is not None and day_text[:7] != month:
+            _advance(store)  # keep the day rows to the window while catching up on months
+        month = day_text[:7]
+        try:
+            table = _read_intact(dataset, files)
+        except FileNotFoundError:
+            continue
+        if table is None:
+            continue  # damaged: not folded (nor recorded) until a rerun repairs the day
+        _fold(store, dataset, date.fromisoformat(day_text), table)
+        store.signatures[dataset][day_text] = signature
+        changed = True
+    if changed:
+        _advance(store)
+    return changed
+
+
+def _read_intact(dataset: str, files: list[Path]) -> pa.Table | None:
+    """The rows of one (dataset, day), or None when a file does not match its recorded
+    checksum or is not readable Parquet (one warning naming it: the state never takes in a
+    damaged file; ``agency-pulse lake check`` says what to do)."""
+    tables = []
+    for path in files:
+        check = lake.verify_checksum(path)
+        if check.status == "mismatch":
+            log.warning("extract state: %s", lake.mismatch_line(check))
+            return None
+        try:
+            tables.append(pq.read_table(path, schema=lake.SCHEMAS[dataset]))
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError) as exc:
+            log.warning("extract state: %s is not readable Parquet (%s): %s", path,
+                        (str(exc).splitlines() or [type(exc).__name__])[0][:200],
+                        lake.what_to_do(path))
+            return None
+    return pa.concat_tables(tables)
+
+
+def _fold(store: StateStore, dataset: str, day: date, table: pa.Table) -> None:
+    accounts, posts, deletions = _contribution(dataset, day, table)
+    store.through = max(filter(None, (store.through, day)))
+    if store.base_through is None or day > store.base_through:
+        same_day = pc.and_(pc.equal(store.accounts["dataset"], dataset),
+                           pc.equal(store.accounts["day"], pa.scalar(day, pa.date32())))
+        store.accounts = pa.concat_tables([
+            store.accounts.filter(pc.invert(pc.fill_null(same_day, False))), accounts])
+        if dataset == "posts":
+            store.posts = pa.concat_tables([_without_day(store.posts, day), posts])
+        if dataset == "post_deletions":
+            store.deletions = pa.concat_tables([_without_day(store.deletions, day), deletions])
+        return
+    # A day already in the base (a rerun or backfill of an old day): it can only add.
+    store.accounts = _collapse_accounts(pa.concat_tables([
+        store.accounts, _as_base(accounts)]), upto=store.base_through)
+    store.posts = _collapse_posts(pa.concat_tables([store.posts, _as_base(posts)]),
+                                  upto=store.base_through)
+    store.deletions = _collapse_deletions(pa.concat_tables(
+        [store.deletions, _as_base(deletions)]), upto=store.base_through)
+
+
+def _advance(store: StateStore) -> None:
+    """Fold the days that left the kept window into the base; drop posts too old to matter."""
+    if store.through is None:
+        return
+    base_through = store.through - timedelta(days=KEEP_DAYS)
+    if store.base_through is not None and base_through <= store.base_through:
+        return
+    store.base_through = base_through
+    store.accounts = _collapse_accounts(store.accounts, upto=base_through)
+    prune = pa.scalar(datetime.combine(store._prune_before(), time(), UTC), lake.UTC_TS)
+    posts = _collapse_posts(store.posts, upto=base_through)
+    store.posts = posts.filter(pc.greater_equal(posts["published_at"], prune))
+    deletions = _collapse_deletions(store.deletions, upto=base_through)
+    store.deletions = deletions.filter(pc.greater_equal(
+        deletions["detected_on"], pa.scalar(store._prune_before(), pa.date32())))
+
+
+def _contribution(dataset: str, day: date, table: pa.Table
+                  ) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """What one (dataset, day) adds: account rows, post rows, deletion rows."""
+    accounts, posts, deletions = (ACCOUNTS_SCHEMA.empty_table(), POSTS_SCHEMA.empty_table(),
+                                  DELETIONS_SCHEMA.empty_table())
+    rows: list[dict] = []
+    if dataset == "posts" and table.num_rows:
+        ordered = table.sort_by([("published_at", "ascending")])
+        latest = ordered.group_by("account_id", use_threads=False).aggregate(
+            [("published_at", "max"), ("post_id", "last")])
+        rows = [{"account_id": a, "last_post_at": at, "last_post_id": post_id}
+                for a, at, post_id in zip(latest["account_id"].to_pylist(),
+                                          latest["published_at_max"].to_pylist(),
+                                          latest["post_id_last"].to_pylist(), strict=True)]
+        grouped = table.group_by(["account_id", "post_id"]).aggregate(
+            [("published_at", "max"), ("fetched_on", "max")])
+        posts = pa.table({
+            "account_id": grouped["account_id"], "post_id": grouped["post_id"],
+            "day": pa.array([day] * grouped.num_rows, pa.date32()),
+            "published_at": grouped["published_at_max"], "fetched_on": grouped["fetched_on_max"],
+        }, schema=POSTS_SCHEMA)
+    elif dataset == "account_snapshots" and table.num_rows:
+        seen = table.group_by("account_id").aggregate([("snapshot_date", "max")])
+        by_account = {a: {"account_id": a, "last_snapshot_day": d} for a, d in zip(
+            seen["account_id"].to_pylist(), seen["snapshot_date_max"].to_pylist(), strict=True)}
+        with_id = table.filter(pc.is_valid(table["platform_id"])).sort_by(
+            [("snapshot_date", "ascending"), ("fetched_at", "ascending")])
+        ids = with_id.group_by("account_id", use_threads=False).aggregate(
+            [("platform_id", "last")])
+        for a, platform_id in zip(ids["account_id"].to_pylist(),
+                                  ids["platform_id_last"].to_pylist(), strict=True):
+            by_account[a].update(platform_id=platform_id, platform_id_on=day)
+        rows = list(by_account.values())
+    elif dataset == "follower_history" and table.num_rows:
+        through = table.group_by("account_id").aggregate([("day", "max")])
+        rows = [{"account_id": a, "history_through": d} for a, d in zip(
+            through["account_id"].to_pylist(), through["day_max"].to_pylist(), strict=True)]
+    elif dataset == "post_deletions" and table.num_rows:
+        latest = table.group_by("post_id").aggregate([("detected_on", "max")])
+        deletions = pa.table({
+            "post_id": latest["post_id"],
+            "day": pa.array([day] * latest.num_rows, pa.date32()),
+            "detected_on": latest["detected_on_max"]}, schema=DELETIONS_SCHEMA)
+    if rows:
+        accounts = pa.Table.from_pylist(
+            [{"dataset": dataset, "day": day, **row} for row in rows if row["account_id"]],
+            schema=ACCOUNTS_SCHEMA)
+    return accounts, posts, deletions
+
+
+def _collapse_accounts(table: pa.Table, upto: date | None = None) -> pa.Table:
+    """Rows up to ``upto`` (and base rows) become one base row per (dataset, account);
+    without ``upto``, every row does."""
+    old, kept = _split(table, upto)
+    if not old.num_rows:
+        return table
+    ordered_posts = _of(old, "posts").sort_by([("last_post_at", "ascending")])
+    posts = ordered_posts.group_by(["dataset", "account_id"], use_threads=False).aggregate(
+        [("last_post_at", "max"), ("last_post_id", "last")])
+    snapshots = _of(old, "account_snapshots").sort_by([("platform_id_on", "ascending")])
+    snapshots = snapshots.group_by(["dataset", "account_id"], use_threads=False).aggregate(
+        [("platform_id", "last"), ("platform_id_on", "max"), ("last_snapshot_day", "max")])
+    history = _of(old, "follower_history").group_by(["dataset", "account_id"]).aggregate(
+        [("history_through", "max")])
+    parts = [kept]
+    for grouped in (posts, snapshots, history):
+        columns = {}
+        for f in ACCOUNTS_SCHEMA:
+            name = f.name if f.name in grouped.column_names else next(
+                (c for c in grouped.column_names if c.rsplit("_", 1)[0] == f.name), None)
+            columns[f.name] = (grouped[name] if name else pa.nulls(grouped.num_rows, f.type))
+        columns["day"] = pa.nulls(grouped.num_rows, pa.date32())
+        parts.append(pa.table(columns, schema=ACCOUNTS_SCHEMA))
+    return pa.concat_tables(parts)
+
+
+def _collapse_posts(table: pa.Table, upto: date | None) -> pa.Table:
+    old, kept = _split(table, upto)
+    if not old.num_rows:
+        return table
+    grouped = old.group_by(["account_id", "post_id"]).aggregate(
+        [("published_at", "max"), ("fetched_on", "max")])
+    return pa.concat_tables([kept, pa.table({
+        "account_id": grouped["account_id"], "post_id": grouped["post_id"],
+        "day": pa.nulls(grouped.num_rows, pa.date32()),
+        "published_at": grouped["published_at_max"], "fetched_on": grouped["fetched_on_max"],
+    }, schema=POSTS_SCHEMA)])
+
+
+def _collapse_deletions(table: pa.Table, upto: date | None) -> pa.Table:
+    old, kept = _split(table, upto)
+    if not old.num_rows:
+        return table
+    grouped = old.group_by("post_id").aggregate([("detected_on", "max")])
+    return pa.concat_tables([kept, pa.table({
+        "post_id": grouped["post_id"], "day": pa.nulls(grouped.num_rows, pa.date32()),
+        "detected_on": grouped["detected_on_max"]}, schema=DELETIONS_SCHEMA)])
+
+
+def _platform_ids(snapshots: pa.Table) -> dict[str, str]:
+    ordered = snapshots.filter(pc.is_valid(snapshots["platform_id"])).sort_by(
+        [("platform_id_on", "ascending")])
+    ids = ordered.group_by("account_id", use_threads=False).aggregate([("platform_id", "last")])
+    return dict(zip(ids["account_id"].to_pylist(), ids["platform_id_last"].to_pylist(),
+                    strict=True))
+
+
+def _split(table: pa.Table, upto: date | None) -> tuple[pa.Table, pa.Table]:
+    """(rows to collapse: base rows and days up to ``upto``; the rest)."""
+    if upto is None:
+        return table, table.schema.empty_table()
+    old = pc.fill_null(pc.less_equal(table["day"], pa.scalar(upto, pa.date32())), True)
+    return table.filter(old), table.filter(pc.invert(old))
+
+
+def _before(table: pa.Table, before: pa.Scalar) -> pa.ChunkedArray:
+    return pc.fill_null(pc.less(table["day"], before), True)
+
+
+def _of(table: pa.Table, dataset: str) -> pa.Table:
+    return table.filter(pc.equal(table["dataset"], dataset))
+
+
+def _without_day(table: pa.Table, day: date) -> pa.Table:
+    return table.filter(pc.fill_null(pc.not_equal(table["day"], pa.scalar(day, pa.date32())),
+                                     True))
+
+
+def _as_base(table: pa.Table) -> pa.Table:
+    return table.set_column(table.schema.get_field_index("day"), "day",
+                            pa.nulls(table.num_rows, pa.date32()))
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
