@@ -3,7 +3,7 @@
 
 Runs whenever the lake gets new extracts or observations: loads the accepted lake into
 DuckDB (`$AGENCY_PULSE_HOME/warehouse.duckdb`), rebuilds the staging, intermediate and
-mart models of `include/sql/`, then writes the annual report. Both tasks hold the
+mart models of the dbt project `include/dbt/`, then writes the annual report. Both tasks hold the
 one-slot warehouse pool: DuckDB allows one writer process.
 """
 
