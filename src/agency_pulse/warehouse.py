@@ -105,7 +105,7 @@ def connect_read_only(path: str | Path | None = None) -> duckdb.DuckDBPyConnecti
 
 def build(*, registry: Registry | None = None, home_paths: config.Paths | None = None,
           lock_timeout: float = 30.0, full: bool = False,
-          settings: Settings | None = None) -> dict:
+          settings: Settings | None = None, models: bool = True) -> dict:
     """Load the accepted lake, the registry and the quality results, and rebuild every model.
 
     Incremental unless ``full`` (or the registry or SQL changed, or a loaded lake file changed
@@ -114,6 +114,9 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     JSON-serialisable summary: the warehouse path, the rows loaded per source table, the models run in order, and the rows
     of each mart. All or nothing: on any error the transaction is rolled back and
     ``WarehouseError`` names what failed. Without ``settings``, reads the environment now.
+
+    ``models=False`` loads the sources only (and publishes nothing): the marts DAG then runs
+    each model as its own task (``run_model``) and publishes at the end (``publish``).
     """
     settings = settings or Settings.from_environment()
     home_paths = home_paths or config.paths(settings)
@@ -162,11 +165,11 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             loaded["quality.validation_runs"] = _load_validation_runs(con, home_paths.quality)
             loaded["quality.extract_log"] = _count(con, "quality.extract_log")
             _remember_loaded_files(con, files, fingerprint, mode)
-            models = _run_dbt(con)
+            ran = _run_dbt(con) if models else []
             # the models' comments come from dbt (persist_docs); these are the sources'
             column_docs.comment_tables(con, only=SOURCE_TABLES)
             marts = {name: _count(con, f"marts.{name}") for name in MARTS
-                     if any(m.qualified_name == f"marts.{name}" for m in models)}
+                     if any(m.qualified_name == f"marts.{name}" for m in ran)}
             con.execute("commit")
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's
@@ -174,18 +177,60 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             raise
         con.close()
         # Still under the build lock, so no other build writes the file while it is read.
-        _publish_for_readers(home_paths, settings)
+        if models:
+            _publish_for_readers(home_paths, settings)
     finally:
         con.close()  # a second close does nothing
         build_lock.close()  # closing the file releases the lock
     summary = {
         "warehouse": str(home_paths.warehouse),
         "loaded": loaded,
-        "models": [m.qualified_name for m in models],
+        "models": [m.qualified_name for m in ran],
         "marts": marts,
     }
     log.info("warehouse built: %s", summary)
     return summary
+
+
+def run_model(name: str, *, settings: Settings | None = None,
+              lock_timeout: float = 30.0) -> dict:
+    """Run one dbt model (``dbt run --select name``, in-process) on the warehouse, in its own
+    transaction under the build lock: the marts DAG's task for that model. Returns the
+    model's qualified name and, for a mart, its rows."""
+    settings = settings or Settings.from_environment()
+    home_paths = config.paths(settings)
+    build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
+    try:
+        con = _connect_writer(home_paths.warehouse, lock_timeout,
+                              settings.warehouse_memory_limit)
+        try:
+            con.execute("begin transaction")
+            try:
+                ran = _run_dbt(con, select=[name])
+                con.execute("commit")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("rollback")
+                raise
+            summary = {"models": [m.qualified_name for m in ran]}
+            if name in MARTS:
+                summary["rows"] = _count(con, f"marts.{name}")
+            return summary
+        finally:
+            con.close()
+    finally:
+        build_lock.close()
+
+
+def publish(*, settings: Settings | None = None) -> None:
+    """Publish the readers' file from the warehouse as it is (after the model tasks)."""
+    settings = settings or Settings.from_environment()
+    home_paths = config.paths(settings)
+    build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
+    try:
+        _publish_for_readers(home_paths, settings)
+    finally:
+        build_lock.close()
 
 
 def _publish_for_readers(home_paths: config.Paths, settings: Settings) -> None:
@@ -337,10 +382,11 @@ def run_models(con: duckdb.DuckDBPyConnection,
         raise WarehouseError(f"{exc}{_suspects(con, exc)}") from exc
 
 
-def _run_dbt(con: duckdb.DuckDBPyConnection) -> list[dbt_project.ModelRun]:
-    """``dbt run`` of the whole project, in-process, inside the build's transaction."""
+def _run_dbt(con: duckdb.DuckDBPyConnection,
+             select: list[str] | None = None) -> list[dbt_project.ModelRun]:
+    """``dbt run`` of the project (or ``select``), in-process, inside the caller's transaction."""
     try:
-        return dbt_project.run(con)
+        return dbt_project.run(con, select=select)
     except dbt_project.DbtProjectError as exc:
         raise WarehouseError(f"{exc}{_suspects(con, exc)}") from exc
 
