@@ -27,8 +27,10 @@ from agency_pulse import config
 
 PROJECT_DIR = config.PROJECT_ROOT / "include" / "dbt"
 MODELS_DIR = PROJECT_DIR / "models"
-# The environment variable the profile reads for the warehouse file's path.
-WAREHOUSE_PATH_VARIABLE = "AGENCY_PULSE_WAREHOUSE"
+# The environment variable the profile reads first for the warehouse file's path (then the
+# AGENCY_PULSE_WAREHOUSE setting): set only around an in-process invocation, so the
+# setting itself is never changed under another thread.
+WAREHOUSE_PATH_VARIABLE = "DBT_AGENCY_PULSE_WAREHOUSE"
 
 # Flags of every invocation: nothing leaves the machine, nothing is printed but errors.
 _QUIET = ["--no-version-check", "--no-send-anonymous-usage-stats", "--quiet",
@@ -107,11 +109,9 @@ def _target_path(project_dir: Path) -> Path:
 
 
 def cache_dir() -> Path:
-    """Where parsed projects are kept between processes (``AGENCY_PULSE_DBT_CACHE``, else
-    ``~/.cache/agency-pulse/dbt``): one file per project content, dbt version and database."""
-    configured = os.environ.get("AGENCY_PULSE_DBT_CACHE")
-    if configured:
-        return Path(configured)
+    """Where parsed projects are kept between processes (``$XDG_CACHE_HOME``, else
+    ``~/.cache``, then ``agency-pulse/dbt``): one file per project content, dbt version and
+    database."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "agency-pulse" / "dbt"
 
