@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 from demo_warehouse import build_demo_warehouse
@@ -54,6 +56,13 @@ def test_every_mart_column_has_a_description_and_a_comment(tmp_path):
     assert missing == []
     assert [t for t, _ in tables] == sorted(warehouse.MARTS)
     assert all(comment and "one row per" in comment for _, comment in tables)
+
+    # dbt docs: one file, opening with no network (nothing loaded from a CDN)
+    page = dbt_project.docs_generate(path, tmp_path / "docs").read_text(encoding="utf-8")
+    remote = re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//[^\"']+",
+                        page)
+    assert remote == []
+    assert "the account, <platform>:<handle> (handle in lower case" in page
 
 
 def test_dbt_data_tests_pass_on_the_demo_and_catch_a_broken_rule(tmp_path):
