@@ -270,9 +270,9 @@ class CompiledModel:
 
     schema: str
     name: str
-    kind: str
+    materialized: str  # table | view
     path: str
-    sql: str
+    compiled_sql: str
     description: str
     columns: dict[str, str]
     persist_docs: bool
@@ -330,8 +330,8 @@ def _compile(project_dir: Path, database: str) -> list[CompiledModel]:
         node = compiled[unique_id]
         docs = node.config.persist_docs or {}
         models.append(CompiledModel(
-            schema=node.schema, name=node.name, kind=node.config.materialized,
-            path=node.original_file_path, sql=node.compiled_code,
+            schema=node.schema, name=node.name, materialized=node.config.materialized,
+            path=node.original_file_path, compiled_sql=node.compiled_code,
             description=node.description,
             columns={name: column.description for name, column in node.columns.items()},
             persist_docs=bool(docs.get("relation") or docs.get("columns"))))
@@ -369,14 +369,16 @@ def run_compiled(con, project_dir: Path | None = None) -> list[CompiledModel]:
     for model in models:
         relation = f'"{model.schema}"."{model.name}"'
         try:
-            con.execute(f"create or replace {model.kind} {relation} as {model.sql}")
+            con.execute(f"create or replace {model.materialized} {relation} as "
+                        f"{model.compiled_sql}")
         except duckdb.Error as exc:
             raise DbtProjectError(f"model {model.qualified_name} ({Path(model.path).name}) "
                                   f"failed: {_one_line(exc)}") from exc
         if not model.persist_docs:
             continue
         if model.description:
-            con.execute(f"comment on {model.kind} {relation} is {sql_string(model.description)}")
+            con.execute(f"comment on {model.materialized} {relation} is "
+                        f"{sql_string(model.description)}")
         existing = {row[0] for row in con.execute(
             "select column_name from duckdb_columns() where database_name = current_database()"
             " and schema_name = $s and table_name = $t",

@@ -71,7 +71,7 @@ def test_marts_dag_runs_each_dbt_model_as_its_own_task_in_dbt_order(dagbag):
         upstream = {tasks[u].op_kwargs["model"] for u in by_model[name].upstream_task_ids
                     if u.startswith("dbt_models.")}
         referenced = {m for m in models if m != name
-                      and f'"{models[m].schema}"."{m}"' in model.sql}
+                      and f'"{models[m].schema}"."{m}"' in model.compiled_sql}
         assert upstream == referenced, name
     assert [t for t in marts.tasks if t.task_id == "load_warehouse"][0].downstream_task_ids
     assert {"publish_warehouse", "write_report"} <= set(tasks)

@@ -16,13 +16,13 @@ def test_the_shipped_models_run_after_what_they_refer_to():
     seen: set[str] = set()
     for model in models:
         named = {m.qualified_name for m in models if m is not model
-                 and f'"{m.schema}"."{m.name}"' in model.sql}
+                 and f'"{m.schema}"."{m.name}"' in model.compiled_sql}
         assert named <= seen, f"{model.qualified_name} runs before {named - seen}"
         seen.add(model.qualified_name)
     assert {f"marts.{m}" for m in warehouse.MARTS} <= seen
     assert {m.qualified_name.split(".")[0] for m in models} == {
         "staging", "core", "marts", "quality"}
-    assert {m.kind for m in models if m.schema == "staging"} == {"view"}
+    assert {m.materialized for m in models if m.schema == "staging"} == {"view"}
 
 
 def test_a_failing_model_is_named(tmp_path, broken_project):
