@@ -46,7 +46,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 airflow-home: $(AIRFLOW_HOME)/.ready
-$(AIRFLOW_HOME)/.ready: $(VENV)/.installed
+# Also rerun when the dbt project changes: set-up writes its manifest for the marts DAG.
+$(AIRFLOW_HOME)/.ready: $(VENV)/.installed $(wildcard include/dbt/*.yml include/dbt/models/*/* include/dbt/macros/* include/dbt/macros/*/* include/dbt/tests/*)
 	mkdir -p $(AIRFLOW_HOME) $(AGENCY_PULSE_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/migrate.log; exit 1)
 	$(BIN)/python -m agency_pulse.airflow_setup

@@ -1,7 +1,7 @@
 """The alternative to the warehouse: the four marts computed in pandas from the same Parquet.
 
 What a careful analyst would write in a notebook, following the definitions in docs/REFERENCE.md (Warehouse) and the
-decisions of include/sql/README.md, for the sources the benchmark workload has: API
+decisions of include/dbt/README.md, for the sources the benchmark workload has: API
 snapshots, posts (latest fetch wins) and the registry (owners without active dates). Manual
 observations, follower history, deletions and the extract log are not read (the workload
 has none); ``compare_marts`` checks the result equal to ``marts.*`` of the warehouse.

@@ -2,9 +2,11 @@
 ### Agency Pulse: warehouse and marts
 
 Runs whenever the lake gets new extracts or observations: loads the accepted lake into
-DuckDB (`$AGENCY_PULSE_HOME/warehouse.duckdb`), rebuilds the staging, intermediate and
-mart models of `include/sql/`, then writes the annual report. Both tasks hold the
-one-slot warehouse pool: DuckDB allows one writer process.
+DuckDB (`$AGENCY_PULSE_HOME/warehouse.duckdb`), runs each model of the dbt project
+`include/dbt/` as its own task (staging, intermediate, marts, quality, in dbt's order),
+publishes the readers' file, then writes the annual report. Every task holds the one-slot
+warehouse pool: DuckDB allows one writer process. Until the project's manifest is written
+(at set-up), one task builds the whole warehouse.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from agency_pulse.config import WAREHOUSE_POOL
+from agency_pulse.marts_dag import manifest_is_current, model_task_group
 from agency_pulse.orchestration import (
     LAKE_ASSET_URI,
     OBSERVATIONS_ASSET_URI,
@@ -28,6 +31,7 @@ from agency_pulse.settings import Settings
 DAG_SETTINGS = Settings.from_environment()
 # Tasks that write the warehouse run on this queue (served by the worker owning the volume).
 WAREHOUSE_QUEUE = DAG_SETTINGS.warehouse_queue
+PER_MODEL_TASKS = manifest_is_current()
 
 
 @dag(
@@ -41,10 +45,25 @@ WAREHOUSE_QUEUE = DAG_SETTINGS.warehouse_queue
     doc_md=__doc__,
 )
 def agency_pulse_marts():
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE)
+    def load_warehouse() -> dict:
+        from agency_pulse import marts_dag, pipeline
+
+        marts_dag.refresh_manifest()  # the next parse renders a changed project
+        summary = pipeline.load_warehouse(Settings.from_environment())
+        return {"loaded": summary["loaded"]}
+
+    @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[Asset(WAREHOUSE_ASSET_URI)])
+    def publish_warehouse() -> None:
+        from agency_pulse import warehouse
+
+        warehouse.publish(settings=Settings.from_environment())
+
     @task(pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE, outlets=[Asset(WAREHOUSE_ASSET_URI)])
     def build_warehouse() -> dict:
-        from agency_pulse import pipeline
+        from agency_pulse import marts_dag, pipeline
 
+        marts_dag.refresh_manifest()
         summary = pipeline.build_warehouse(Settings.from_environment())
         return {"loaded": summary["loaded"], "marts": summary["marts"]}
 
@@ -56,7 +75,12 @@ def agency_pulse_marts():
         written = report.write_report(home=config.paths(settings), language=settings.language)
         return str(getattr(written, "html", written))
 
-    build_warehouse() >> write_report()
+    if PER_MODEL_TASKS:
+        models = model_task_group("dbt_models", pool=WAREHOUSE_POOL, queue=WAREHOUSE_QUEUE,
+                                  default_args=default_args(DAG_SETTINGS))
+        load_warehouse() >> models >> publish_warehouse() >> write_report()
+    else:
+        build_warehouse() >> write_report()
 
 
 agency_pulse_marts()

@@ -19,6 +19,9 @@ IDENTIFIER_NAMES = {
     "qualified_name", "dataset", "mart", "columns", "column", "order", "source", "target",
     "relation", "table_name", "schema_name", "grain", "suffix", "same_key",
     "latest_rows",  # warehouse._latest_rows_query: built from select, partition, latest
+    # dbt_project.run_compiled: a model's materialization (table | view) and dbt's compiled
+    # SQL of the project's own model files
+    "materialized", "compiled_sql",
 }
 # The one reviewed quoting function (agency_pulse.column_docs.sql_string): its output is a
 # SQL string literal with every quote doubled, for the statements that take no parameters

@@ -1,4 +1,4 @@
-"""A tiny warehouse built by the real models of ``include/sql`` from hand-written inputs.
+"""A tiny warehouse built by the real models of the dbt project ``include/dbt`` from hand-written inputs.
 
 Used by the report and UI tests, and to preview the UI without running the pipeline::
 

@@ -1,6 +1,6 @@
 """Set-up of the Airflow home (pools) and `make airflow` (standalone on the sandbox).
 
-    python -m agency_pulse.airflow_setup                 # create/update the pools
+    python -m agency_pulse.airflow_setup                 # create/update the pools, the dbt manifest
     python -m agency_pulse.airflow_setup --standalone    # + sandbox + `airflow standalone`
         [--airflow-port 8080] [--sandbox-port 8099]      # (`make airflow AIRFLOW_PORT=...`)
 """
@@ -29,6 +29,15 @@ def create_pools() -> None:
     for name, (slots, description) in POOLS.items():
         Pool.create_or_update_pool(name, slots, description, include_deferred=False)
         print(f"pool {name}: {slots} slot(s)")
+
+
+def write_dbt_manifest() -> None:
+    """The dbt project's manifest, from which the marts DAG renders one task per model
+    (parsing the DAG file never runs dbt); rewritten only when the project changed."""
+    from agency_pulse import marts_dag
+
+    if marts_dag.refresh_manifest():
+        print(f"dbt manifest written: {marts_dag.MANIFEST}")
 
 
 def start_sandbox(port: int) -> subprocess.Popen:
@@ -235,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:
             parser.error(str(error))
     create_pools()
+    write_dbt_manifest()
     return standalone(args.sandbox_port, args.airflow_port) if args.standalone else 0
 
 

@@ -81,8 +81,10 @@ def _descriptions(reference: Path) -> dict[str, TableDocs]:
     return docs
 
 
-def comment_tables(con: duckdb.DuckDBPyConnection, reference: Path | None = None) -> None:
-    """Comment every described table the connection's database has, and its columns.
+def comment_tables(con: duckdb.DuckDBPyConnection, reference: Path | None = None,
+                   only: tuple[str, ...] | None = None) -> None:
+    """Comment every described table the connection's database has (or those of ``only``),
+    and its columns.
 
     A described table that does not exist (yet) is skipped; a column the reference does
     not describe keeps no comment, and is logged (the reference test fails on it).
@@ -96,7 +98,7 @@ def comment_tables(con: duckdb.DuckDBPyConnection, reference: Path | None = None
         "select schema_name, table_name from duckdb_tables() "
         "where database_name = current_database()").fetchall()}
     for table, table_docs in docs.items():
-        if table not in existing:
+        if table not in existing or (only is not None and table not in only):
             continue
         con.execute(f"comment on table {table} is {sql_string(table_docs.description)}")
         schema, name = table.split(".")
@@ -158,3 +160,108 @@ def _parse_section(lines: list[str]) -> tuple[str, dict[str, str]]:
                 columns[name.group(1)] = plain_text(cells[definition_at])
     paragraph = " ".join(intro).split("\n")[0]
     return plain_text(paragraph), columns
+
+
+# --- dbt: the project's schema.yml files are generated from the same reference ----------
+
+# The dbt model each described table is, and the data tests that guard its contract.
+_PLATFORMS = ["facebook", "instagram", "youtube", "x", "telegram"]
+_STATUSES = ["active", "low", "stale", "dormant", "unknown"]
+_STATUS_TESTS = ["not_null", {"accepted_values": {"arguments": {"values": _STATUSES}}}]
+_PLATFORM_TESTS = ["not_null", {"accepted_values": {"arguments": {"values": _PLATFORMS}}}]
+DBT_MODELS: dict[str, dict] = {
+    "marts.account_monthly": {
+        "key": ["account_id", "month"], "not_period": "year",
+        "columns": {"account_id": ["not_null"], "month": ["not_null"],
+                    "agency_id": ["not_null"], "platform": _PLATFORM_TESTS,
+                    "activity_status": _STATUS_TESTS}},
+    "marts.account_annual": {
+        "key": ["account_id", "year"], "not_period": "month",
+        "columns": {"account_id": ["not_null"], "year": ["not_null"],
+                    "agency_id": ["not_null"], "platform": _PLATFORM_TESTS,
+                    "activity_status": _STATUS_TESTS}},
+    "marts.agency_monthly": {
+        "key": ["agency_id", "month"], "not_period": "year",
+        "columns": {"agency_id": ["not_null"], "month": ["not_null"],
+                    "activity_status": _STATUS_TESTS}},
+    "marts.agency_annual": {
+        "key": ["agency_id", "year"], "not_period": "month",
+        "columns": {"agency_id": ["not_null"], "year": ["not_null"],
+                    "activity_status": _STATUS_TESTS}},
+    "quality.account_coverage": {
+        "key": ["account_id"],
+        "columns": {"account_id": ["not_null", "unique"], "platform": _PLATFORM_TESTS}},
+    "quality.figure_sources": {
+        "key": ["account_id", "month", "source"],
+        "columns": {"account_id": ["not_null"], "month": ["not_null"],
+                    "source": ["not_null", {"accepted_values": {"arguments": {
+                        "values": ["api", "sandbox", "observation", "unknown"]}}}]}},
+}
+
+SCHEMA_YML_HEADER = ("# Generated from docs/REFERENCE.md by `python -m agency_pulse.column_docs "
+                     "--write-dbt-schema`:\n# edit the reference (descriptions) or "
+                     "column_docs.DBT_MODELS (tests), then regenerate.\n")
+
+
+def dbt_schema_files(reference: Path | None = None) -> dict[str, str]:
+    """``{path relative to the dbt project: text}`` of the generated schema.yml files: each
+    described model with its description, its columns' descriptions and its data tests."""
+    import yaml
+
+    docs = descriptions(reference)
+    by_folder: dict[str, list[dict]] = {}
+    for table, spec in DBT_MODELS.items():
+        schema, name = table.split(".")
+        folder = "marts" if schema == "marts" else schema
+        table_docs = docs[table]
+        columns = []
+        for column, description in table_docs.columns.items():
+            if column == spec.get("not_period"):
+                continue  # the other grain's period column
+            entry: dict = {"name": column, "description": description}
+            if spec["columns"].get(column):
+                entry["data_tests"] = spec["columns"][column]
+            columns.append(entry)
+        model = {"name": name, "description": table_docs.description,
+                 "data_tests": [{"unique_combination": {"arguments": {"columns": spec["key"]}}}],
+                 "columns": columns}
+        by_folder.setdefault(folder, []).append(model)
+    class Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data):  # every test list written out, no YAML anchors
+            return True
+
+    return {f"models/{folder}/schema.yml": SCHEMA_YML_HEADER + yaml.dump(
+                {"version": 2, "models": models}, Dumper=Dumper, sort_keys=False,
+                allow_unicode=True, width=100)
+            for folder, models in by_folder.items()}
+
+
+def write_dbt_schema(project_dir: Path | None = None) -> list[Path]:
+    """Write ``dbt_schema_files()`` into the dbt project; return the files written."""
+    project_dir = project_dir or config.PROJECT_ROOT / "include" / "dbt"
+    written = []
+    for relative, text in dbt_schema_files().items():
+        path = project_dir / relative
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m agency_pulse.column_docs",
+                                     description="Column descriptions from docs/REFERENCE.md.")
+    parser.add_argument("--write-dbt-schema", action="store_true",
+                        help="regenerate include/dbt/models/*/schema.yml")
+    args = parser.parse_args(argv)
+    if not args.write_dbt_schema:
+        parser.print_help()
+        return 2
+    for path in write_dbt_schema():
+        print(path.relative_to(config.PROJECT_ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -13,7 +13,8 @@ PLATFORMS: tuple[str, ...] = platforms.NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REGISTRY = PROJECT_ROOT / "include" / "registry" / "agencies.yaml"
-SQL_DIR = PROJECT_ROOT / "include" / "sql"
+# The dbt project holding the SQL models (include/dbt/models/<layer>/*.sql).
+SQL_DIR = PROJECT_ROOT / "include" / "dbt" / "models"
 
 # The Airflow pool every warehouse writer runs in (one slot: DuckDB has one writer).
 WAREHOUSE_POOL = "agency_pulse_warehouse"

@@ -112,6 +112,15 @@ def build_warehouse(settings: Settings | None = None) -> dict:
     return warehouse.build(settings=settings)
 
 
+def load_warehouse(settings: Settings | None = None) -> dict:
+    """Load the accepted lake, the registry and the quality results into the warehouse,
+    without running the models (the marts DAG runs them one task each)."""
+    from agency_pulse import warehouse
+
+    settings = settings or Settings.from_environment()
+    return warehouse.build(settings=settings, models=False)
+
+
 def run_daily(run_date: date, platforms: Sequence[str] | None = None, *,
               run_id: str | None = None, settings: Settings | None = None) -> DailyRunResult:
     """One daily run in-process: extract every platform, validate, load, transform.

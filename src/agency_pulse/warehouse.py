@@ -10,8 +10,11 @@
    ``lake.dataset_glob``;
 3. loads the registry into ``core.agencies`` and ``core.accounts``, and the validation results
    and extract log into ``quality.validation_runs`` and ``quality.extract_log``;
-4. runs the SQL models of ``include/sql`` (``run_models``) and comments the public tables
-   and their columns with docs/REFERENCE.md's words (``column_docs``).
+4. runs the dbt project of ``include/dbt`` in-process on the same connection (``dbt run``:
+   staging views, then the ``core``, ``marts`` and ``quality`` tables, in dbt's dependency
+   order; ``dbt_project.run``). dbt comments the models and their columns with
+   docs/REFERENCE.md's words (``persist_docs``; the descriptions are generated into the
+   project's schema.yml by ``column_docs``); ``column_docs`` comments the source tables.
 
 A failure rolls the whole transaction back, so readers keep the previous complete build.
 After the commit, still holding the build lock, it publishes the readers' file
@@ -30,10 +33,9 @@ files are read and upserted into ``staging.lake_<dataset>`` (by key, the latest 
 as in a full load); the registry is not reloaded. Otherwise, or with ``build(full=True)``,
 everything is reloaded. The models then run as in a full build.
 
-Model order: the layers run in the order of ``LAYERS`` (staging, intermediate, marts, quality).
-Each ``.sql`` file is one model that creates ``<schema>.<file name>`` (the schema of its layer,
-see ``LAYERS``); inside a layer a model runs after every model of the same layer it names, so
-the order follows the SQL itself and a new file needs no registration anywhere.
+Models: one ``.sql`` file of ``include/dbt/models/<layer>`` is one model, created in the
+schema its folder names in ``dbt_project.yml``; ``{{ ref() }}`` and ``{{ source() }}`` give
+the order, so a new file needs no registration anywhere.
 """
 
 from __future__ import annotations
@@ -47,13 +49,12 @@ import os
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from agency_pulse import column_docs, config, lake
+from agency_pulse import column_docs, config, dbt_project, lake
 from agency_pulse.registry import Registry, load_registry
 from agency_pulse.settings import Settings
 from agency_pulse.validation.outcomes import VALIDATION_RUNS_SCHEMA
@@ -62,16 +63,11 @@ log = logging.getLogger(__name__)
 
 SCHEMAS = ("staging", "core", "marts", "quality")
 
-# SQL folder -> the schema its models are created in, in run order.
-LAYERS: tuple[tuple[str, str], ...] = (
-    ("staging", "staging"),
-    ("intermediate", "core"),
-    ("marts", "marts"),
-    ("quality", "quality"),
-)
-
 # How long a build waits for another process's build of the same warehouse.
 BUILD_LOCK_TIMEOUT_SECONDS = 1800.0
+
+# Loaded by build() itself (not dbt models): column_docs comments them.
+SOURCE_TABLES = ("quality.extract_log", "quality.validation_runs")
 
 MARTS = ("account_monthly", "account_annual", "agency_monthly", "agency_annual")
 
@@ -98,32 +94,8 @@ ACCOUNTS_SCHEMA = pa.schema([
     ("verified", pa.bool_()),
 ])
 
-_CREATES = re.compile(
-    r"^\s*create\s+or\s+replace\s+(table|view)\s+([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\s+as\b",
-    re.IGNORECASE | re.MULTILINE,
-)
-_QUALIFIED_NAME = re.compile(r"\b([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
-_SQL_COMMENT = re.compile(r"--[^\n]*")
-
-
 class WarehouseError(RuntimeError):
     """The warehouse could not be built (a model, a lake file or the lock)."""
-
-
-@dataclass(frozen=True)
-class Model:
-    """One SQL file of ``include/sql``: it creates ``schema.name``."""
-
-    layer: str
-    schema: str
-    name: str
-    kind: str  # "table" | "view"
-    path: Path
-    sql: str
-
-    @property
-    def qualified_name(self) -> str:
-        return f"{self.schema}.{self.name}"
 
 
 def connect_read_only(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
@@ -135,7 +107,7 @@ def connect_read_only(path: str | Path | None = None) -> duckdb.DuckDBPyConnecti
 
 def build(*, registry: Registry | None = None, home_paths: config.Paths | None = None,
           lock_timeout: float = 30.0, full: bool = False,
-          settings: Settings | None = None) -> dict:
+          settings: Settings | None = None, models: bool = True) -> dict:
     """Load the accepted lake, the registry and the quality results, and rebuild every model.
 
     Incremental unless ``full`` (or the registry or SQL changed, or a loaded lake file changed
@@ -144,6 +116,9 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     JSON-serialisable summary: the warehouse path, the rows loaded per source table, the models run in order, and the rows
     of each mart. All or nothing: on any error the transaction is rolled back and
     ``WarehouseError`` names what failed. Without ``settings``, reads the environment now.
+
+    ``models=False`` loads the sources only (and publishes nothing): the marts DAG then runs
+    each model as its own task (``run_model``) and publishes at the end (``publish``).
     """
     settings = settings or Settings.from_environment()
     home_paths = home_paths or config.paths(settings)
@@ -192,10 +167,11 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             loaded["quality.validation_runs"] = _load_validation_runs(con, home_paths.quality)
             loaded["quality.extract_log"] = _count(con, "quality.extract_log")
             _remember_loaded_files(con, files, fingerprint, mode)
-            models = run_models(con)
-            column_docs.comment_tables(con)
+            ran = _run_dbt(con) if models else []
+            # the models' comments come from dbt (persist_docs); these are the sources'
+            column_docs.comment_tables(con, only=SOURCE_TABLES)
             marts = {name: _count(con, f"marts.{name}") for name in MARTS
-                     if any(m.qualified_name == f"marts.{name}" for m in models)}
+                     if any(m.qualified_name == f"marts.{name}" for m in ran)}
             con.execute("commit")
         except BaseException:
             with contextlib.suppress(duckdb.Error):  # keep the original error, not the rollback's
@@ -203,18 +179,60 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             raise
         con.close()
         # Still under the build lock, so no other build writes the file while it is read.
-        _publish_for_readers(home_paths, settings)
+        if models:
+            _publish_for_readers(home_paths, settings)
     finally:
         con.close()  # a second close does nothing
         build_lock.close()  # closing the file releases the lock
     summary = {
         "warehouse": str(home_paths.warehouse),
         "loaded": loaded,
-        "models": [m.qualified_name for m in models],
+        "models": [m.qualified_name for m in ran],
         "marts": marts,
     }
     log.info("warehouse built: %s", summary)
     return summary
+
+
+def run_model(name: str, *, settings: Settings | None = None,
+              lock_timeout: float = 30.0) -> dict:
+    """Run one dbt model (``dbt run --select name``, in-process) on the warehouse, in its own
+    transaction under the build lock: the marts DAG's task for that model. Returns the
+    model's qualified name and, for a mart, its rows."""
+    settings = settings or Settings.from_environment()
+    home_paths = config.paths(settings)
+    build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
+    try:
+        con = _connect_writer(home_paths.warehouse, lock_timeout,
+                              settings.warehouse_memory_limit)
+        try:
+            con.execute("begin transaction")
+            try:
+                ran = _run_dbt(con, select=[name])
+                con.execute("commit")
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("rollback")
+                raise
+            summary = {"models": [m.qualified_name for m in ran]}
+            if name in MARTS:
+                summary["rows"] = _count(con, f"marts.{name}")
+            return summary
+        finally:
+            con.close()
+    finally:
+        build_lock.close()
+
+
+def publish(*, settings: Settings | None = None) -> None:
+    """Publish the readers' file from the warehouse as it is (after the model tasks)."""
+    settings = settings or Settings.from_environment()
+    home_paths = config.paths(settings)
+    build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
+    try:
+        _publish_for_readers(home_paths, settings)
+    finally:
+        build_lock.close()
 
 
 def _publish_for_readers(home_paths: config.Paths, settings: Settings) -> None:
@@ -238,14 +256,12 @@ def _mirror_shared_lake(home_paths: config.Paths) -> None:
         object_store.fetch_validation_runs(store, quality_root=home_paths.quality)
 
 
-def build_fingerprint(registry: Registry, sql_dir: Path | None = None) -> str:
-    """A hash of the registry and every SQL model: when it changes, build() loads in full."""
+def build_fingerprint(registry: Registry, project_dir: Path | None = None) -> str:
+    """A hash of the registry and the dbt project: when it changes, build() loads in full."""
     digest = hashlib.sha256()
     for agency in registry.agencies:
         digest.update(repr(agency).encode())
-    for path in sorted((sql_dir or config.SQL_DIR).rglob("*.sql")):
-        digest.update(str(path.relative_to(sql_dir or config.SQL_DIR)).encode())
-        digest.update(path.read_bytes())
+    digest.update(dbt_project.project_fingerprint(project_dir).encode())
     return digest.hexdigest()
 
 
@@ -375,8 +391,11 @@ def create_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     _create_from_arrow(con, "quality.extract_log", lake.SCHEMAS["extract_log"].empty_table())
 
 
-def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> list[Model]:
-    """Run every model of ``include/sql`` in order on an open connection; return them in run order.
+def run_models(con: duckdb.DuckDBPyConnection,
+               project_dir: Path | None = None) -> list[dbt_project.CompiledModel]:
+    """Create every model of the dbt project on an open connection from dbt's compiled SQL
+    (``dbt_project.run_compiled``: the tables ``build`` makes, without dbt's per-model
+    bookkeeping); return them in run order. For tests and demo warehouses.
 
     The source tables must exist (``build`` or ``create_source_tables``). Sets the session
     time zone to UTC: periods and days are UTC.
@@ -384,17 +403,27 @@ def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> l
     con.execute("set TimeZone = 'UTC'")
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
-    models = discover_models(sql_dir)
-    for model in models:
-        try:
-            con.execute(model.sql)
-        except duckdb.Error as exc:
-            suspects = (_oversized_counts(con)
-                        if isinstance(exc, duckdb.OutOfRangeException | duckdb.ConversionException)
-                        else "")
-            raise WarehouseError(f"model {model.qualified_name} ({model.path.name}) failed: "
-                                 f"{' '.join(str(exc).split())}{suspects}") from exc
-    return models
+    try:
+        return dbt_project.run_compiled(con, project_dir)
+    except dbt_project.DbtProjectError as exc:
+        raise WarehouseError(f"{exc}{_suspects(con, exc)}") from exc
+
+
+def _run_dbt(con: duckdb.DuckDBPyConnection,
+             select: list[str] | None = None) -> list[dbt_project.ModelRun]:
+    """``dbt run`` of the project (or ``select``), in-process, inside the caller's transaction."""
+    try:
+        return dbt_project.run(con, select=select)
+    except dbt_project.DbtProjectError as exc:
+        raise WarehouseError(f"{exc}{_suspects(con, exc)}") from exc
+
+
+def _suspects(con: duckdb.DuckDBPyConnection, exc: Exception) -> str:
+    cause = exc.__cause__
+    message = str(exc)
+    arithmetic = (isinstance(cause, duckdb.OutOfRangeException | duckdb.ConversionException)
+                  or "Out of Range Error" in message or "Conversion Error" in message)
+    return _oversized_counts(con) if arithmetic else ""
 
 
 # Counts above this cannot come from a valid observation file (docs/REFERENCE.md, Manual observations CSV).
@@ -416,52 +445,6 @@ def _oversized_counts(con: duckdb.DuckDBPyConnection) -> str:
                    f"{'followers' if (followers or 0) > _MAX_OBSERVED_COUNT else 'posts_total'} "
                    f"{max(followers or 0, posts or 0)}"
                    for account, source_file, row, followers, posts in found)
-
-
-def discover_models(sql_dir: Path | None = None) -> list[Model]:
-    """Every model of ``include/sql`` in run order: by layer, then after the models it names."""
-    sql_dir = sql_dir or config.SQL_DIR
-    ordered: list[Model] = []
-    for layer, schema in LAYERS:
-        layer_models = [_read_model(path, layer, schema)
-                        for path in sorted((sql_dir / layer).glob("*.sql"))]
-        ordered.extend(_dependency_order(layer_models))
-    return ordered
-
-
-def _read_model(path: Path, layer: str, schema: str) -> Model:
-    sql = path.read_text(encoding="utf-8")
-    creates = _CREATES.findall(_SQL_COMMENT.sub("", sql))
-    if len(creates) != 1:
-        raise WarehouseError(f"{path}: a model file must hold exactly one "
-                             f"'create or replace table|view {schema}.{path.stem} as ...'")
-    kind, target_schema, name = (part.lower() for part in creates[0])
-    if (target_schema, name) != (schema, path.stem.lower()):
-        raise WarehouseError(f"{path}: creates {target_schema}.{name}, expected "
-                             f"{schema}.{path.stem} (layer {layer})")
-    return Model(layer=layer, schema=schema, name=name, kind=kind, path=path, sql=sql)
-
-
-def _dependency_order(models: list[Model]) -> list[Model]:
-    """Order one layer's models so each runs after the models of the layer it references."""
-    by_name = {m.qualified_name: m for m in models}
-    needs = {
-        m.qualified_name: {
-            f"{s}.{n}".lower() for s, n in _QUALIFIED_NAME.findall(_SQL_COMMENT.sub("", m.sql))
-        } & set(by_name) - {m.qualified_name}
-        for m in models
-    }
-    ordered: list[Model] = []
-    done: set[str] = set()
-    while len(ordered) < len(models):
-        ready = sorted(name for name in by_name if name not in done and needs[name] <= done)
-        if not ready:
-            cycle = sorted(set(by_name) - done)
-            raise WarehouseError(f"models reference each other in a cycle: {', '.join(cycle)}")
-        for name in ready:
-            ordered.append(by_name[name])
-            done.add(name)
-    return ordered
 
 
 def _hold_build_lock(warehouse: Path, timeout: float):

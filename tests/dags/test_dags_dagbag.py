@@ -22,6 +22,9 @@ EXPECTED = {"agency_pulse_extract", "agency_pulse_observations", "agency_pulse_m
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
+    from agency_pulse import marts_dag
+
+    marts_dag.refresh_manifest()  # as make setup does (a no-op when the project is unchanged)
     return DagBag(dag_folder=str(DAGS_DIR))
 
 
@@ -49,8 +52,29 @@ def test_pools_are_known_and_warehouse_writers_use_the_one_slot_pool(dagbag):
         for task in dagbag.dags[dag_id].tasks:
             assert task.pool in known, (dag_id, task.task_id, task.pool)
     marts = dagbag.dags["agency_pulse_marts"]
+    # every task of the marts DAG writes the warehouse (or its readers' file): one at a time
     assert {t.task_id for t in marts.tasks if t.pool == WAREHOUSE_POOL} == {
-        "build_warehouse", "write_report"}
+        t.task_id for t in marts.tasks}
+
+
+def test_marts_dag_runs_each_dbt_model_as_its_own_task_in_dbt_order(dagbag):
+    from agency_pulse import dbt_project, marts_dag
+
+    assert marts_dag.manifest_is_current(), "make setup writes the dbt manifest"
+    marts = dagbag.dags["agency_pulse_marts"]
+    models = {m.name: m for m in dbt_project.compiled_models("warehouse")}
+    tasks = {t.task_id: t for t in marts.tasks}
+    by_model = {t.op_kwargs["model"]: t for t in marts.tasks
+                if t.task_id.startswith("dbt_models.")}
+    assert set(by_model) == set(models)
+    for name, model in models.items():
+        upstream = {tasks[u].op_kwargs["model"] for u in by_model[name].upstream_task_ids
+                    if u.startswith("dbt_models.")}
+        referenced = {m for m in models if m != name
+                      and f'"{models[m].schema}"."{m}"' in model.compiled_sql}
+        assert upstream == referenced, name
+    assert [t for t in marts.tasks if t.task_id == "load_warehouse"][0].downstream_task_ids
+    assert {"publish_warehouse", "write_report"} <= set(tasks)
 
 
 def test_marts_dag_is_scheduled_on_the_extract_and_observation_assets(dagbag):

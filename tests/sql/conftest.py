@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
@@ -10,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from agency_pulse import lake, warehouse
+from agency_pulse import dbt_project, lake, warehouse
 
 FETCHED_AT = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -131,3 +132,16 @@ def _assert_rows(actual: list[dict], expected: list[dict]) -> None:
 def assert_rows():
     """``assert_rows(actual, expected)``: same rows, same columns in the same order."""
     return _assert_rows
+
+
+@pytest.fixture
+def broken_project(tmp_path):
+    """``broken_project("marts/account_monthly", sql)``: a copy of the shipped dbt project
+    whose model (path under models/, no suffix) is ``sql``."""
+    def make(model: str, sql: str):
+        project = tmp_path / "dbt"
+        shutil.copytree(dbt_project.PROJECT_DIR, project,
+                        ignore=shutil.ignore_patterns("target", "logs"))
+        (project / "models" / f"{model}.sql").write_text(sql, encoding="utf-8")
+        return project
+    return make

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from agency_pulse import config, lake, warehouse
+from agency_pulse import config, dbt_project, lake, warehouse
 from agency_pulse.registry import parse_registry
 from agency_pulse.validation import VALIDATION_RUNS_SCHEMA
 
@@ -53,9 +53,10 @@ def test_build_on_an_empty_home(pulse_home):
     assert summary["warehouse"] == str(pulse_home.warehouse)
     assert summary["marts"] == dict.fromkeys(warehouse.MARTS, 0)
     assert summary["loaded"]["core.accounts"] == 3
-    layers = [name.split(".")[0] for name in summary["models"]]
-    assert layers == sorted(layers, key=["staging", "core", "marts", "quality"].index)
-    assert {f"marts.{m}" for m in warehouse.MARTS} <= set(summary["models"])
+    # dbt ran every model of the project, in an order that respects their references
+    compiled = dbt_project.compiled_models("warehouse")
+    assert sorted(summary["models"]) == sorted(m.qualified_name for m in compiled)
+    assert summary["models"][0].startswith("staging.")
     with warehouse.connect_read_only(pulse_home.warehouse) as con:
         schemas = {r[0] for r in con.execute(
             "select schema_name from information_schema.schemata").fetchall()}
@@ -225,17 +226,13 @@ def test_building_twice_gives_identical_tables(pulse_home):
     assert first["marts.account_monthly"] and first["marts.agency_annual"]
 
 
-def test_a_failing_model_rolls_back_and_keeps_the_previous_build(pulse_home, tmp_path,
-                                                                monkeypatch):
+def test_a_failing_model_rolls_back_and_keeps_the_previous_build(pulse_home, monkeypatch,
+                                                                broken_project):
     write("account_snapshots", snapshot_rows(100, datetime(2024, 5, 10, tzinfo=UTC)),
           root=pulse_home.lake)
     warehouse.build(registry=REGISTRY)
-    broken = tmp_path / "sql"
-    for layer, _ in warehouse.LAYERS:
-        (broken / layer).mkdir(parents=True)
-    (broken / "marts" / "account_monthly.sql").write_text(
-        "create or replace table marts.account_monthly as select 1 / 'x' as nonsense\n")
-    monkeypatch.setattr(config, "SQL_DIR", broken)
+    broken = broken_project("marts/account_monthly", "select 1 / 'x' as nonsense\n")
+    monkeypatch.setattr(dbt_project, "PROJECT_DIR", broken)
     write("account_snapshots", snapshot_rows(200, datetime(2024, 5, 11, tzinfo=UTC)),
           root=pulse_home.lake, key="later")
 

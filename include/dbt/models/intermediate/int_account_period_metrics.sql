@@ -1,0 +1,322 @@
+-- Followers, posts, engagement and activity of every account period (docs/REFERENCE.md, Warehouse).
+with
+
+periods as (
+
+    select * from {{ ref('int_account_periods') }}
+
+),
+
+daily_followers as (
+
+    select * from {{ ref('int_account_daily_followers') }}
+
+),
+
+posts as (
+
+    select * from {{ ref('int_account_posts') }}
+
+),
+
+post_events as (
+
+    select * from {{ ref('int_account_post_events') }}
+
+),
+
+post_tracking as (
+
+    select * from {{ ref('int_account_post_tracking') }}
+
+),
+
+post_reads as (
+
+    select * from {{ ref('int_account_post_reads') }}
+
+),
+
+grains as (
+
+    select grain from (values ('month'), ('year')) as grains (grain)
+
+),
+
+-- Equi-joins on calendar buckets instead of range and as-of joins over the whole history:
+-- every bucket of observations or posts is one of the account's periods.
+followers_by_period as (
+
+    select
+        daily_followers.account_id,
+        grains.grain,
+        cast(date_trunc(grains.grain, daily_followers.observed_on) as date) as period_start,
+        arg_max(daily_followers.followers, daily_followers.observed_on) as followers_last,
+    from daily_followers
+    cross join grains
+    group by all
+
+),
+
+followers_at_bounds as (
+
+    select
+        periods.account_id,
+        periods.grain,
+        periods.period_start,
+        -- the last observation before the period: the end of the latest earlier bucket
+        last_value(followers_by_period.followers_last ignore nulls) over (
+            partition by periods.account_id, periods.grain
+            order by periods.period_start
+            rows between unbounded preceding and 1 preceding
+        ) as followers_start,
+        followers_by_period.followers_last as followers_end,
+    from periods
+    left join followers_by_period
+        using (account_id, grain, period_start)
+
+),
+
+posts_in_period as (
+
+    select
+        posts.account_id,
+        grains.grain,
+        cast(date_trunc(grains.grain, posts.published_on) as date) as period_start,
+        count(*) as posts,
+        count(*) filter (where posts.is_video) as video_posts,
+        count(*) filter (where posts.is_live) as live_posts,
+        count(*) filter (where posts.is_live is null) as posts_live_unknown,
+        -- NULL when no post of the period carries an engagement figure
+        sum(posts.engagement) as engagement,
+    from posts
+    cross join grains
+    group by all
+
+),
+
+-- What the platform gives for this account at all: for a period without posts, engagement
+-- and live counts are 0 only where the account's posts carry them.
+account_post_facts as (
+
+    select
+        account_id,
+        bool_or(engagement is not null) as gives_engagement,
+        bool_and(is_live is not null) as gives_live,
+    from posts
+    group by all
+
+),
+
+-- Extract runs of the period: a period whose runs all failed to read the posts, and with no
+-- post published in it, has no post tracking (its post counts are unknown, not 0).
+runs_in_period as (
+
+    select
+        post_reads.account_id,
+        grains.grain,
+        cast(date_trunc(grains.grain, post_reads.run_date) as date) as period_start,
+        bool_or(post_reads.read_posts) as posts_read,
+    from post_reads
+    cross join grains
+    group by all
+
+),
+
+post_days as (
+
+    select
+        account_id,
+        published_on,
+        cast(date_trunc('month', published_on) as date) as published_month,
+        count(*) as day_posts,
+    from posts
+    group by all
+
+),
+
+-- the 30 days up to the evaluation day E (E-29 .. E, both included) lie in at most two months
+last_30_day_months as (
+
+    select
+        account_id,
+        grain,
+        period_start,
+        evaluation_day,
+        unnest(list_distinct([
+            cast(date_trunc('month', evaluation_day - 29) as date),
+            cast(date_trunc('month', evaluation_day) as date),
+        ])) as published_month,
+    from periods
+
+),
+
+posts_in_last_30_days as (
+
+    select
+        last_30_day_months.account_id,
+        last_30_day_months.grain,
+        last_30_day_months.period_start,
+        cast(sum(post_days.day_posts) as bigint) as posts_last_30_days,
+    from last_30_day_months
+    inner join post_days
+        on last_30_day_months.account_id = post_days.account_id
+        and last_30_day_months.published_month = post_days.published_month
+        and post_days.published_on
+            between last_30_day_months.evaluation_day - 29 and last_30_day_months.evaluation_day
+    group by all
+
+),
+
+-- the latest post event of each UTC day: the last one by the end of day E is the latest
+-- event of the last such day on or before E
+post_event_days as (
+
+    select
+        account_id,
+        cast(posted_at at time zone 'UTC' as date) as posted_on,
+        max(posted_at) as posted_at,
+    from post_events
+    group by all
+
+),
+
+last_posts as (
+
+    select
+        periods.account_id,
+        periods.grain,
+        periods.period_start,
+        post_event_days.posted_at as last_post_at,
+    from periods
+    asof left join post_event_days
+        on periods.account_id = post_event_days.account_id
+        and periods.evaluation_day >= post_event_days.posted_on
+
+),
+
+joined as (
+
+    select
+        periods.account_id,
+        periods.agency_id,
+        periods.platform,
+        periods.handle,
+        periods.grain,
+        periods.period_start,
+        periods.period_end,
+        periods.evaluation_day,
+        followers_at_bounds.followers_start,
+        followers_at_bounds.followers_end,
+        post_tracking.account_id is not null
+        and (
+            coalesce(runs_in_period.posts_read, true)
+            or coalesce(posts_in_period.posts, 0) > 0
+        ) as has_post_tracking,
+        coalesce(account_post_facts.gives_engagement, true) as gives_engagement,
+        coalesce(account_post_facts.gives_live, true) as gives_live,
+        posts_in_period.posts,
+        posts_in_period.video_posts,
+        posts_in_period.live_posts,
+        posts_in_period.posts_live_unknown,
+        posts_in_period.engagement,
+        coalesce(posts_in_last_30_days.posts_last_30_days, 0) as posts_last_30_days,
+        last_posts.last_post_at,
+    from periods
+    left join followers_at_bounds using (account_id, grain, period_start)
+    left join posts_in_period using (account_id, grain, period_start)
+    left join posts_in_last_30_days using (account_id, grain, period_start)
+    left join last_posts using (account_id, grain, period_start)
+    left join runs_in_period using (account_id, grain, period_start)
+    left join post_tracking on periods.account_id = post_tracking.account_id
+    left join account_post_facts on periods.account_id = account_post_facts.account_id
+
+),
+
+measured as (
+
+    select
+        account_id,
+        agency_id,
+        platform,
+        handle,
+        grain,
+        period_start,
+        period_end,
+        evaluation_day,
+        followers_start,
+        followers_end,
+        followers_end - followers_start as followers_change,
+        case
+            when followers_start <> 0
+                -- in DOUBLE: 100 x a BIGINT change overflows INT64 for counts near 10^17
+                then 100 * cast(followers_end - followers_start as double) / followers_start
+        end as followers_growth_pct,
+        case
+            when followers_start <> 0 then followers_end / followers_start
+        end as followers_growth_ratio,
+        case when has_post_tracking then coalesce(posts, 0) end as posts,
+        case when has_post_tracking then coalesce(video_posts, 0) end as video_posts,
+        case
+            when not has_post_tracking then null
+            when posts > 0 then case when posts_live_unknown = 0 then live_posts end
+            when gives_live then 0
+        end as live_posts,
+        case
+            when not has_post_tracking then null
+            when posts > 0 then cast(engagement as bigint)
+            when gives_engagement then cast(0 as bigint)
+        end as engagement,
+        last_post_at,
+        cast(
+            evaluation_day - cast(last_post_at at time zone 'UTC' as date) as integer
+        ) as days_since_last_post,
+        posts_last_30_days,
+        has_post_tracking,
+    from joined
+
+),
+
+final as (
+
+    select
+        account_id,
+        agency_id,
+        platform,
+        handle,
+        grain,
+        period_start,
+        period_end,
+        evaluation_day,
+        followers_start,
+        followers_end,
+        followers_change,
+        cast(followers_growth_pct as double) as followers_growth_pct,
+        cast(followers_growth_ratio as double) as followers_growth_ratio,
+        posts,
+        video_posts,
+        live_posts,
+        engagement,
+        case when posts > 0 then engagement / posts end as engagement_per_post,
+        case
+            when posts > 0 and followers_end <> 0
+                then 100 * (engagement / posts) / followers_end
+        end as engagement_rate_pct,
+        last_post_at,
+        days_since_last_post,
+        case
+            when posts_last_30_days >= 4 then 'active'
+            when days_since_last_post <= 90 then 'low'
+            when days_since_last_post <= 365 then 'stale'
+            when days_since_last_post > 365 then 'dormant'
+            -- tracked, and no post at or before the evaluation day: it never posted
+            when has_post_tracking then 'dormant'
+            else 'unknown'
+        end as activity_status,
+        posts_last_30_days,
+        has_post_tracking,
+    from measured
+
+)
+
+select * from final

@@ -1,0 +1,40 @@
+-- One row per account and extract run day: did the run read the account's posts? An ok run
+-- did, unless the extractor said they cannot be read (a Telegram channel without a public
+-- preview logs "ok" for its count with "posts not tracked"); a failed, gone or skipped run
+-- did not. Days whose runs read no posts are days without post tracking (docs/REFERENCE.md, Warehouse).
+with
+
+extract_log as (
+
+    select * from {{ ref('stg_lake__extract_log') }}
+
+),
+
+runs as (
+
+    select
+        account_id,
+        run_date,
+        extract_status = 'ok'
+        and not (
+            coalesce(extract_reason, '') ilike '%posts not tracked%'
+            or coalesce(extract_reason, '') ilike '%no public preview%'
+        ) as read_posts,
+    from extract_log
+    where account_id is not null
+        and run_date is not null
+
+),
+
+final as (
+
+    select
+        account_id,
+        run_date,
+        bool_or(read_posts) as read_posts,
+    from runs
+    group by all
+
+)
+
+select * from final

@@ -1,0 +1,93 @@
+-- Every known post once (latest fetch), with its engagement; deleted posts stay: they were
+-- published, so they count for the period they were published in. A plain repost of
+-- another account's post (an X retweet, post_type 'retweet') is no post of the account: it
+-- carries the other post's metrics. A quote has its own text and metrics: it stays.
+with
+
+posts as (
+
+    select * from {{ ref('stg_lake__posts') }}
+
+),
+
+deletions as (
+
+    select * from {{ ref('stg_lake__post_deletions') }}
+
+),
+
+fetches as (
+
+    select
+        *,
+        count(*) over (partition by platform, post_id) as fetch_count,
+    from posts
+    where account_id is not null
+        and published_at is not null
+
+),
+
+-- the warehouse loads one row per post already: order only the rare posts fetched twice
+latest_posts as (
+
+    select * exclude (fetch_count)
+    from fetches
+    where fetch_count = 1
+
+    union all
+
+    select * exclude (fetch_count)
+    from fetches
+    where fetch_count > 1
+    qualify row_number() over (
+        partition by platform, post_id
+        order by fetched_at desc nulls last
+    ) = 1
+
+),
+
+deleted_posts as (
+
+    select
+        platform,
+        post_id,
+        max(deletion_detected_on) as deletion_detected_on,
+    from deletions
+    group by all
+
+),
+
+final as (
+
+    select
+        latest_posts.account_id,
+        latest_posts.platform,
+        latest_posts.post_id,
+        latest_posts.published_at,
+        latest_posts.published_on,
+        latest_posts.post_type,
+        coalesce(latest_posts.is_video, false) as is_video,
+        -- NULL: the extractor could not tell (live videos not readable), never a false zero
+        latest_posts.is_live,
+        latest_posts.reactions,
+        latest_posts.comments,
+        latest_posts.shares,
+        -- NULL when the platform gives none of the three figures (Telegram without reactions)
+        case
+            when coalesce(latest_posts.reactions, latest_posts.comments, latest_posts.shares)
+                is not null
+                then coalesce(latest_posts.reactions, 0)
+                + coalesce(latest_posts.comments, 0)
+                + coalesce(latest_posts.shares, 0)
+        end as engagement,
+        deleted_posts.post_id is not null as is_deleted,
+        deleted_posts.deletion_detected_on,
+    from latest_posts
+    left join deleted_posts
+        on latest_posts.platform = deleted_posts.platform
+        and latest_posts.post_id = deleted_posts.post_id
+    where lower(coalesce(latest_posts.post_type, '')) not in ('retweet', 'retweeted')
+
+)
+
+select * from final

@@ -1,0 +1,82 @@
+-- Where each account's figures of a month came from (docs/REFERENCE.md, quality.figure_sources):
+-- a daily snapshot or a post takes the source its extract run logged (`api` or `sandbox`;
+-- `unknown` when the run's log row does not say), a manual observation is `observation`.
+-- Readers (the report, the UI pages, the run summary) mark sandbox figures from this table,
+-- so the mark follows the data, never a setting.
+with
+
+extract_runs as (
+
+    select account_id, run_date, figure_source
+    from {{ ref('stg_lake__extract_log') }}
+
+),
+
+snapshot_days as (
+
+    select
+        snapshots.account_id,
+        snapshots.agency_id,
+        snapshots.platform,
+        snapshots.snapshot_date as day,
+        coalesce(extract_runs.figure_source, 'unknown') as source,
+
+    from {{ ref('stg_lake__account_snapshots') }} as snapshots
+    left join extract_runs
+        on extract_runs.account_id = snapshots.account_id
+        and extract_runs.run_date = snapshots.snapshot_date
+
+),
+
+-- A post counts in the month it was published, from the run that fetched it last.
+post_days as (
+
+    select
+        posts.account_id,
+        posts.agency_id,
+        posts.platform,
+        posts.published_on as day,
+        coalesce(extract_runs.figure_source, 'unknown') as source,
+
+    from {{ ref('stg_lake__posts') }} as posts
+    left join extract_runs
+        on extract_runs.account_id = posts.account_id
+        and extract_runs.run_date = posts.fetched_on
+
+),
+
+observation_days as (
+
+    select
+        account_id,
+        agency_id,
+        platform,
+        observed_on as day,
+        'observation' as source,
+
+    from {{ ref('stg_lake__observations') }}
+
+),
+
+figure_days as (
+
+    select * from snapshot_days
+    union all
+    select * from post_days
+    union all
+    select * from observation_days
+
+)
+
+select
+    account_id,
+    any_value(agency_id) as agency_id,
+    any_value(platform) as platform,
+    cast(date_trunc('month', day) as date) as month,
+    source,
+    count(distinct day) as days,
+
+from figure_days
+where day is not null
+group by account_id, cast(date_trunc('month', day) as date), source
+order by account_id, month, source

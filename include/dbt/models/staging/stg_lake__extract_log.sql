@@ -1,0 +1,31 @@
+-- One row per registry account and extract run: ok | gone | failed | skipped, and why.
+with
+
+source as (
+
+    select * from {{ source('lake', 'lake_extract_log') }}
+
+),
+
+renamed as (
+
+    select
+        run_date,
+        platform,
+        account_id,
+        agency_id,
+        handle,
+        status as extract_status,
+        reason as extract_reason,
+        calls,
+        units,
+        run_id,
+        logged_at,
+        -- api | sandbox; NULL without a connection or in a log written before it was kept
+        source.source as figure_source,
+
+    from source
+
+)
+
+select * from renamed
