@@ -11,7 +11,7 @@ account and day: the new one, unless the account failed this time and the day al
 a row for it (its data are kept, so is the record of how they were fetched).
 
 ``complete_accounts`` names the accounts the day already has in full (``ok`` without an
-incomplete note, or ``gone``): a retry fetches only the others.
+incomplete note, ``gone`` or ``private``): a retry fetches only the others.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", "extract_log")
 
 # Extract-log outcomes that leave nothing to fetch again for the day.
-_FINAL_STATUSES = ("ok", "gone")
+_FINAL_STATUSES = ("ok", "gone", "private")
 _INCOMPLETE_NOTE = "posts incomplete"
 
 

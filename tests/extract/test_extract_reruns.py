@@ -68,6 +68,8 @@ def test_an_account_failing_in_a_rerun_keeps_every_row_of_the_day(
     [museum_log] = after["extract_log"][MUSEUM]
     if answer[1] is ERRORS["object_gone"]:
         assert museum_log["status"] == "gone" and museum_log["run_id"] == "rerun"
+    elif answer[1] is ERRORS["permission"]:  # a refusal is a fact too: the log records it
+        assert museum_log["status"] == "private" and museum_log["run_id"] == "rerun"
     else:  # the day's record of how its data were fetched stays with them
         assert museum_log["status"] == "ok" and museum_log["run_id"] == "first"
     [culture_log] = after["extract_log"][CULTURE]
@@ -157,7 +159,7 @@ def test_only_a_failure_that_may_pass_fails_the_run(pulse_home, fake_platform, m
     _serve_failing_posts_for(fake_platform, "222", (400, ERRORS["permission"]))
     summary = run_platform("facebook", RUN_DATE, registry=REGISTRY,
                            connection=conn(fake_platform), client=make_client())
-    assert summary["statuses"] == {"ok": 1, "failed": 1, "skipped": 1}
+    assert summary["statuses"] == {"ok": 1, "private": 1, "skipped": 1}
     assert "failed_accounts" not in summary
     _serve_failing_posts_for(fake_platform, "222", (400, ERRORS["app_limit"]))
     with pytest.raises(AccountsFailed) as failure:

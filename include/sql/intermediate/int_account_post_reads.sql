@@ -1,6 +1,6 @@
 -- One row per account and extract run day: did the run read the account's posts? An ok run
 -- did, unless the extractor said they cannot be read (a Telegram channel without a public
--- preview logs "ok" for its count with "posts not tracked"); a failed, gone or skipped run
+-- preview logs "ok" for its count with "posts not tracked"); a failed, gone, private or skipped run
 -- did not. Days whose runs read no posts are days without post tracking (docs/REFERENCE.md, Warehouse).
 create or replace table core.int_account_post_reads as
 

@@ -1,4 +1,4 @@
--- One row per registry account and extract run: ok | gone | failed | skipped, and why.
+-- One row per registry account and extract run: ok | gone | private | failed | skipped, and why.
 create or replace view staging.stg_lake__extract_log as
 
 with
