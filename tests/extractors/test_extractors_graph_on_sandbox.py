@@ -96,7 +96,7 @@ def test_sandbox_faults_map_to_account_and_platform_outcomes(sandbox, pulse_home
     assert failure.value.summary["calls"] == 1
     # the day keeps what the earlier run recorded; the stopped run erased nothing
     assert {r["account_id"]: r["status"] for r in landed("extract_log", pulse_home).to_pylist()} \
-        == {"facebook:eco.gov.az": "gone", "facebook:agro.gov.az": "failed",
+        == {"facebook:eco.gov.az": "gone", "facebook:agro.gov.az": "private",
             "facebook:aqroazerbaycan": "ok"}
 
 
