@@ -32,6 +32,10 @@ DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", 
 # Extract-log outcomes that leave nothing to fetch again for the day.
 _FINAL_STATUSES = ("ok", "gone", "private")
 _INCOMPLETE_NOTE = "posts incomplete"
+# Statuses a rerun records over an earlier ok row of the day (facts, not failures), and
+# the note their reason then carries (the marts read it: the earlier run read the posts).
+_FACTS = ("gone", "private")
+EARLIER_OK = "earlier that day: ok"
 
 
 def earlier_rows(platform: str, day: date, account_ids: Iterable[str], *, batch_key: str,
@@ -75,7 +79,9 @@ def merge(dataset: str, earlier: Sequence[Mapping], new: Sequence[Mapping]) -> l
 def merge_log(earlier: Sequence[Mapping], new: Sequence[Mapping],
               carried: Iterable[str] = ()) -> list[dict]:
     """One extract-log row per account: the new one, unless the account was not fetched
-    again (``carried``) or failed this time while the day has a better row for it."""
+    again (``carried``) or failed this time while the day has a better row for it. A
+    ``gone`` or ``private`` row replacing an ``ok`` one says ``earlier that day: ok`` (with
+    the earlier reason) in its reason."""
     before = {row["account_id"]: row for row in earlier}
     carried = set(carried)
     merged = []
@@ -85,6 +91,13 @@ def merge_log(earlier: Sequence[Mapping], new: Sequence[Mapping],
             row["account_id"] in carried
             or (row.get("status") == "failed" and previous.get("status") != "failed"))
         merged.append(dict(previous if keep_previous else row))
+        if (not keep_previous and previous is not None and previous.get("status") == "ok"
+                and row.get("status") in _FACTS):
+            # The fact replaces the row, but what the earlier run read stays known: the
+            # marts count that day's posts as read (include/sql, post tracking).
+            earlier = previous.get("reason")
+            merged[-1]["reason"] = "; ".join(filter(None, [
+                row.get("reason"), f"{EARLIER_OK} ({earlier})" if earlier else EARLIER_OK]))
     return merged
 
 

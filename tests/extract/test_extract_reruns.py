@@ -70,6 +70,8 @@ def test_an_account_failing_in_a_rerun_keeps_every_row_of_the_day(
         assert museum_log["status"] == "gone" and museum_log["run_id"] == "rerun"
     elif answer[1] is ERRORS["permission"]:  # a refusal is a fact too: the log records it
         assert museum_log["status"] == "private" and museum_log["run_id"] == "rerun"
+    if failing_is_fact:  # ... and keeps what the earlier run of the day read
+        assert "; earlier that day: ok" in museum_log["reason"]
     else:  # the day's record of how its data were fetched stays with them
         assert museum_log["status"] == "ok" and museum_log["run_id"] == "first"
     [culture_log] = after["extract_log"][CULTURE]

@@ -301,8 +301,8 @@ def _fetch_user_batches(client, url: str, headers: dict | None, parameter: str,
             costs = split_cost([a.account_id for a in batch_accounts], cost.calls, cost.units)
             for account in batch_accounts:
                 calls, units = costs[account.account_id]
-                result.outcomes[account.account_id] = Outcome(exc.log_status, exc.reason,
-                                                              calls, units)
+                # a batch lost to an outage is retryable: the run (and the task) fails
+                result.fail(account.account_id, exc, calls=calls, units=units)
             if exc.stops_platform:
                 result.stopped_by = exc
                 return False
