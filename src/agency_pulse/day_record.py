@@ -91,14 +91,23 @@ def merge_log(earlier: Sequence[Mapping], new: Sequence[Mapping],
             row["account_id"] in carried
             or (row.get("status") == "failed" and previous.get("status") != "failed"))
         merged.append(dict(previous if keep_previous else row))
-        if (not keep_previous and previous is not None and previous.get("status") == "ok"
-                and row.get("status") in _FACTS):
+        note = _earlier_ok_note(previous)
+        if not keep_previous and note and row.get("status") in _FACTS:
             # The fact replaces the row, but what the earlier run read stays known: the
             # marts count that day's posts as read (include/sql, post tracking).
-            earlier = previous.get("reason")
-            merged[-1]["reason"] = "; ".join(filter(None, [
-                row.get("reason"), f"{EARLIER_OK} ({earlier})" if earlier else EARLIER_OK]))
+            merged[-1]["reason"] = "; ".join(filter(None, [row.get("reason"), note]))
     return merged
+
+
+def _earlier_ok_note(previous: Mapping | None) -> str | None:
+    """``earlier that day: ok (...)`` for a day's row that was ok, or already carries it."""
+    if previous is None:
+        return None
+    reason = previous.get("reason") or ""
+    if previous.get("status") == "ok":
+        return f"{EARLIER_OK} ({reason})" if reason else EARLIER_OK
+    at = reason.find(EARLIER_OK)
+    return reason[at:] if at >= 0 else None
 
 
 def _latest_per_key(dataset: str, rows: list[dict]) -> list[dict]:

@@ -168,3 +168,16 @@ def test_only_a_failure_that_may_pass_fails_the_run(pulse_home, fake_platform, m
         run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                      client=make_client(max_retries=0))
     assert list(failure.value.summary["failed_accounts"]) == [MUSEUM]
+
+
+def test_the_earlier_ok_note_survives_a_second_fact():
+    ok = {"account_id": "a", "status": "ok", "reason": None, "run_id": "first"}
+    gone = {"account_id": "a", "status": "gone", "reason": "deleted", "run_id": "second"}
+    private = {"account_id": "a", "status": "private", "reason": "refused", "run_id": "third"}
+    [first] = day_record.merge_log([ok], [gone])
+    assert (first["status"], first["reason"]) == ("gone", "deleted; earlier that day: ok")
+    [second] = day_record.merge_log([first], [private])
+    assert (second["status"], second["reason"]) == ("private", "refused; earlier that day: ok")
+    # a fact after a failed day (nothing read that day) carries no note
+    failed = {**ok, "status": "failed", "reason": "HTTP 500"}
+    assert day_record.merge_log([failed], [gone])[0]["reason"] == "deleted"
