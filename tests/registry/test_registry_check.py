@@ -310,3 +310,21 @@ def test_a_handle_yaml_would_read_as_another_type_is_quoted():
 def test_verdict_lines_name_platform_and_handle():
     verdict = registry_check.Verdict(_account(), (0, 0), "gone", None, None, "not found")
     assert verdict.line() == "x old_name: gone: not found"
+
+
+def test_a_renamed_telegram_channel_reports_no_deletion_of_its_known_posts(
+        sandbox, registry_file, capsys):
+    assert _check(capsys, "--write", "--platform", "telegram")[0] == 0
+    [account] = load_registry(registry_file).accounts_for("telegram")
+    conn = connections.resolve("telegram", Settings.from_environment())
+    before = telegram.extract(build_client(conn), conn, [account], DAY, ExtractState())
+    assert before.posts and before.posts[0]["post_id"].startswith("tax_channel/")
+    state = ExtractState(known_post_ids={account.account_id: {
+        (p["post_id"], p["published_at"]) for p in before.posts}})
+    sandbox.set(faults={"telegram": {"renamed": {"tax_channel": "tax_news"}}})
+    after = telegram.extract(build_client(conn), conn, [account], DAY, state)
+    assert after.outcomes[account.account_id][:2] == (
+        "ok", "handle changed: tax_channel -> tax_news")
+    assert {p["post_id"].split("/")[1] for p in after.posts} == {
+        p["post_id"].split("/")[1] for p in before.posts}
+    assert after.post_deletions == []  # the same messages under the new handle
