@@ -104,7 +104,7 @@ HARD_FAULTS = {
 # account -> (extract_log status, a word its reason must contain)
 HARD_EXPECTED = {
     "facebook:alpha.gov": ("ok", ""), "facebook:beta.gov": ("gone", ""),
-    "instagram:alpha_ig": ("ok", ""), "instagram:beta_ig": ("failed", "permission"),
+    "instagram:alpha_ig": ("ok", ""), "instagram:beta_ig": ("private", ""),
     "youtube:alphatv": ("failed", "quota"), "youtube:betatv": ("failed", "quota"),
     "x:alpha_x": ("failed", "453"), "x:beta_x": ("failed", "453"),
     "telegram:alphatg": ("failed", "token"), "telegram:betatg": ("failed", "token"),

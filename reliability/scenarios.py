@@ -13,6 +13,7 @@ from reliability import (
     crashes,
     faults,
     hostile_names,
+    rerun_faults,
     reruns,
     secrets_scenario,
     soak,
@@ -38,6 +39,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("hostile_names", hostile_names.hostile_names, fast=True),
     Scenario("secrets", secrets_scenario.secrets_never_leak, fast=True),
     Scenario("bit_flip", bit_flip.bit_flip, fast=True),
+    Scenario("rerun_faults", rerun_faults.rerun_faults, fast=False),
+    Scenario("rerun_faults_fast", rerun_faults.rerun_faults_fast, fast=True),
     Scenario("soak", soak.soak, fast=False),
 )
 

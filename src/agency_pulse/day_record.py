@@ -11,7 +11,7 @@ account and day: the new one, unless the account failed this time and the day al
 a row for it (its data are kept, so is the record of how they were fetched).
 
 ``complete_accounts`` names the accounts the day already has in full (``ok`` without an
-incomplete note, or ``gone``): a retry fetches only the others.
+incomplete note, ``gone`` or ``private``): a retry fetches only the others.
 """
 
 from __future__ import annotations
@@ -30,8 +30,12 @@ log = logging.getLogger(__name__)
 DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", "extract_log")
 
 # Extract-log outcomes that leave nothing to fetch again for the day.
-_FINAL_STATUSES = ("ok", "gone")
+_FINAL_STATUSES = ("ok", "gone", "private")
 _INCOMPLETE_NOTE = "posts incomplete"
+# Statuses a rerun records over an earlier ok row of the day (facts, not failures), and
+# the note their reason then carries (the marts read it: the earlier run read the posts).
+_FACTS = ("gone", "private")
+EARLIER_OK = "earlier that day: ok"
 
 
 def earlier_rows(platform: str, day: date, account_ids: Iterable[str], *, batch_key: str,
@@ -82,7 +86,9 @@ def merge(dataset: str, earlier: Sequence[Mapping], new: Sequence[Mapping]) -> l
 def merge_log(earlier: Sequence[Mapping], new: Sequence[Mapping],
               carried: Iterable[str] = ()) -> list[dict]:
     """One extract-log row per account: the new one, unless the account was not fetched
-    again (``carried``) or failed this time while the day has a better row for it."""
+    again (``carried``) or failed this time while the day has a better row for it. A
+    ``gone`` or ``private`` row replacing an ``ok`` one says ``earlier that day: ok`` (with
+    the earlier reason) in its reason."""
     before = {row["account_id"]: row for row in earlier}
     carried = set(carried)
     merged = []
@@ -92,7 +98,23 @@ def merge_log(earlier: Sequence[Mapping], new: Sequence[Mapping],
             row["account_id"] in carried
             or (row.get("status") == "failed" and previous.get("status") != "failed"))
         merged.append(dict(previous if keep_previous else row))
+        note = _earlier_ok_note(previous)
+        if not keep_previous and note and row.get("status") in _FACTS:
+            # The fact replaces the row, but what the earlier run read stays known: the
+            # marts count that day's posts as read (include/sql, post tracking).
+            merged[-1]["reason"] = "; ".join(filter(None, [row.get("reason"), note]))
     return merged
+
+
+def _earlier_ok_note(previous: Mapping | None) -> str | None:
+    """``earlier that day: ok (...)`` for a day's row that was ok, or already carries it."""
+    if previous is None:
+        return None
+    reason = previous.get("reason") or ""
+    if previous.get("status") == "ok":
+        return f"{EARLIER_OK} ({reason})" if reason else EARLIER_OK
+    at = reason.find(EARLIER_OK)
+    return reason[at:] if at >= 0 else None
 
 
 def _latest_per_key(dataset: str, rows: list[dict]) -> list[dict]:

@@ -5,7 +5,8 @@
 | TransientError     | throttled, 5xx, timeout, cut-short body   | retried with backoff by the client    |
 | QuotaExhausted     | daily quota spent (YouTube)               | stop the platform for the run         |
 | AccountGone        | deleted / not visible                     | mark the account `gone`, carry on     |
-| PermissionDenied   | missing permission or access tier         | fail that account (or platform)       |
+| PermissionDenied   | missing permission or access tier         | mark the account `private`, carry on  |
+|                    | (`platform_wide`: no account may be read) | (platform-wide: fail the platform)    |
 | InvalidToken       | expired or invalid credentials            | fail the platform, alert              |
 | MalformedResponse  | not JSON, fields missing, wrong types     | fail that account/batch, never zeros  |
 | InvalidHandle      | a handle that cannot be sent as it stands | fail that account, ask for a fix      |
@@ -89,6 +90,12 @@ class PermissionDenied(PlatformError):
     @property
     def stops_platform(self) -> bool:  # type: ignore[override]
         return self.platform_wide
+
+    @property
+    def log_status(self) -> str:  # type: ignore[override]
+        """``private`` when this account refuses us (a fact, like ``gone``); ``failed`` when
+        the refusal is the platform's (no account may be read)."""
+        return "failed" if self.platform_wide else "private"
 
 
 class InvalidToken(PlatformError):

@@ -117,7 +117,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("account_id", pa.string()),
         ("agency_id", pa.string()),
         ("handle", pa.string()),
-        ("status", pa.string()),            # ok | gone | failed | skipped
+        ("status", pa.string()),            # ok | gone | private | failed | skipped
         ("reason", pa.string()),
         ("calls", pa.int64()),
         ("units", pa.int64()),

@@ -68,6 +68,10 @@ def test_an_account_failing_in_a_rerun_keeps_every_row_of_the_day(
     [museum_log] = after["extract_log"][MUSEUM]
     if answer[1] is ERRORS["object_gone"]:
         assert museum_log["status"] == "gone" and museum_log["run_id"] == "rerun"
+    elif answer[1] is ERRORS["permission"]:  # a refusal is a fact too: the log records it
+        assert museum_log["status"] == "private" and museum_log["run_id"] == "rerun"
+    if failing_is_fact:  # ... and keeps what the earlier run of the day read
+        assert "; earlier that day: ok" in museum_log["reason"]
     else:  # the day's record of how its data were fetched stays with them
         assert museum_log["status"] == "ok" and museum_log["run_id"] == "first"
     [culture_log] = after["extract_log"][CULTURE]
@@ -157,10 +161,23 @@ def test_only_a_failure_that_may_pass_fails_the_run(pulse_home, fake_platform, m
     _serve_failing_posts_for(fake_platform, "222", (400, ERRORS["permission"]))
     summary = run_platform("facebook", RUN_DATE, registry=REGISTRY,
                            connection=conn(fake_platform), client=make_client())
-    assert summary["statuses"] == {"ok": 1, "failed": 1, "skipped": 1}
+    assert summary["statuses"] == {"ok": 1, "private": 1, "skipped": 1}
     assert "failed_accounts" not in summary
     _serve_failing_posts_for(fake_platform, "222", (400, ERRORS["app_limit"]))
     with pytest.raises(AccountsFailed) as failure:
         run_platform("facebook", RUN_DATE, registry=REGISTRY, connection=conn(fake_platform),
                      client=make_client(max_retries=0))
     assert list(failure.value.summary["failed_accounts"]) == [MUSEUM]
+
+
+def test_the_earlier_ok_note_survives_a_second_fact():
+    ok = {"account_id": "a", "status": "ok", "reason": None, "run_id": "first"}
+    gone = {"account_id": "a", "status": "gone", "reason": "deleted", "run_id": "second"}
+    private = {"account_id": "a", "status": "private", "reason": "refused", "run_id": "third"}
+    [first] = day_record.merge_log([ok], [gone])
+    assert (first["status"], first["reason"]) == ("gone", "deleted; earlier that day: ok")
+    [second] = day_record.merge_log([first], [private])
+    assert (second["status"], second["reason"]) == ("private", "refused; earlier that day: ok")
+    # a fact after a failed day (nothing read that day) carries no note
+    failed = {**ok, "status": "failed", "reason": "HTTP 500"}
+    assert day_record.merge_log([failed], [gone])[0]["reason"] == "deleted"

@@ -229,7 +229,7 @@ def test_object_gone_on_posts_marks_the_account_gone(fake_platform, make_client)
     assert result.outcomes["facebook:facebookapp"][0] == "gone"
 
 
-def test_missing_permission_fails_that_account_with_the_platform_message(fake_platform, make_client):
+def test_missing_permission_marks_that_account_private_with_the_platform_message(fake_platform, make_client):
     def posts(request):
         if "/111/" in request.url:
             return (403, ERRORS["permission"])
@@ -240,7 +240,7 @@ def test_missing_permission_fails_that_account_with_the_platform_message(fake_pl
     result = facebook.extract(client, conn(fake_platform), [account("a", "111"), account("b", "222")],
                               RUN_DATE, ExtractState())
     status, reason, *_ = result.outcomes["facebook:a"]
-    assert status == "failed" and "Page Public Content Access" in reason
+    assert status == "private" and "Page Public Content Access" in reason
     assert result.outcomes["facebook:b"][0] == "ok"
     assert result.stopped_by is None
     assert client.retries == 0
@@ -352,7 +352,7 @@ def test_one_refused_page_in_a_batch_is_isolated_by_splitting(fake_platform, mak
     assert [c.query["ids"] for c in fake_platform.calls_to("/v24.0/")] == [
         "1,2,3,4", "1,2,3,4", "1,2", "1", "2", "3,4"]
     status, reason, *_ = result.outcomes["facebook:b"]
-    assert status == "failed" and "(#10)" in reason
+    assert status == "private" and "(#10)" in reason
     assert {result.outcomes[f"facebook:{h}"][0] for h in "acd"} == {"ok"}
     assert result.stopped_by is None
     assert sum(o[2] for o in result.outcomes.values()) == len(fake_platform.requests)

@@ -85,9 +85,9 @@ def test_sandbox_faults_map_to_account_and_platform_outcomes(sandbox, pulse_home
     summary = run_platform("facebook", DAY, registry=REGISTRY)
     rows = {r["account_id"]: r for r in landed("extract_log", pulse_home).to_pylist()}
     assert rows["facebook:eco.gov.az"]["status"] == "gone"
-    assert rows["facebook:agro.gov.az"]["status"] == "failed"
+    assert rows["facebook:agro.gov.az"]["status"] == "private"
     assert "Page Public Metadata Access" in rows["facebook:agro.gov.az"]["reason"]
-    assert summary["statuses"] == {"ok": 1, "gone": 1, "failed": 1}
+    assert summary["statuses"] == {"ok": 1, "gone": 1, "private": 1}
 
     sandbox.set(faults={"facebook": {"expired_token": 1.0}})
     with pytest.raises(PlatformRunFailed, match="Session has expired") as failure:
@@ -96,7 +96,7 @@ def test_sandbox_faults_map_to_account_and_platform_outcomes(sandbox, pulse_home
     assert failure.value.summary["calls"] == 1
     # the day keeps what the earlier run recorded; the stopped run erased nothing
     assert {r["account_id"]: r["status"] for r in landed("extract_log", pulse_home).to_pylist()} \
-        == {"facebook:eco.gov.az": "gone", "facebook:agro.gov.az": "failed",
+        == {"facebook:eco.gov.az": "gone", "facebook:agro.gov.az": "private",
             "facebook:aqroazerbaycan": "ok"}
 
 

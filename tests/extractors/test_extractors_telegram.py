@@ -322,7 +322,7 @@ def test_bot_api_errors_map_to_the_taxonomy(api, fake_platform, sleeps):
     api.bot_failures = [(403, errors["forbidden"])]
     forbidden = telegram.extract(client, make_conn(fake_platform), accounts[2:], RUN_DATE,
                                  ExtractState())
-    assert forbidden.outcomes["telegram:forbidden"][0] == "failed"
+    assert forbidden.outcomes["telegram:forbidden"][0] == "private"
     assert forbidden.stopped_by is None
 
     api.bot_failures = [(401, errors["unauthorized"])]

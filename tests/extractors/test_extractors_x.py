@@ -284,7 +284,7 @@ def test_bad_token_stops_the_platform(api, conn, sleeps):
     assert TOKEN not in str(result.stopped_by) and sleeps == []
 
 
-def test_other_403_fails_only_that_account(api, conn, sleeps):
+def test_other_403_marks_only_that_account_private(api, conn, sleeps):
     api.add_user(1, "culture")
     api.add_user(2, "other")
     api.fail["tweets"] = [(403, {"title": "Forbidden", "detail": "Authorization Error",
@@ -294,7 +294,7 @@ def test_other_403_fails_only_that_account(api, conn, sleeps):
                        RUN_DATE, ExtractState())
 
     assert result.stopped_by is None
-    assert result.outcomes["x:culture"][0] == "failed"
+    assert result.outcomes["x:culture"][0] == "private"
     assert result.outcomes["x:other"][0] == "ok"
     assert len(result.account_snapshots) == 2
 

@@ -430,7 +430,7 @@ def test_rate_limit_is_retried(api, conn, fake_platform, sleeps):
     (401, {"error": {"code": 401, "message": "Login Required",
                      "errors": [{"reason": "authError"}]}}, "failed", True),
     (403, {"error": {"code": 403, "message": "Forbidden",
-                     "errors": [{"reason": "forbidden"}]}}, "failed", False),
+                     "errors": [{"reason": "forbidden"}]}}, "private", False),
     (404, {"error": {"code": 404, "message": "Channel not found",
                      "errors": [{"reason": "channelNotFound"}]}}, "gone", False),
 ])

@@ -12,7 +12,7 @@ import yaml
 
 from agency_pulse import cli, connections, registry_check
 from agency_pulse.extract import build_client
-from agency_pulse.extractors import facebook, youtube
+from agency_pulse.extractors import facebook, telegram, x, youtube
 from agency_pulse.extractors.base import AccountLookup, ExtractState, Lookup
 from agency_pulse.registry import Account, load_registry
 from agency_pulse.registry_check import Change, decide, edit_registry_text
@@ -217,6 +217,8 @@ def test_bad_usage_exits_2(registry_file, monkeypatch, capsys):
 @pytest.mark.parametrize("module, platform, old, new", [
     (facebook, "facebook", "culture.page", "culture.new"),
     (youtube, "youtube", "CultureChannel", "KulturKanal"),
+    (x, "x", "culture_az", "kultura_az"),
+    (telegram, "telegram", "tax_channel", "tax_news"),
 ])
 def test_a_daily_run_notes_a_handle_change_and_keeps_the_account_id(
         sandbox, registry_file, capsys, module, platform, old, new):
@@ -231,6 +233,9 @@ def test_a_daily_run_notes_a_handle_change_and_keeps_the_account_id(
     assert f"handle changed: {old} -> {new.lower() if platform == 'youtube' else new}" in reason
     assert {row["account_id"] for row in result.account_snapshots} == {account.account_id}
     assert result.account_snapshots[0]["platform_id"] == account.platform_id
+    assert result.account_snapshots[0]["followers"] is not None
+    if platform in ("x", "telegram"):  # asked by id: the posts are the renamed account's
+        assert result.posts and not result.post_deletions
 
 
 def test_a_daily_run_without_a_change_says_nothing(sandbox, registry_file, capsys):
@@ -305,3 +310,21 @@ def test_a_handle_yaml_would_read_as_another_type_is_quoted():
 def test_verdict_lines_name_platform_and_handle():
     verdict = registry_check.Verdict(_account(), (0, 0), "gone", None, None, "not found")
     assert verdict.line() == "x old_name: gone: not found"
+
+
+def test_a_renamed_telegram_channel_reports_no_deletion_of_its_known_posts(
+        sandbox, registry_file, capsys):
+    assert _check(capsys, "--write", "--platform", "telegram")[0] == 0
+    [account] = load_registry(registry_file).accounts_for("telegram")
+    conn = connections.resolve("telegram", Settings.from_environment())
+    before = telegram.extract(build_client(conn), conn, [account], DAY, ExtractState())
+    assert before.posts and before.posts[0]["post_id"].startswith("tax_channel/")
+    state = ExtractState(known_post_ids={account.account_id: {
+        (p["post_id"], p["published_at"]) for p in before.posts}})
+    sandbox.set(faults={"telegram": {"renamed": {"tax_channel": "tax_news"}}})
+    after = telegram.extract(build_client(conn), conn, [account], DAY, state)
+    assert after.outcomes[account.account_id][:2] == (
+        "ok", "handle changed: tax_channel -> tax_news")
+    assert {p["post_id"].split("/")[1] for p in after.posts} == {
+        p["post_id"].split("/")[1] for p in before.posts}
+    assert after.post_deletions == []  # the same messages under the new handle

@@ -29,7 +29,8 @@ def test_fast_scenario_passes(scenario):
 
 def test_fast_set_is_the_documented_one():
     assert {s.name for s in FAST} == {"bad_input_corpus", "hostile_names", "secrets",
-                                      "reruns_same_day", "crash_extract_write", "bit_flip"}
+                                      "reruns_same_day", "crash_extract_write", "bit_flip",
+                                      "rerun_faults_fast"}
 
 
 def test_leak_search_reads_parquet_rows_and_gzip(tmp_path):

@@ -79,3 +79,15 @@ def test_the_cli_option_and_the_config_round_trip():
     assert FaultConfig(faults).as_dict()["x"] == {"renamed": {"b_b": "c_c", "old_one": "new_one"}}
     with pytest.raises(ValueError, match="old=new"):
         parse_fault_options(["x:renamed:old"])
+
+
+def test_a_renamed_channel_counts_by_id_and_previews_under_the_new_handle(http, fresh_sandbox):
+    chat_id = _get(http, fresh_sandbox, BOT + "/getChat", chat_id="@fhn_gov_az").json()["result"]["id"]
+    members = _get(http, fresh_sandbox, BOT + "/getChatMemberCount", chat_id="@fhn_gov_az").json()
+    fresh_sandbox.set(faults={"telegram": {"renamed": {"fhn_gov_az": "fhn_news"}}})
+    assert _get(http, fresh_sandbox, BOT + "/getChatMemberCount",
+                chat_id=str(chat_id)).json() == members
+    old = http.get(fresh_sandbox.url + "/t.me/s/fhn_gov_az", allow_redirects=False, timeout=10)
+    assert old.status_code == 302  # the old handle has no preview any more
+    new = http.get(fresh_sandbox.url + "/t.me/s/fhn_news", timeout=10)
+    assert new.status_code == 200 and 'data-post="fhn_news/' in new.text

@@ -35,20 +35,22 @@ class MartWorkbench:
         return agency_id
 
     def account(self, agency_id: str, platform: str, handle: str, *,
-                active_from: date | None = None, active_to: date | None = None) -> str:
+                active_from: date | None = None, active_to: date | None = None,
+                platform_id: str | None = None) -> str:
         account_id = f"{platform}:{handle.lower()}"
         self._insert("core.accounts", pa.Table.from_pylist([{
             "account_id": account_id, "agency_id": agency_id, "platform": platform,
-            "handle": handle, "platform_id": None, "label": None, "active_from": active_from,
+            "handle": handle, "platform_id": platform_id, "label": None, "active_from": active_from,
             "active_to": active_to, "verified": True}], schema=warehouse.ACCOUNTS_SCHEMA))
         return account_id
 
     def snapshot(self, account_id: str, day: date, followers: int | None, *,
-                 fetched_at: datetime = FETCHED_AT, agency_id: str | None = None) -> None:
+                 fetched_at: datetime = FETCHED_AT, agency_id: str | None = None,
+                 platform_id: str | None = None) -> None:
         platform, handle = account_id.split(":", 1)
         self._lake("account_snapshots", snapshot_date=day, account_id=account_id,
                    agency_id=agency_id, platform=platform, handle=handle, followers=followers,
-                   fetched_at=fetched_at)
+                   fetched_at=fetched_at, platform_id=platform_id)
 
     def observation(self, account_id: str, day: date, followers: int, *,
                     last_post_on: date | None = None, posts_total: int | None = None,

@@ -50,7 +50,8 @@ POSTS_INCOMPLETE = "posts incomplete"
 
 
 class Outcome(NamedTuple):
-    """One account's extract_log row: status (ok | gone | failed | skipped), why, and cost."""
+    """One account's extract_log row: status (ok | gone | private | failed | skipped), why,
+    and cost."""
 
     status: str
     reason: str | None
@@ -112,8 +113,9 @@ class ExtractResult:
 
     def fail(self, account_id: str, exc: PlatformError, reason: str | None = None,
              calls: int = 0, units: int = 0) -> None:
-        """Record a failed account; a failure that may pass is remembered as retryable."""
-        self.outcomes[account_id] = Outcome("failed", reason or exc.reason, calls, units)
+        """Record a failed account (``private`` when it refuses us: ``exc.log_status``); a
+        failure that may pass is remembered as retryable."""
+        self.outcomes[account_id] = Outcome(exc.log_status, reason or exc.reason, calls, units)
         if may_pass(exc):
             self.retryable.add(account_id)
 
@@ -281,8 +283,9 @@ def extract_each(client, accounts: Iterable[Account], result: ExtractResult,
                  shared_cost: dict[str, tuple[int, int]] | None = None) -> ExtractResult:
     """Call ``extract_account`` per account, turning errors into extract_log outcomes.
 
-    ``ok`` when it returns; ``gone`` on AccountGone; ``failed`` with the (redacted) reason on
-    any other PlatformError. A platform-stopping error ends the loop and sets
+    ``ok`` when it returns; ``gone`` on AccountGone; ``private`` when the account refuses us
+    (PermissionDenied for this account only); ``failed`` with the (redacted) reason on any
+    other PlatformError. A platform-stopping error ends the loop and sets
     ``result.stopped_by``; the runner then logs the remaining accounts as failed.
     ``shared_cost`` adds calls/units of batched requests already attributed to accounts.
     An outcome the callback recorded itself is kept (costs added); an ``ok`` account whose
@@ -336,7 +339,7 @@ def _extract_one(client, account: Account, result: ExtractResult,
     except AccountGone as exc:
         status, reason = "gone", exc.reason
     except PlatformError as exc:
-        status, reason = "failed", exc.reason
+        status, reason = exc.log_status, exc.reason
         if may_pass(exc):
             result.retryable.add(account.account_id)
         if exc.stops_platform and result.stopped_by is None:

@@ -178,6 +178,8 @@ class FacebookExtractor:
                 self.platform, f"every page refused: {self.refused[0].reason}", platform_wide=True)
         for account_id, (status, reason, _c, _u) in list(self.result.outcomes.items()):
             calls, units = costs.get(account_id, (0, 0))
+            if status == "private" and self.result.stopped_by is not None:
+                status = "failed"  # the refusal is the app's, not a fact about the page
             self.result.outcomes[account_id] = Outcome(status, reason, calls, units)
         return costs
 
@@ -219,8 +221,8 @@ class FacebookExtractor:
                     [account] = pending.values()
                     if isinstance(exc, PermissionDenied):
                         self.refused.append(exc)
-                    status = "gone" if isinstance(exc, AccountGone) else "failed"
-                    self.result.outcomes[account.account_id] = Outcome(status, exc.reason, 0, 0)
+                    self.result.outcomes[account.account_id] = Outcome(exc.log_status,
+                                                                       exc.reason, 0, 0)
                     return
                 named = _named_objects(exc.reason) if isinstance(exc, AccountGone) else set()
                 gone = [ident for ident in pending if ident.lower() in named]

@@ -4,6 +4,13 @@ Members: ``GET {base}/bot{TOKEN}/getChatMemberCount?chat_id=@channel`` -> ``{"ok
 "result": N}``. The token sits in the URL path, so only the client's redacted URLs may ever
 reach a message, a log or the raw archive.
 
+Identity: with a bot token, a channel whose registry entry has its ``platform_id`` (the
+chat id) is asked ``getChat?chat_id={id}`` first: the username it answers with is the
+channel's current handle. A handle changed on Telegram is noted (``handle changed: old ->
+new`` in the extract_log reason), the member count is asked by id and the preview read under
+the current handle: the rows keep the registry's account_id, so the history continues.
+Without a bot token (or a ``platform_id``) the channel is known by its handle only.
+
 Posts: the public preview ``{preview_url}/s/{channel}``, paged backwards with
 ``?before={smallest post id}`` (a page that does not move back counts as a repeating
 cursor: the read stops there and the channel's posts are marked incomplete). Its counters are rounded for display ("1.2K"), recorded as
@@ -41,6 +48,7 @@ from agency_pulse.extractors.base import (
     deletions_for,
     extract_each,
     lookup_from_error,
+    note_handle_changes,
     pages,
     parse_count,
     path_segment,
@@ -335,9 +343,18 @@ def extract(client, conn, accounts: list[Account], run_date: date,
     fetched_at = datetime.now(UTC)
     preview_base = str(conn.extra.get("preview_url") or DEFAULT_PREVIEW_URL).rstrip("/")
 
+    current: dict[str, str | None] = {}
+
     def extract_channel(account: Account) -> None:
         channel = account.handle.lstrip("@")
-        followers = _member_count(client, conn, channel) if conn.token else None
+        chat = f"@{channel}"
+        chat_id = account.platform_id
+        if conn.token and chat_id and chat_id.lstrip("-").isdigit():
+            # The id is the channel's identity: its answer says what the handle is today.
+            chat = chat_id
+            channel = _current_username(client, conn, chat_id) or channel
+            current[account.account_id] = channel
+        followers = _member_count(client, conn, chat) if conn.token else None
         since = state.since_for(account.account_id, run_date)
         try:
             preview = _read_preview(client, preview_base, channel, since, account, result)
@@ -362,9 +379,40 @@ def extract(client, conn, accounts: list[Account], run_date: date,
                             for post in preview.posts)
         if result.posts_complete(account.account_id):
             result.post_deletions.extend(deletions_for(
-                account, PLATFORM, state, {p.post_id for p in preview.posts}, run_date, since))
+                account, PLATFORM, state, _returned_ids(account, preview.posts, state),
+                run_date, since))
 
-    return extract_each(client, accounts, result, extract_channel)
+    extract_each(client, accounts, result, extract_channel)
+    return note_handle_changes(result, accounts, current)
+
+
+def _returned_ids(account: Account, posts: list[PreviewPost], state: ExtractState) -> set[str]:
+    """The post ids the preview returned, plus the known ids of the same messages.
+
+    A post id is ``channel/number`` and the preview writes it with the channel's current
+    handle: after a handle change the same message comes back under another id, which is
+    no deletion of the id seen before (the message number is the channel's own).
+    """
+    returned = {p.post_id for p in posts}
+    numbers = {p.message_id for p in posts}
+    for post_id, _published in state.known_post_ids.get(account.account_id, ()):
+        number = str(post_id).rpartition("/")[2]
+        if number.isdigit() and int(number) in numbers:
+            returned.add(post_id)
+    return returned
+
+
+def _current_username(client, conn, chat_id: str) -> str | None:
+    """The channel's username today, from ``getChat`` by its id (None: it has none)."""
+    body = client.get_json(f"{conn.base_url}/bot{conn.token}/getChat", {"chat_id": chat_id},
+                           classify=classify)
+    chat = body.get("result") if isinstance(body, dict) and body.get("ok") is True else None
+    if not isinstance(chat, dict):
+        raise MalformedResponse(PLATFORM, f"getChat {chat_id}: answered without a chat")
+    username = chat.get("username")
+    if username is not None and not isinstance(username, str):
+        raise MalformedResponse(PLATFORM, f"getChat {chat_id}: username is not text")
+    return username or None
 
 
 def _preview_followers(channel: str, preview: _Preview) -> tuple[int, str | None]:
@@ -403,15 +451,16 @@ def _post_row(account: Account, post: PreviewPost, run_date: date, fetched_at: d
     }
 
 
-def _member_count(client, conn, channel: str) -> int:
+def _member_count(client, conn, chat: str) -> int:
+    """The member count of ``chat`` (``@username`` or a numeric chat id)."""
     body = client.get_json(f"{conn.base_url}/bot{conn.token}/getChatMemberCount",
-                           {"chat_id": f"@{channel}"}, classify=classify)
+                           {"chat_id": chat}, classify=classify)
     count = body.get("result") if isinstance(body, dict) and body.get("ok") is True else None
     # Only an int is a member count here; parse_count then refuses a bool or a negative.
     if not isinstance(count, int):
-        raise MalformedResponse(PLATFORM, f"@{channel}: getChatMemberCount answered without "
+        raise MalformedResponse(PLATFORM, f"{chat}: getChatMemberCount answered without "
                                           "a member count")
-    return parse_count(count, f"@{channel}: getChatMemberCount result", PLATFORM)
+    return parse_count(count, f"{chat}: getChatMemberCount result", PLATFORM)
 
 
 @dataclass

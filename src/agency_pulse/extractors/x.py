@@ -2,7 +2,10 @@
 
 - counts: ``users/by?usernames=a,b,...&user.fields=public_metrics,created_at,verified``; a
   user that is missing or suspended comes back in the body's ``errors`` (HTTP 200) and is
-  marked gone, the rest of the batch is kept;
+  marked gone, the rest of the batch is kept. An account whose registry entry has its
+  ``platform_id`` is asked by id instead (``users?ids=``, also 100 a call): the id is its
+  identity, so a handle changed on X is seen (``handle changed: old -> new`` in its
+  extract_log reason) and the account carries on under the id;
 - posts: ``users/{id}/tweets`` with ``start_time`` = the incremental start (the settling
   window start, or the last post seen when older), 100 a page. ``since_id`` would skip the
   window's posts whose metrics are still settling, hence ``start_time``. Only the 3,200 most
@@ -39,6 +42,7 @@ from agency_pulse.extractors.base import (
     deletions_for,
     extract_each,
     lookup_from_error,
+    note_handle_changes,
     pages,
     parse_count,
     parse_timestamp,
@@ -235,19 +239,32 @@ def extract(client, conn, accounts: list[Account], run_date: date,
                 f"{since:%Y-%m-%d}: deletions not checked", 0, 0)
 
     with_users = [a for a in accounts if a.account_id in users]
-    return extract_each(client, with_users, result, extract_posts, shared_cost)
+    extract_each(client, with_users, result, extract_posts, shared_cost)
+    return note_handle_changes(result, with_users, {account_id: user.get("username")
+                                                    for account_id, user in users.items()})
 
 
 def _fetch_users(client, base_url: str, headers: dict | None, accounts: list[Account],
                  result: ExtractResult) -> tuple[dict[str, dict], dict[str, tuple[int, int]]]:
     """User objects by account id, with each account's share of the batched calls.
 
-    Missing and suspended users, and accounts of a failed batch, get their outcome here.
+    Accounts with a registry ``platform_id`` are asked by id (``users?ids=``), the others by
+    username (``users/by?usernames=``). Missing and suspended users, and accounts of a
+    failed batch, get their outcome here.
     """
     users: dict[str, dict] = {}
     shared_cost: dict[str, tuple[int, int]] = {}
     by_username: dict[str, list[Account]] = {}
+    by_id: dict[str, list[Account]] = {}
     for account in accounts:
+        if account.platform_id:
+            if account.platform_id.isdigit():
+                by_id.setdefault(account.platform_id, []).append(account)
+            else:
+                result.outcomes[account.account_id] = Outcome(
+                    "failed", f"platform_id {account.platform_id!r} is not an X user id "
+                    "(digits only): check the registry", 0, 0)
+            continue
         username = normalize_handle(account.handle)
         if not _USERNAME.match(username):
             # X refuses the whole batch (400) for one bad name: keep it out of the call.
@@ -256,38 +273,53 @@ def _fetch_users(client, base_url: str, headers: dict | None, accounts: list[Acc
                 "(1-15 letters, digits or _): check the registry", 0, 0)
             continue
         by_username.setdefault(username, []).append(account)
-    usernames = list(by_username)
-    for start in range(0, len(usernames), USERNAMES_PER_CALL):
-        batch = usernames[start:start + USERNAMES_PER_CALL]
-        batch_accounts = [a for name in batch for a in by_username[name]]
+    for parameter, path, wanted in (("usernames", "users/by", by_username),
+                                    ("ids", "users", by_id)):
+        if not _fetch_user_batches(client, f"{base_url}/{path}", headers, parameter, wanted,
+                                   result, users, shared_cost):
+            break
+    return users, shared_cost
+
+
+def _fetch_user_batches(client, url: str, headers: dict | None, parameter: str,
+                        wanted: dict[str, list[Account]], result: ExtractResult,
+                        users: dict[str, dict], shared_cost: dict[str, tuple[int, int]]) -> bool:
+    """Ask for ``wanted`` (username or id -> accounts) 100 a call; False when the platform
+    stopped (``result.stopped_by`` set)."""
+    keys = list(wanted)
+    for start in range(0, len(keys), USERNAMES_PER_CALL):
+        batch = keys[start:start + USERNAMES_PER_CALL]
+        batch_accounts = [a for key in batch for a in wanted[key]]
         cost = AccountCost(client)
         try:
-            body = client.get_json(f"{base_url}/users/by",
-                                   {"usernames": ",".join(batch), "user.fields": USER_FIELDS},
+            body = client.get_json(url, {parameter: ",".join(batch), "user.fields": USER_FIELDS},
                                    headers=headers, units=1, classify=classify)
             found, problems = _users_in(body)
+            if parameter == "ids":
+                found = {str(user["id"]): user for user in found.values()}
         except PlatformError as exc:
             costs = split_cost([a.account_id for a in batch_accounts], cost.calls, cost.units)
             for account in batch_accounts:
                 calls, units = costs[account.account_id]
-                result.outcomes[account.account_id] = Outcome(exc.log_status, exc.reason,
-                                                              calls, units)
+                # a batch lost to an outage is retryable: the run (and the task) fails
+                result.fail(account.account_id, exc, calls=calls, units=units)
             if exc.stops_platform:
                 result.stopped_by = exc
-                return users, shared_cost
+                return False
             continue
         shared_cost.update(split_cost([a.account_id for a in batch_accounts],
                                       cost.calls, cost.units))
-        for name in batch:
-            for account in by_username[name]:
-                if name in found:
-                    users[account.account_id] = found[name]
+        for key in batch:
+            for account in wanted[key]:
+                if key in found:
+                    users[account.account_id] = found[key]
                     continue
                 calls, units = shared_cost.pop(account.account_id)
+                missing = (f"user @{key} not returned by users/by" if parameter == "usernames"
+                           else f"user id {key} not returned by users")
                 result.outcomes[account.account_id] = Outcome(
-                    "gone", problems.get(name, f"user @{name} not returned by users/by"),
-                    calls, units)
-    return users, shared_cost
+                    "gone", problems.get(key, missing), calls, units)
+    return True
 
 
 def _users_in(body) -> tuple[dict[str, dict], dict[str, str]]:

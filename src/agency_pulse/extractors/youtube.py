@@ -467,8 +467,8 @@ def _record_failure(result: ExtractResult, accounts: list[Account], exc: Platfor
     """Give each account the error's outcome; False when the error stops the platform."""
     for account in accounts:
         calls, units = costs.get(account.account_id, (0, 0))
-        result.outcomes[account.account_id] = Outcome(exc.log_status, exc.reason, calls,
-                                                      units)
+        # a batch lost to an outage is retryable: the run (and the task) fails
+        result.fail(account.account_id, exc, calls=calls, units=units)
     if exc.stops_platform:
         result.stopped_by = exc
         return False

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from agency_pulse import config, lake
 
-EXTRACT_STATUSES: tuple[str, ...] = ("ok", "gone", "failed", "skipped")
+EXTRACT_STATUSES: tuple[str, ...] = ("ok", "gone", "private", "failed", "skipped")
 # extract_log.source: where a run's figures came from (NULL: no connection, or an older file).
 EXTRACT_SOURCES: tuple[str, ...] = ("api", "sandbox")
 

@@ -1,7 +1,7 @@
 -- One row per account and extract run day: did the run read the account's posts? An ok run
 -- did, unless the extractor said they cannot be read (a Telegram channel without a public
--- preview logs "ok" for its count with "posts not tracked"); a failed, gone or skipped run
--- did not. Days whose runs read no posts are days without post tracking (docs/REFERENCE.md, Warehouse).
+-- preview logs "ok" for its count with "posts not tracked"); a failed, gone, private or skipped run
+-- did not, unless it replaced an ok run of the same day ("earlier that day: ok" in its reason). Days whose runs read no posts are days without post tracking (docs/REFERENCE.md, Warehouse).
 with
 
 extract_log as (
@@ -15,7 +15,11 @@ runs as (
     select
         account_id,
         run_date,
-        extract_status = 'ok'
+        (
+            extract_status = 'ok'
+            -- a rerun found it gone or private after an ok run of the day had read it
+            or coalesce(extract_reason, '') ilike '%earlier that day: ok%'
+        )
         and not (
             coalesce(extract_reason, '') ilike '%posts not tracked%'
             or coalesce(extract_reason, '') ilike '%no public preview%'

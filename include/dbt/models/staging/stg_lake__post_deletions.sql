@@ -7,6 +7,25 @@ source as (
 
 ),
 
+identities as (
+
+    select * from {{ ref('stg_lake__account_identities') }}
+
+),
+
+mapped as (
+
+    -- a lake row of a former handle belongs to the account under its current handle
+    select
+        coalesce(identities.account_id, source.account_id) as account_id,
+        source.* exclude (account_id),
+
+    from source
+    left join identities
+        on source.account_id = identities.lake_account_id
+
+),
+
 renamed as (
 
     select
@@ -16,7 +35,7 @@ renamed as (
         last_seen_on,
         detected_on as deletion_detected_on,
 
-    from source
+    from mapped as source
 
 )
 
