@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from agency_pulse import config
+from agency_pulse import config, platforms
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _parse_section(lines: list[str]) -> tuple[str, dict[str, str]]:
 # --- dbt: the project's schema.yml files are generated from the same reference ----------
 
 # The dbt model each described table is, and the data tests that guard its contract.
-_PLATFORMS = ["facebook", "instagram", "youtube", "x", "telegram"]
+_PLATFORMS = list(platforms.NAMES)
 _STATUSES = ["active", "low", "stale", "dormant", "unknown"]
 _STATUS_TESTS = ["not_null", {"accepted_values": {"arguments": {"values": _STATUSES}}}]
 _PLATFORM_TESTS = ["not_null", {"accepted_values": {"arguments": {"values": _PLATFORMS}}}]

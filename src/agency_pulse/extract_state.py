@@ -5,7 +5,7 @@ An extractor needs, per account, what earlier accepted runs saw (``ExtractState`
 last post's time, the platform id, the last day of follower history, and the posts of the
 settling window (to refresh their metrics and notice deletions). Reading that from the
 accepted lake means reading a platform's whole history every batch. Instead each platform
-keeps ``_state/extract/platform={p}/state.parquet`` (``lake_layout.extract_state_path``),
+keeps one small state file under the lake's ``_state`` folder (``lake_layout.extract_state_path``),
 derived from the accepted zone only, so it can always be rebuilt from it:
 
 - one row per (dataset, account, partition day) for the last ``KEEP_DAYS`` days of
@@ -288,7 +288,7 @@ def _fold_changes(store: StateStore, root: Path) -> bool:
     for dataset in DATASETS:
         listed: dict[str, list[Path]] = {}
         for path in lake.list_partitions(lake.ACCEPTED, dataset, store.platform, root=root):
-            listed.setdefault(path.parent.name.removeprefix("date="), []).append(path)
+            listed.setdefault(lake.partition_label(path), []).append(path)
         known = store.signatures.setdefault(dataset, {})
         for day_text in [d for d in known if d not in listed]:
             # merged into a month file (or removed): what it held stays folded in

@@ -68,6 +68,7 @@ from agency_pulse.lake_layout import (  # noqa: F401  (re-exported: the lake's p
     part_name,
     partition_dir,
     partition_files,
+    partition_label,
     partition_path,
     platform_folder,
     raw_files,

@@ -510,6 +510,12 @@ def is_shared_partition_file(relative: str) -> bool:
 
 # --------------------------------------------------------------------------- parsing
 
+def partition_label(path: Path | str) -> str:
+    """The day (``YYYY-MM-DD``) or, for a compacted month file, the month (``YYYY-MM``) that
+    a partition file's folder names."""
+    return Path(path).parent.name.removeprefix("date=")
+
+
 def parse_partition(path: Path | str) -> PartitionFile:
     """Parse ``.../[landing/|quarantine/]{dataset}/platform={p}/date={d}/part-{k}.parquet``.
 
