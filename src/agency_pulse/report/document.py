@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from agency_pulse.report import charts
-from agency_pulse.report.figures import ReportFigures
+from agency_pulse.report.chart_texts import text
+from agency_pulse.report.figures import AgencyFigures, ReportFigures
 from agency_pulse.report.leaderboards import Leaderboard, overall_leaderboard, platform_leaderboards
 from agency_pulse.report.narrative import account_label, agency_paragraph, missing_data_reason
 from agency_pulse.report.numbers import ENGLISH, NumberStyle, long_date, month_name
@@ -90,8 +91,7 @@ def build_document(figures: ReportFigures, style: NumberStyle = ENGLISH) -> Repo
 
 def build_charts(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[Chart]:
     ranked = [a for a in figures.agencies if a.row is not None][:MAX_CHART_SERIES]
-    followers = {a.name_en or a.name: {r["month"]: r.get("followers_end") for r in a.monthly}
-                 for a in ranked}
+    followers = {a.name_en or a.name: account_series(a) for a in ranked}
     posts: dict[date, float | None] = {}
     for agency in figures.agencies:
         for r in agency.monthly:
@@ -99,14 +99,34 @@ def build_charts(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[C
                 posts[r["month"]] = (posts.get(r["month"]) or 0) + r["posts"]
     growth = [(a.name_en or a.name, a.row["followers_growth_pct"]) for a in figures.agencies
               if a.row is not None and a.row.get("followers_growth_pct") is not None]
+    followers_title, posts_title = text("agency_followers"), text("all_posts")
+    growth_title = text("growth_ranking")
     return [
-        Chart("followers", "Followers by agency, month by month",
-              charts.line_chart("Followers by agency, month by month", figures.months, followers, style)),
-        Chart("posts", "Posts per month, all agencies",
-              charts.bar_chart("Posts per month, all agencies", figures.months, posts, style)),
-        Chart("growth", "Follower growth ranking",
-              charts.ranking_chart("Follower growth ranking (pages counted at both ends)", growth, style)),
+        Chart("followers", followers_title,
+              charts.agency_chart(followers_title, figures.months, followers, style,
+                                  partial=figures.partial)),
+        Chart("posts", posts_title,
+              charts.bar_chart(posts_title, figures.months, posts, style, partial=figures.partial)),
+        Chart("growth", growth_title, charts.ranking_chart(growth_title, growth, style)),
     ]
+
+
+def account_series(agency: AgencyFigures) -> dict[str, dict[date, float | None]]:
+    """Each account's month-end followers (the agency chart joins only pages counted at
+    both ends of a step)."""
+    return {a.account_id: {r["month"]: r.get("followers_end") for r in a.monthly}
+            for a in agency.accounts}
+
+
+def partial_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[str]:
+    """One sentence per partial month inside the charts' months."""
+    notes = []
+    for month, (side, day) in sorted(figures.partial.items()):
+        if month not in figures.months and not (figures.period.start <= month <= figures.period.end):
+            continue
+        key = "partial_start" if side == "start" else "partial_end"
+        notes.append(text(key, month=month_name(month, style), day=long_date(day, style)))
+    return notes
 
 
 def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[str]:
@@ -125,6 +145,9 @@ def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list
                 notes.append(f"No follower count: {account_label(account)} ({name}).")
             elif account.row.get("posts") is None:
                 notes.append(f"Posts not tracked: {account_label(account)} ({name}).")
+    notes += partial_notes(figures, style)
+    if any(a.platform == "youtube" and a.row is not None for a in accounts):
+        notes.append(text("youtube_rounding"))
     if not any(a.extract_status for a in accounts):
         notes.append("The warehouse has no extract log for these accounts, so reasons for gaps are not known.")
     return notes

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agency_pulse.config import PLATFORMS
+from agency_pulse.report.caveats import within_rounding
+from agency_pulse.report.chart_texts import text
 from agency_pulse.report.figures import ReportFigures
 from agency_pulse.report.narrative import platform_label
 from agency_pulse.report.numbers import ENGLISH, NOT_AVAILABLE, NumberStyle, exact, percent, signed
@@ -34,6 +36,8 @@ class Leaderboard:
 def format_cell(kind: str, value, style: NumberStyle = ENGLISH) -> str:
     if value is None:
         return NOT_AVAILABLE
+    if isinstance(value, Caveat):
+        return value.text
     if kind == "count" or kind == "rank":
         return exact(value, style=style)
     if kind == "change":
@@ -43,6 +47,13 @@ def format_cell(kind: str, value, style: NumberStyle = ENGLISH) -> str:
     if kind == "rate":
         return exact(value, 1, style)
     return str(value)
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A cell shown as words instead of its figure (see `report.caveats`)."""
+
+    text: str
 
 
 OVERALL_COLUMNS: list[Column] = [
@@ -102,9 +113,12 @@ def platform_leaderboards(figures: ReportFigures) -> list[Leaderboard]:
             if followers != previous:
                 rank, previous = position, followers
             posts, engagement = r.get("posts"), r.get("engagement")
+            change, growth = r.get("followers_change"), r.get("followers_growth_pct")
+            if within_rounding(platform, r):
+                change = growth = Caveat(text("within_rounding"))
             rows.append([
                 rank if followers is not None else None, names.get(r["agency_id"], r["agency_id"]),
-                f"@{r['handle']}", followers, r.get("followers_change"), r.get("followers_growth_pct"),
+                f"@{r['handle']}", followers, change, growth,
                 posts / figures.weeks if posts is not None else None,
                 engagement / posts if posts and engagement is not None else None,
                 r.get("activity_status")])

@@ -27,6 +27,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agency_pulse import config
 from agency_pulse.errors import UserInputError
 from agency_pulse.report import charts
+from agency_pulse.report.caveats import within_rounding
+from agency_pulse.report.chart_texts import text
+from agency_pulse.report.document import partial_notes
 from agency_pulse.report.figures import Period, latest_year, load_figures, rows, table_exists
 from agency_pulse.report.leaderboards import (
     format_cell,
@@ -41,6 +44,11 @@ from agency_pulse.report.writer import latest_report
 from agency_pulse.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Every page and every served report: no script at all, styles inline only, images from
+# this origin (the reports' SVG files), no frame of another site, no form elsewhere.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'none'; connect-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 NUMERIC_KINDS = {"rank", "count", "change", "pct", "rate"}
 
 
@@ -56,7 +64,8 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     templates.globals.update(exact=exact, signed=signed, percent=percent, long_date=long_date,
                              platform_label=platform_label, format_cell=format_cell,
-                             retired=_retired, to_minute=_to_minute)
+                             retired=_retired, to_minute=_to_minute,
+                             within_rounding=within_rounding, caveat=text)
 
     def paths() -> config.Paths:
         return app_paths
@@ -107,31 +116,34 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         growth = [(a.name_en or a.name, a.row["followers_growth_pct"]) for a in figures.agencies
                   if a.row is not None and a.row.get("followers_growth_pct") is not None]
         return page(request, "leaderboard.html", year=year, years=years, figures=figures,
-                    boards=[_board(b) for b in boards],
-                    growth_chart=Markup(charts.ranking_chart(f"Follower growth {year}", growth)),
+                    boards=[_board(b) for b in boards], notes=_notes(figures),
+                    growth_chart=Markup(charts.ranking_chart(text("growth_year", year=year), growth)),
                     report=_report_name(paths()))
 
     @app.get("/agency/{agency_id}", response_class=HTMLResponse, name="agency")
     def agency(request: Request, agency_id: str, year: str | None = None):
         with read_only_connection(paths()) as con:
             year = _chosen_year(con, year)
-            figures = load_figures(con, Period.year(year))
+            # only this agency's rows: the page costs the same at 10 or 10,000 agencies
+            figures = load_figures(con, Period.year(year), agency_id=agency_id)
             history = rows(con, "select * from marts.account_monthly where agency_id = ? order by month",
                            [agency_id])
             agency_history = rows(con, "select month, posts from marts.agency_monthly "
                                        "where agency_id = ? order by month", [agency_id])
         found = next((a for a in figures.agencies if a.agency_id == agency_id), None)
         if found is None:
-            raise UserInputError(f"no agency {agency_id!r} in {year}")
+            raise UserInputError(f"no agency {agency_id[:80]!r} in {year}")
         months = sorted({r["month"] for r in history})
         followers: dict[str, dict[date, float | None]] = {}
         for r in history:
             followers.setdefault(f"{platform_label(r['platform'])} @{r['handle']}", {})[r["month"]] = r["followers_end"]
         posts = {r["month"]: r["posts"] for r in agency_history}
         return page(request, "agency.html", agency=found, year=year,
-                    sentences=agency_sentences(found, figures),
-                    followers_chart=Markup(charts.line_chart("Followers by account, month by month", months, followers)),
-                    posts_chart=Markup(charts.bar_chart("Posts per month", months, posts)))
+                    sentences=agency_sentences(found, figures), notes=_notes(figures, found),
+                    followers_chart=Markup(charts.line_chart(text("account_followers"), months, followers,
+                                                             partial=figures.partial)),
+                    posts_chart=Markup(charts.bar_chart(text("agency_posts"), months, posts,
+                                                        partial=figures.partial)))
 
     @app.get("/quality", response_class=HTMLResponse, name="quality")
     def quality(request: Request):
@@ -152,10 +164,8 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         for run in latest_runs + quarantined:
             run["failures"] = _json_list(run.get("failed_expectations"))
             run["warning_list"] = _json_list(run.get("warnings"))
-        docs = paths().data_docs / "index.html"
         return page(request, "quality.html", has_runs=has_runs, has_log=has_log,
-                    latest_runs=latest_runs, quarantined=quarantined, extract_log=extract_log,
-                    has_docs=docs.exists())
+                    latest_runs=latest_runs, quarantined=quarantined, extract_log=extract_log)
 
     @app.get("/reports/latest", name="latest_report")
     def latest(request: Request):
@@ -169,15 +179,32 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     def report_file(file_path: str):
         return _serve_inside(paths().reports, file_path)
 
+    # GX Data Docs load Bootstrap, jQuery and Vega from CDNs (empty offline, third-party
+    # script on Airflow's origin when online) and print values unescaped: never served.
+    # Their old addresses lead to the quality page, which shows the same validations.
     @app.get("/data-docs/", name="data_docs")
-    def data_docs_index():
-        return _serve_inside(paths().data_docs, "index.html")
-
     @app.get("/data-docs/{file_path:path}", name="data_docs_file")
-    def data_docs_file(file_path: str):
-        return _serve_inside(paths().data_docs, file_path)
+    def data_docs(request: Request, file_path: str = ""):
+        base = request.scope.get("root_path", "").rstrip("/")
+        return RedirectResponse(f"{base}/quality", status_code=307)
+
+    @app.middleware("http")
+    async def content_security_policy(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
 
     return app
+
+
+def _notes(figures, agency=None) -> list[str]:
+    """Partial months, and the YouTube rounding caveat where a YouTube account is shown."""
+    notes = partial_notes(figures)
+    accounts = agency.accounts if agency is not None else [a for g in figures.agencies for a in g.accounts]
+    if any(a.platform == "youtube" and a.row is not None for a in accounts):
+        notes.append(text("youtube_rounding"))
+    return notes
 
 
 def _sandbox_notice(paths: config.Paths) -> str | None:
