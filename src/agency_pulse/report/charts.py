@@ -102,14 +102,15 @@ def line_chart(title: str, months: Sequence[date], series: dict[str, Series],
     index = {m: i for i, m in enumerate(months)}
     _shade_partial(ax, months, partial)
     first_marked = False
-    for colour, (name, points) in zip(colours(len(series)), series.items(), strict=True):
+    for n, (colour, (name, points)) in enumerate(zip(colours(len(series)), series.items(), strict=True)):
         xs = [index[m] for m in months]
         ys = [_float(points.get(m)) for m in months]
         ax.plot(xs, ys, color=colour, linewidth=1.8, marker="o", markersize=3, label=_short(name))
         present = [i for i, v in zip(xs, ys, strict=True) if v == v]
         if mark_first and present and present[0] > 0:
             ax.plot([present[0]], [ys[present[0]]], linestyle="none", marker="D", markersize=7,
-                    markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6)
+                    markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6,
+                    gid=f"first-count-{n}-{present[0]}")
             first_marked = True
     _month_axis(ax, months)
     _count_axis(ax, style)
@@ -138,18 +139,21 @@ def agency_chart(title: str, months: Sequence[date], agencies: dict[str, dict[st
     _shade_partial(ax, months, partial)
     first_marked = False
     handles = []
-    for colour, (name, accounts) in zip(colours(len(agencies)), agencies.items(), strict=True):
+    for n, (colour, (name, accounts)) in enumerate(zip(colours(len(agencies)), agencies.items(),
+                                                        strict=True)):
         totals, steps, firsts = comparable_steps(months, accounts)
         xs = [i for i, t in enumerate(totals) if t is not None]
         ax.plot(xs, [totals[i] for i in xs], linestyle="none", marker="o", markersize=3,
                 color=colour)
         handles.append(Line2D([], [], color=colour, linewidth=1.8, marker="o", markersize=3,
                               label=_short(name)))
+        # ids (gid) let a test find each step and each first count in the drawn SVG
         for i, (before, after) in steps.items():
-            ax.plot([i - 1, i], [before, after], color=colour, linewidth=1.8)
+            ax.plot([i - 1, i], [before, after], color=colour, linewidth=1.8, gid=f"step-{n}-{i}")
         for i in firsts:
             ax.plot([i], [totals[i]], linestyle="none", marker="D", markersize=7,
-                    markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6)
+                    markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.6,
+                    gid=f"first-count-{n}-{i}")
             first_marked = True
     _month_axis(ax, months)
     _count_axis(ax, style)

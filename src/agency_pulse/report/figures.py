@@ -61,7 +61,8 @@ class AccountFigures:
     row: dict | None                     # the account mart row for the period; None: no data
     lifetime_posts: int | None = None    # posts over every period the marts know
     first_post_year: int | None = None
-    monthly: list[dict] = field(default_factory=list)   # account_monthly rows for the chart
+    # account_monthly rows for the charts: account_id, agency_id, month, followers_end
+    monthly: list[dict] = field(default_factory=list)
     extract_status: str | None = None    # latest extract_log status / reason, when logged
     extract_reason: str | None = None
 
@@ -74,7 +75,8 @@ class AgencyFigures:
     successor_of: list[str]
     row: dict | None                     # the agency mart row for the period; None: no data
     accounts: list[AccountFigures]
-    monthly: list[dict] = field(default_factory=list)   # agency_monthly rows for the chart
+    # agency_monthly rows for the charts: agency_id, month, followers_end, posts
+    monthly: list[dict] = field(default_factory=list)
 
     @property
     def display_name(self) -> str:
@@ -148,10 +150,13 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
 
     # Charts show the period's months; a monthly report shows the 12 months up to it.
     chart_from = period.start if period.kind == "annual" else _months_back(period.start, 11)
-    account_monthly = _group(rows(con, f"select * from marts.account_monthly where month between ? and ? "
+    # only what the charts and the sentences read: a row per account and month adds up
+    account_monthly = _group(rows(con, "select account_id, agency_id, month, followers_end "
+                                       f"from marts.account_monthly where month between ? and ? "
                                        f"{only} order by month", [chart_from, period.end, *only_params]),
                              "account_id")
-    agency_monthly = _group(rows(con, f"select * from marts.agency_monthly where month between ? and ? "
+    agency_monthly = _group(rows(con, "select agency_id, month, followers_end, posts "
+                                      f"from marts.agency_monthly where month between ? and ? "
                                       f"{only} order by month", [chart_from, period.end, *only_params]),
                             "agency_id")
     months = [r[0] for r in con.execute(
