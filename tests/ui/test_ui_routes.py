@@ -212,3 +212,10 @@ def test_no_route_answers_a_bad_parameter_with_a_500_or_json(client, path, query
 def test_youtube_change_within_the_rounding_step_is_said_so(client):
     html = client.get("/agency/education").text
     assert "YouTube shows subscriber counts rounded to three significant figures" in html
+
+
+def test_the_agency_page_names_the_partial_month_its_chart_hatches(client):
+    # the demo's first observations are on 31 January 2025
+    html = client.get("/agency/culture").text
+    notes = html[html.index('id="notes"'):]
+    assert "January 2025 is a partial month: data from 31 January 2025." in notes

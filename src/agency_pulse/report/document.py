@@ -118,11 +118,14 @@ def account_series(agency: AgencyFigures) -> dict[str, dict[date, float | None]]
             for a in agency.accounts}
 
 
-def partial_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[str]:
-    """One sentence per partial month inside the charts' months."""
+def partial_notes(figures: ReportFigures, style: NumberStyle = ENGLISH,
+                  months: list[date] | None = None) -> list[str]:
+    """One sentence per partial month inside the period or the charts' months (`months`,
+    default `figures.months`)."""
     notes = []
+    shown = set(figures.months if months is None else months)
     for month, (side, day) in sorted(figures.partial.items()):
-        if month not in figures.months and not (figures.period.start <= month <= figures.period.end):
+        if month not in shown and not (figures.period.start <= month <= figures.period.end):
             continue
         key = "partial_start" if side == "start" else "partial_end"
         notes.append(text(key, month=month_name(month, style), day=long_date(day, style)))

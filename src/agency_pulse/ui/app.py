@@ -139,7 +139,7 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
             followers.setdefault(f"{platform_label(r['platform'])} @{r['handle']}", {})[r["month"]] = r["followers_end"]
         posts = {r["month"]: r["posts"] for r in agency_history}
         return page(request, "agency.html", agency=found, year=year,
-                    sentences=agency_sentences(found, figures), notes=_notes(figures, found),
+                    sentences=agency_sentences(found, figures), notes=_notes(figures, found, months),
                     followers_chart=Markup(charts.line_chart(text("account_followers"), months, followers,
                                                              partial=figures.partial)),
                     posts_chart=Markup(charts.bar_chart(text("agency_posts"), months, posts,
@@ -198,9 +198,10 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     return app
 
 
-def _notes(figures, agency=None) -> list[str]:
-    """Partial months, and the YouTube rounding caveat where a YouTube account is shown."""
-    notes = partial_notes(figures)
+def _notes(figures, agency=None, months=None) -> list[str]:
+    """Partial months (of the period, or of the charted `months`), and the YouTube rounding
+    caveat where a YouTube account is shown."""
+    notes = partial_notes(figures, months=months)
     accounts = agency.accounts if agency is not None else [a for g in figures.agencies for a in g.accounts]
     if any(a.platform == "youtube" and a.row is not None for a in accounts):
         notes.append(text("youtube_rounding"))
