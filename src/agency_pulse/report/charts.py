@@ -229,7 +229,7 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float]],
         items = items[:RANKING_SHOWN] + items[-RANKING_SHOWN:]
     fig = Figure(figsize=(WIDTH_IN, 0.9 + 0.26 * len(items)))
     ax = fig.add_subplot()
-    ax.set_title(title, loc="left")
+    _title(ax, title)
     ys = list(range(len(items)))
     values = [v for _, v in items]
     ax.barh(ys, values, color=[GOOD if v >= 0 else BAD for v in values], height=0.65)
@@ -253,10 +253,17 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float]],
 def _figure(title: str):
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN))
     ax = fig.add_subplot()
-    ax.set_title(title, loc="left")
+    _title(ax, title)
     ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
     return fig, ax
+
+
+def _title(ax, title: str) -> None:
+    # a plain text above the axes: Axes.set_title re-measures every tick label to place
+    # itself, which is a third of a small chart's drawing time
+    ax.text(0, 1.03, title, transform=ax.transAxes, ha="left", va="bottom",
+            fontsize=matplotlib.rcParams["axes.titlesize"], fontweight="bold")
 
 
 def _month_axis(ax, months: list[date]) -> None:

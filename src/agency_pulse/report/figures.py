@@ -128,13 +128,19 @@ def latest_year(con: duckdb.DuckDBPyConnection) -> int | None:
 
 
 def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
-                 agency_id: str | None = None) -> ReportFigures:
+                 agency_id: str | None = None, *, charted: int | None = None) -> ReportFigures:
     """Read the period's rows from the marts, plus what explains the gaps.
 
     Linear in the rows read (every list is grouped by key once). With `agency_id`, only
     that agency's rows are read (`agencies` holds it alone, or nothing when unknown);
     `covered_until`, `months` and `agency_names` still describe the whole warehouse, so
     its page says what the report says.
+
+    Accounts' month-by-month rows (`AccountFigures.monthly`) are what costs at scale.
+    `charted=None`: every account's. `charted=N`: only those a report draws and says,
+    the accounts of the first N agencies with figures (in `agencies` order) and the
+    accounts first counted in the period (a sentence names their first month); the
+    others' `monthly` is empty. Agencies' monthly rows are always read.
     """
     for table in ("marts.account_monthly", "marts.account_annual",
                   "marts.agency_monthly", "marts.agency_annual"):
@@ -151,10 +157,6 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
     # Charts show the period's months; a monthly report shows the 12 months up to it.
     chart_from = period.start if period.kind == "annual" else _months_back(period.start, 11)
     # only what the charts and the sentences read: a row per account and month adds up
-    account_monthly = _group(rows(con, "select account_id, agency_id, month, followers_end "
-                                       f"from marts.account_monthly where month between ? and ? "
-                                       f"{only} order by month", [chart_from, period.end, *only_params]),
-                             "account_id")
     agency_monthly = _group(rows(con, "select agency_id, month, followers_end, posts "
                                       f"from marts.agency_monthly where month between ? and ? "
                                       f"{only} order by month", [chart_from, period.end, *only_params]),
@@ -192,7 +194,6 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
             accounts.append(AccountFigures(
                 account_id=account_id, platform=source["platform"], handle=source["handle"],
                 row=row, lifetime_posts=life.get("posts"), first_post_year=life.get("first_post_year"),
-                monthly=account_monthly.get(account_id, []),
                 extract_status=status, extract_reason=reason))
         accounts.sort(key=lambda a: (PLATFORMS.index(a.platform) if a.platform in PLATFORMS else 99,
                                      a.handle.lower()))
@@ -205,12 +206,34 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
             monthly=agency_monthly.get(agency, [])))
     agencies.sort(key=lambda a: (a.row is None, (a.row or {}).get("rank_followers") or 10**9,
                                  a.name_en or a.name))
+    _attach_account_monthly(con, agencies, chart_from, period.end, charted)
     names = {a["agency_id"]: (a.get("name_en") or a.get("name")) for a in registry_agencies.values()}
     names.update({a.agency_id: a.name_en or a.name for a in agencies})
     return ReportFigures(period=period, covered_until=covered_until, agencies=agencies,
                          account_rows=account_rows, months=months, agency_names=names,
                          sources=figure_sources(con, chart_from, period.end),
                          partial=partial_months(con))
+
+
+def _attach_account_monthly(con, agencies: list[AgencyFigures], start: date, end: date,
+                            charted: int | None) -> None:
+    """Fill `AccountFigures.monthly` (see `load_figures`'s `charted`) in one query."""
+    if charted is None:
+        wanted = [a.account_id for agency in agencies for a in agency.accounts]
+    else:
+        drawn = [agency for agency in agencies if agency.row is not None][:charted]
+        wanted = [a.account_id for agency in drawn for a in agency.accounts]
+        wanted += [a.account_id for agency in agencies for a in agency.accounts
+                   if a.row is not None and a.row.get("followers_start") is None]
+    if not wanted:
+        return
+    found = _group(rows(con, "select account_id, agency_id, month, followers_end "
+                             "from marts.account_monthly where month between ? and ? "
+                             "and list_contains(?, account_id) order by month",
+                        [start, end, list(dict.fromkeys(wanted))]), "account_id")
+    for agency in agencies:
+        for account in agency.accounts:
+            account.monthly = found.get(account.account_id, [])
 
 
 def partial_months(con: duckdb.DuckDBPyConnection) -> dict[date, tuple[str, date]]:
