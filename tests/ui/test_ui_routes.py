@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -219,3 +221,19 @@ def test_the_agency_page_names_the_partial_month_its_chart_hatches(client):
     html = client.get("/agency/culture").text
     notes = html[html.index('id="notes"'):]
     assert "January 2025 is a partial month: data from 31 January 2025." in notes
+
+
+def test_quality_page_escapes_values_that_landed_in_the_data(client, demo_home):
+    # GX Data Docs printed a value landed in a post id as HTML; the quality page never does
+    import duckdb
+
+    hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    with duckdb.connect(str(demo_home.warehouse)) as con:
+        con.execute("update quality.validation_runs set failed_expectations = ?, file = ? "
+                    "where dataset = 'posts'",
+                    [json.dumps([f"expect_column_values_to_be_unique(post_id): {hostile}"]), hostile])
+        con.execute("update quality.extract_log set reason = ? where account_id = 'x:edu_gov_az'",
+                    [hostile])
+    html = client.get("/quality").text
+    assert "<img" not in html and "<script" not in html
+    assert html.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") >= 2
