@@ -12,11 +12,9 @@ from datetime import date
 TEXTS: dict[str, str] = {
     "no_data": "{title}: no data",
     "first_counted": "account first counted (not growth)",
-    "first_counted_point": "{name}: first counted in {month}",
     "partial_month": "partial month",
     "partial_start": "{month} is a partial month: data from {day}.",
     "partial_end": "{month} is a partial month: data to {day}.",
-    "partial_cell": "{value} (partial month)",
     "within_rounding": "within rounding",
     "youtube_rounding": ("YouTube shows subscriber counts rounded to three significant figures: "
                          "a change no larger than the rounding step is shown as \"within rounding\"."),
