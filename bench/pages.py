@@ -67,7 +67,10 @@ def main(argv: list[str]) -> int:
         size = paths.html.stat().st_size
     else:
         raise SystemExit(f"unknown kind {kind!r}")
-    print(json.dumps({"seconds": seconds, "import_seconds": imported - started, "bytes": size}))
+    # the machine's 1-minute load average when the page was answered: on a shared machine
+    # it says how much of the time was waiting for a core
+    print(json.dumps({"seconds": seconds, "import_seconds": imported - started, "bytes": size,
+                      "load_average": os.getloadavg()[0]}))
     return 0
 
 
