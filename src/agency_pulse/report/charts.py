@@ -50,8 +50,12 @@ RC = {
     "svg.image_inline": True,
     "text.parse_math": False,   # a "$" in a name is a dollar sign, never TeX
     "font.family": "DejaVu Sans",
-    "font.size": 9,
-    "axes.titlesize": 11,
+    # sizes in points of a 720-point-wide figure, shown at about 720 pixels: 1 pt ~ 1 px
+    "font.size": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "axes.titlesize": 13,
     "axes.titleweight": "bold",
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -227,7 +231,7 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float]],
         title = text("ranking_cut", title=title, top=RANKING_SHOWN, bottom=RANKING_SHOWN,
                      total=exact(len(items), style=style))
         items = items[:RANKING_SHOWN] + items[-RANKING_SHOWN:]
-    fig = Figure(figsize=(WIDTH_IN, 0.9 + 0.26 * len(items)))
+    fig = Figure(figsize=(WIDTH_IN, 1.0 + 0.3 * len(items)))
     ax = fig.add_subplot()
     _title(ax, title)
     ys = list(range(len(items)))
@@ -242,7 +246,7 @@ def ranking_chart(title: str, items: Sequence[tuple[str, float]],
     ax.set_xlim(low - 0.25 * span if low < 0 else -0.02 * span, high + 0.25 * span)
     for y, v in zip(ys, values, strict=True):
         ax.text(v, y, f" {percent(v, style)} ", va="center", ha="left" if v >= 0 else "right",
-                fontsize=8)
+                fontsize=10)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v, style)))
     ax.tick_params(axis="y", length=0)
     return _svg(fig, title)
@@ -305,8 +309,12 @@ def _legend_below(ax, extra: list, *, own: bool = True) -> None:
     handles, labels = handles + extra, labels + [h.get_label() for h in extra]
     if not handles:
         return
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, -0.1), frameon=False,
-              ncols=min(LEGEND_COLUMNS, len(handles)), fontsize=8, borderaxespad=0)
+    # as many columns as fit the figure's width (about 6 pt a character at 10 pt), so
+    # the figure keeps its width and the rows add height instead
+    widest = max(len(label) for label in labels)
+    fit = max(1, int(620 // (6 * widest + 40)))
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, -0.13), frameon=False,
+              ncols=min(LEGEND_COLUMNS, fit, len(handles)), borderaxespad=0)
 
 
 def _svg(fig: Figure, title: str) -> str:
