@@ -134,3 +134,36 @@ def test_a_youtube_change_within_rounding_is_said_so_in_the_leaderboard():
     cells = dict(zip([name for name, _ in board.columns], board.formatted_rows()[0], strict=True))
     assert cells["Change"] == "within rounding" and cells["Growth"] == "within rounding"
     assert cells["Followers"] == "12,300"
+
+
+def test_a_youtube_change_within_rounding_is_said_in_the_readers_language():
+    from agency_pulse.report.numbers import AZERBAIJANI
+
+    row = {"agency_id": "edu", "platform": "youtube", "handle": "edu", "followers_start": 12_300,
+           "followers_end": 12_300, "followers_change": 0, "followers_growth_pct": 0.0,
+           "posts": 4, "engagement": 40, "activity_status": "active"}
+    account = AccountFigures(account_id="youtube:edu", platform="youtube", handle="edu", row=row)
+    agency = AgencyFigures(agency_id="edu", name="Təhsil Nazirliyi", name_en="Ministry of Education",
+                           successor_of=[], row=None, accounts=[account])
+    figures = ReportFigures(period=Period.year(2026), covered_until=date(2026, 12, 31),
+                            agencies=[agency], account_rows=[row], months=[], agency_names={})
+    [board] = platform_leaderboards(figures, AZERBAIJANI)
+    cells = dict(zip([name for name, _ in board.columns], board.formatted_rows(AZERBAIJANI)[0], strict=True))
+    assert cells["Dəyişiklik"] == "yuvarlaqlaşdırma həddində" and cells["Artım"] == "yuvarlaqlaşdırma həddində"
+    assert cells["İzləyicilər"] == "12.300" and cells["Fəallıq"] == "fəal"
+
+
+def test_chart_words_and_partial_notes_follow_the_language():
+    from agency_pulse.report.document import partial_notes
+    from agency_pulse.report.numbers import AZERBAIJANI
+
+    svg = charts.bar_chart("Paylaşımlar", MONTHS, {m: 10 for m in MONTHS}, AZERBAIJANI,
+                           partial={MONTHS[-1]: ("end", date(2026, 10, 14))})
+    assert "<!-- natamam ay -->" in svg and "partial month" not in svg
+    assert "məlumat yoxdur" in charts.line_chart("Boş", MONTHS, {}, AZERBAIJANI)
+    figures = ReportFigures(period=Period.year(2026), covered_until=date(2026, 10, 14), agencies=[],
+                            account_rows=[], months=MONTHS, agency_names={},
+                            partial={MONTHS[-1]: ("end", date(2026, 10, 14))})
+    assert partial_notes(figures, AZERBAIJANI) == [
+        "Oktyabr 2026 natamam aydır: məlumatlar 14 oktyabr 2026 tarixinə qədərdir."]
+    assert partial_notes(figures) == ["October 2026 is a partial month: data to 14 October 2026."]

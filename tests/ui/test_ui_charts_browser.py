@@ -30,12 +30,31 @@ from demo_warehouse import build_demo_warehouse
 from test_ui_browser import ARTIFACTS, CHROMIUM_FLAGS, _chromium, _free_port
 
 from agency_pulse.report import write_report
+from agency_pulse.report.writer import report_stem
 from agency_pulse.ui import create_app
 
-LANGUAGES = ["en"]
-BANNER = {"en": "Synthetic data"}
+LANGUAGES = ["en", "az"]
+BANNER = {"en": "Synthetic data", "az": "Sintetik məlumatlar"}
 PAGES = {"leaderboard": "/", "agency": "/agency/culture", "quality": "/quality",
-         "report": "/reports/annual-2026.html"}
+         "report": "/reports/{stem}.html"}
+# What each page's charts are titled (their aria-label), and the legend entry of a first
+# count, as a reader of each language must see them.
+CHART_TITLES = {
+    "en": {"leaderboard": ["Follower growth 2026 (pages counted at both ends)"],
+           "agency": ["Followers by account, month by month", "Posts per month"],
+           "quality": [],
+           "report": ["Followers by agency, month by month (lines join pages counted at both ends)",
+                      "Posts per month, all agencies",
+                      "Follower growth ranking (pages counted at both ends)"]},
+    "az": {"leaderboard": ["İzləyici artımı, 2026 (hər iki tarixdə sayılan səhifələr)"],
+           "agency": ["Hesabların izləyici sayı, aylar üzrə", "Aylıq paylaşımlar"],
+           "quality": [],
+           "report": ["Qurumların izləyici sayı, aylar üzrə (xətlər yalnız hər iki tarixdə sayılan "
+                      "səhifələri birləşdirir)",
+                      "Aylıq paylaşımlar, bütün qurumlar",
+                      "İzləyici artımı reytinqi (hər iki tarixdə sayılan səhifələr)"]},
+}
+FIRST_COUNTED = {"en": "account first counted (not growth)", "az": "hesab ilk dəfə sayılıb (artım deyil)"}
 
 # Every rendered element of every chart, its bounding box in the root SVG's user space
 # (the viewBox's coordinates), compared with the viewBox. Elements inside <defs> (marker
@@ -77,8 +96,12 @@ MEASURE = r"""
       const b = new DOMPoint(end.x, end.y).matrixTransform(ctm);
       return {id: p.parentElement.id, x0: a.x, y0: a.y, x1: b.x, y1: b.y};
     });
+    // text is drawn as glyph paths; matplotlib names each text group in a comment
+    const walker = document.createTreeWalker(svg, NodeFilter.SHOW_COMMENT);
+    const words = [];
+    while (walker.nextNode()) words.push(walker.currentNode.nodeValue.trim());
     return {index, label: svg.getAttribute('aria-label'), viewBox: [vb.x, vb.y, vb.width, vb.height],
-            measured, outside, firsts, steps};
+            measured, outside, firsts, steps, words};
   });
 })()
 """
@@ -166,7 +189,10 @@ def browser(tmp_path):
     devtools.close()
 
 
-def _url(base: str, path: str, lang: str) -> str:
+def _url(base: str, page: str, lang: str) -> str:
+    if page == "report":  # a file per language: annual-2026.html, annual-2026.az.html
+        return base + PAGES[page].format(stem=report_stem("annual-2026", lang))
+    path = PAGES[page]
     return base + path + (f"{'&' if '?' in path else '?'}lang={lang}" if lang != "en" else "")
 
 
@@ -175,12 +201,13 @@ def _url(base: str, path: str, lang: str) -> str:
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_page_in_chromium_banner_frames_and_first_counts(served, browser, page, lang):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.open(_url(served, PAGES[page], lang))
+    browser.open(_url(served, page, lang))
     text = browser.evaluate(TEXT)
     assert BANNER[lang] in text.split("\n")[0], text[:200]   # the first thing a reader sees
     measured = browser.evaluate(MEASURE)
     expected_charts = {"leaderboard": 1, "agency": 2, "quality": 0, "report": 3}[page]
     assert len(measured) == expected_charts
+    assert [chart["label"] for chart in measured] == CHART_TITLES[lang][page]
     for chart in measured:
         assert chart["measured"] > 20, chart["label"]       # the check saw the drawing
         assert chart["outside"] == [], (chart["label"], chart["viewBox"], chart["outside"][:5])
@@ -193,6 +220,7 @@ def test_page_in_chromium_banner_frames_and_first_counts(served, browser, page, 
         # culture's Instagram page, first counted in March 2026, is a marked point
         followers = next(c for c in measured if c["firsts"])
         assert followers["index"] == 0
+        assert FIRST_COUNTED[lang] in followers["words"]     # its legend entry, in the language
     if page == "report":
         # ... and no line of its agency rises to that point: the step into the month
         # joins only the Facebook page, counted at both ends, and ends below the mark

@@ -237,3 +237,20 @@ def test_quality_page_escapes_values_that_landed_in_the_data(client, demo_home):
     html = client.get("/quality").text
     assert "<img" not in html and "<script" not in html
     assert html.count("&lt;img src=x onerror=&#34;alert(1)&#34;&gt;") >= 2
+
+
+def test_the_agency_page_in_azerbaijani_has_its_chart_words_partial_month_and_rounding_note(client):
+    html = client.get("/agency/education?lang=az").text
+    notes = html[html.index('id="notes"'):]
+    assert "Yanvar 2025 natamam aydır: məlumatlar 31 yanvar 2025 tarixindən başlayır." in notes
+    assert "YouTube abunəçi saylarını üç əhəmiyyətli rəqəmədək yuvarlaqlaşdırılmış göstərir" in notes
+    assert 'aria-label="Hesabların izləyici sayı, aylar üzrə"' in html
+    assert 'aria-label="Aylıq paylaşımlar"' in html
+    assert "<!-- natamam ay -->" in html          # the hatched month's legend entry
+    assert "partial month" not in html and "within rounding" not in html
+
+
+def test_the_leaderboard_in_azerbaijani_titles_its_growth_chart_in_azerbaijani(client):
+    html = client.get("/?lang=az").text
+    assert 'aria-label="İzləyici artımı, 2026 (hər iki tarixdə sayılan səhifələr)"' in html
+    assert "Follower growth" not in html

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date
 from html import escape
@@ -42,6 +43,10 @@ HEIGHT_IN = 4.2
 MAX_MONTH_LABELS = 12
 LEGEND_COLUMNS = 3
 MAX_LABEL = 40
+# characters of a title line: about the plot's width at 13 pt bold, so a long title (an
+# Azerbaijani one is a third longer than the English) adds a line, not width that would
+# shrink the whole chart on the page
+TITLE_CHARS = 64
 RANKING_SHOWN = 15       # a ranking of many agencies shows its top and bottom 15
 GOOD, BAD, PARTIAL = "#2ca02c", "#d62728", "#f0f0f0"
 RC = {
@@ -266,7 +271,7 @@ def _figure(title: str):
 def _title(ax, title: str) -> None:
     # a plain text above the axes: Axes.set_title re-measures every tick label to place
     # itself, which is a third of a small chart's drawing time
-    ax.text(0, 1.03, title, transform=ax.transAxes, ha="left", va="bottom",
+    ax.text(0, 1.03, textwrap.fill(title, TITLE_CHARS), transform=ax.transAxes, ha="left", va="bottom",
             fontsize=matplotlib.rcParams["axes.titlesize"], fontweight="bold")
 
 

@@ -119,8 +119,9 @@ def partial_notes(figures: ReportFigures, style: NumberStyle = ENGLISH,
         if month not in shown and not (figures.period.start <= month <= figures.period.end):
             continue
         key = "partial_start" if side == "start" else "partial_end"
-        notes.append(chart_texts.text(key, style, month=month_name(month, style),
-                                      day=long_date(day, style)))
+        note = chart_texts.text(key, style, month=month_name(month, style), day=long_date(day, style))
+        # the sentence may open with a month, which Azerbaijani writes in lower case
+        notes.append(note[:1].upper() + note[1:])
     return notes
 
 
