@@ -76,3 +76,28 @@ def test_the_english_banner_is_the_console_one():
     from agency_pulse.report.provenance import SANDBOX_NOTICE
 
     assert translator("en").text("notice.synthetic") == SANDBOX_NOTICE
+
+
+# A literal key passed to `report.chart_texts.text(key, style, ...)`, or named as a
+# `Caveat(key)` cell of a leaderboard; partial-month notes pick "partial_start"/"partial_end".
+CHART_KEY_USE = re.compile(r"""(?:\btext|\bcaveat|\bCaveat)\(\s*["']([a-z_]+)["']""")
+
+
+def test_every_chart_text_the_code_uses_is_in_the_catalog_and_none_is_left_unused():
+    used = {"partial_start", "partial_end"}
+    for path in [*SOURCE.rglob("*.py"), *SOURCE.rglob("*.html")]:
+        used |= set(CHART_KEY_USE.findall(path.read_text(encoding="utf-8")))
+    held = {key.removeprefix("charts.") for key in translator("en").messages if key.startswith("charts.")}
+    assert "agency_followers" in used, "the scan no longer finds the chart_texts calls"
+    assert sorted(used - held) == []
+    assert sorted(held - used) == []
+
+
+def test_the_chart_texts_are_written_in_the_language_asked_for():
+    from agency_pulse.report.chart_texts import text
+    from agency_pulse.report.numbers import AZERBAIJANI, ENGLISH
+
+    assert text("within_rounding", ENGLISH) == "within rounding"
+    assert text("within_rounding", AZERBAIJANI) == "yuvarlaqlaşdırma həddində"
+    assert text("growth_year", AZERBAIJANI, year=2026) == (
+        "İzləyici artımı, 2026 (hər iki tarixdə sayılan səhifələr)")

@@ -118,22 +118,13 @@ MESSAGES = {
     "coverage.posts_not_tracked": "Posts not tracked: {account} ({agency}).",
     "coverage.no_extract_log": ("The warehouse has no extract log for these accounts, so "
                                 "reasons for gaps are not known."),
-    "chart.followers": "Followers by agency, month by month",
-    "chart.posts": "Posts per month, all agencies",
-    "chart.growth": "Follower growth ranking",
-    "chart.growth_long": "Follower growth ranking (pages counted at both ends)",
-    "chart.growth_year": "Follower growth {year}",
-    "chart.followers_by_account": "Followers by account, month by month",
-    "chart.posts_per_month": "Posts per month",
-    # The chart, partial-month and caveat words of `report.chart_texts` (branch `charts`),
-    # under "charts." + its key, so that module can read them from here in either language.
+    # The chart, partial-month and caveat words: `report.chart_texts.text(key, style)` reads
+    # "charts." + key.
     "charts.no_data": "{title}: no data",
     "charts.first_counted": "account first counted (not growth)",
-    "charts.first_counted_point": "{name}: first counted in {month}",
     "charts.partial_month": "partial month",
     "charts.partial_start": "{month} is a partial month: data from {day}.",
     "charts.partial_end": "{month} is a partial month: data to {day}.",
-    "charts.partial_cell": "{value} (partial month)",
     "charts.within_rounding": "within rounding",
     "charts.youtube_rounding": (
         "YouTube shows subscriber counts rounded to three significant figures: a change no larger "
@@ -197,7 +188,6 @@ MESSAGES = {
     "ui.nav.leaderboard": "Leaderboard",
     "ui.nav.quality": "Data quality",
     "ui.nav.latest_report": "Latest report",
-    "ui.nav.data_docs": "Data Docs",
     "ui.switch_language": "Azərbaycanca",
     "ui.leaderboard.title": "Leaderboard {year}",
     "ui.leaderboard.data_to": "Data to {date}.",
@@ -211,8 +201,6 @@ MESSAGES = {
     "ui.agency.retired": "retired ({reason})",
     "ui.agency.not_logged": "not logged",
     "ui.quality.title": "Data quality",
-    "ui.quality.data_docs": "Great Expectations Data Docs",
-    "ui.quality.no_data_docs": "No Data Docs built yet.",
     "ui.quality.latest": "Latest validation per dataset and platform",
     "ui.quality.no_runs": "No validation results in the warehouse yet.",
     "ui.quality.dataset": "Dataset",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from agency_pulse.report import charts
-from agency_pulse.report.figures import ReportFigures
+from agency_pulse.report import chart_texts, charts
+from agency_pulse.report.figures import AgencyFigures, ReportFigures
 from agency_pulse.report.leaderboards import Leaderboard, overall_leaderboard, platform_leaderboards
 from agency_pulse.report.narrative import (
     account_label,
@@ -80,10 +80,8 @@ def build_document(figures: ReportFigures, style: NumberStyle = ENGLISH) -> Repo
 
 
 def build_charts(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[Chart]:
-    text = style.text
     ranked = [a for a in figures.agencies if a.row is not None][:MAX_CHART_SERIES]
-    followers = {agency_name(a, style): {r["month"]: r.get("followers_end") for r in a.monthly}
-                 for a in ranked}
+    followers = {agency_name(a, style): account_series(a) for a in ranked}
     posts: dict[date, float | None] = {}
     for agency in figures.agencies:
         for r in agency.monthly:
@@ -91,14 +89,40 @@ def build_charts(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[C
                 posts[r["month"]] = (posts.get(r["month"]) or 0) + r["posts"]
     growth = [(agency_name(a, style), a.row["followers_growth_pct"]) for a in figures.agencies
               if a.row is not None and a.row.get("followers_growth_pct") is not None]
+    followers_title = chart_texts.text("agency_followers", style)
+    posts_title = chart_texts.text("all_posts", style)
+    growth_title = chart_texts.text("growth_ranking", style)
     return [
-        Chart("followers", text.text("chart.followers"),
-              charts.line_chart(text.text("chart.followers"), figures.months, followers, style)),
-        Chart("posts", text.text("chart.posts"),
-              charts.bar_chart(text.text("chart.posts"), figures.months, posts, style)),
-        Chart("growth", text.text("chart.growth"),
-              charts.ranking_chart(text.text("chart.growth_long"), growth, style)),
+        Chart("followers", followers_title,
+              charts.agency_chart(followers_title, figures.months, followers, style,
+                                  partial=figures.partial)),
+        Chart("posts", posts_title,
+              charts.bar_chart(posts_title, figures.months, posts, style, partial=figures.partial)),
+        Chart("growth", growth_title, charts.ranking_chart(growth_title, growth, style)),
     ]
+
+
+def account_series(agency: AgencyFigures) -> dict[str, dict[date, float | None]]:
+    """Each account's month-end followers (the agency chart joins only pages counted at
+    both ends of a step)."""
+    return {a.account_id: {r["month"]: r.get("followers_end") for r in a.monthly}
+            for a in agency.accounts}
+
+
+def partial_notes(figures: ReportFigures, style: NumberStyle = ENGLISH,
+                  months: list[date] | None = None) -> list[str]:
+    """One sentence per partial month inside the period or the charts' months (`months`,
+    default `figures.months`)."""
+    notes = []
+    shown = set(figures.months if months is None else months)
+    for month, (side, day) in sorted(figures.partial.items()):
+        if month not in shown and not (figures.period.start <= month <= figures.period.end):
+            continue
+        key = "partial_start" if side == "start" else "partial_end"
+        note = chart_texts.text(key, style, month=month_name(month, style), day=long_date(day, style))
+        # the sentence may open with a month, which Azerbaijani writes in lower case
+        notes.append(note[:1].upper() + note[1:])
+    return notes
 
 
 def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[str]:
@@ -118,6 +142,9 @@ def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list
                 notes.append(text.text("coverage.no_followers", **names))
             elif account.row.get("posts") is None:
                 notes.append(text.text("coverage.posts_not_tracked", **names))
+    notes += partial_notes(figures, style)
+    if any(a.platform == "youtube" and a.row is not None for a in accounts):
+        notes.append(chart_texts.text("youtube_rounding", style))
     if not any(a.extract_status for a in accounts):
         notes.append(text.text("coverage.no_extract_log"))
     return notes

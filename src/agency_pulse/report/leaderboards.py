@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agency_pulse.config import PLATFORMS
+from agency_pulse.report import chart_texts
+from agency_pulse.report.caveats import within_rounding
 from agency_pulse.report.figures import ReportFigures
 from agency_pulse.report.narrative import agency_name, platform_label
 from agency_pulse.report.numbers import ENGLISH, NumberStyle, exact, percent, signed
@@ -36,6 +38,8 @@ class Leaderboard:
 def format_cell(kind: str, value, style: NumberStyle = ENGLISH) -> str:
     if value is None:
         return style.not_available
+    if isinstance(value, Caveat):
+        return chart_texts.text(value.key, style)
     if kind == "status":
         return style.text.word("status", value)
     if kind == "count" or kind == "rank":
@@ -47,6 +51,14 @@ def format_cell(kind: str, value, style: NumberStyle = ENGLISH) -> str:
     if kind == "rate":
         return exact(value, 1, style)
     return str(value)
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A cell shown as words instead of its figure (see `report.caveats`): `key` names the
+    words in `chart_texts`, written in the language the board is formatted in."""
+
+    key: str
 
 
 # (catalog key under "column.", kind)
@@ -111,9 +123,12 @@ def platform_leaderboards(figures: ReportFigures, style: NumberStyle = ENGLISH) 
             if followers != previous:
                 rank, previous = position, followers
             posts, engagement = r.get("posts"), r.get("engagement")
+            change, growth = r.get("followers_change"), r.get("followers_growth_pct")
+            if within_rounding(platform, r):
+                change = growth = Caveat("within_rounding")
             rows.append([
                 rank if followers is not None else None, names.get(r["agency_id"], r["agency_id"]),
-                f"@{r['handle']}", followers, r.get("followers_change"), r.get("followers_growth_pct"),
+                f"@{r['handle']}", followers, change, growth,
                 posts / figures.weeks if posts is not None else None,
                 engagement / posts if posts and engagement is not None else None,
                 r.get("activity_status")])

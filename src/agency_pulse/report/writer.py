@@ -10,7 +10,7 @@ from pathlib import Path
 from agency_pulse import config
 from agency_pulse.errors import UserInputError
 from agency_pulse.i18n import LANGUAGES, check_language
-from agency_pulse.report.document import build_document
+from agency_pulse.report.document import MAX_CHART_SERIES, build_document
 from agency_pulse.report.figures import Period, latest_year, load_figures
 from agency_pulse.report.numbers import style_for
 from agency_pulse.report.rendering import render_html, render_markdown
@@ -55,7 +55,7 @@ def write_report(*, year: int | None = None, month: str | None = None,
             if year is None:
                 raise UserInputError("the marts have no data yet: run `agency-pulse build` first")
             period = Period.year(year)
-        figures = load_figures(con, period)
+        figures = load_figures(con, period, charted=MAX_CHART_SERIES)
     if not figures.account_rows:
         raise UserInputError(f"the marts have no rows for {period.slug.split('-', 1)[1]}")
     document = build_document(figures, style)

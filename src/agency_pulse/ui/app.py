@@ -19,8 +19,9 @@ import mimetypes
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import partial
+from html import escape
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import duckdb
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -33,7 +34,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agency_pulse import config
 from agency_pulse.errors import UserInputError
 from agency_pulse.i18n import LANGUAGE_NAMES, LANGUAGES
-from agency_pulse.report import charts
+from agency_pulse.report import chart_texts, charts
+from agency_pulse.report.caveats import within_rounding
+from agency_pulse.report.document import partial_notes
 from agency_pulse.report.figures import Period, latest_year, load_figures, rows, table_exists
 from agency_pulse.report.leaderboards import (
     format_cell,
@@ -53,6 +56,11 @@ from agency_pulse.report.writer import latest_report
 from agency_pulse.settings import Settings
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Every page and every served report: no script at all, styles inline only, images from
+# this origin (the reports' SVG files), no frame of another site, no form elsewhere.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'none'; connect-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 NUMERIC_KINDS = {"rank", "count", "change", "pct", "rate"}
 
 
@@ -67,7 +75,8 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     app = FastAPI(title="Agency Pulse", dependencies=dependencies, docs_url=None,
                   redoc_url=None, openapi_url=None)
     templates = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    templates.globals.update(platform_label=platform_label, retired=_retired, to_minute=_to_minute)
+    templates.globals.update(platform_label=platform_label, retired=_retired, to_minute=_to_minute,
+                             within_rounding=within_rounding)
 
     def paths() -> config.Paths:
         return app_paths
@@ -88,15 +97,19 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     def reader_style(request: Request) -> NumberStyle:
         return style_for(language(request))
 
+    def lang_query(request: Request) -> str:
+        """The query that keeps the reader's language in a link: empty for the app's
+        default, so default links stay as they were."""
+        lang = language(request, strict=False)
+        return "" if lang == default_language else urlencode({"lang": lang})
+
     def page(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
         base = request.scope.get("root_path", "").rstrip("/")
         lang = language(request, strict=False)
         style = style_for(lang)
         text = style.text
         other = next(code for code in LANGUAGES if code != lang)
-        # Links carry the language only when it is not the app's default, so default
-        # links stay as they were.
-        lang_query = "" if lang == default_language else urlencode({"lang": lang})
+        query = lang_query(request)
         path = request.url.path
         if base and not path.startswith(base):
             path = base + path
@@ -105,11 +118,12 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         notice = text.text("notice.synthetic") if _sandbox_notice(paths()) else None
         html = templates.get_template(template).render(
             base=base, notice=notice, lang=lang, t=text.text, plural=text.plural, word=text.word,
-            lang_query=lang_query, and_lang=f"&{lang_query}" if lang_query else "",
+            lang_query=query, and_lang=f"&{query}" if query else "",
             switch_url=switch, switch_label=LANGUAGE_NAMES[other], switch_lang=other,
             exact=partial(_exact, style=style), signed=partial(signed, style=style),
             percent=partial(percent, style=style), long_date=partial(long_date, style=style),
             format_cell=partial(format_cell, style=style), not_available=style.not_available,
+            caveat=lambda key, **values: chart_texts.text(key, style, **values),
             **context)
         return HTMLResponse(html, status_code=status_code)
 
@@ -157,14 +171,16 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         style = reader_style(request)
         with read_only_connection(paths()) as con:
             year = _chosen_year(con, year, style)
-            figures = load_figures(con, Period.year(year))
+            figures = load_figures(con, Period.year(year), charted=0)  # no account line drawn
             years = [r["year"] for r in rows(con, "select distinct year from marts.agency_annual order by year desc")]
         boards = [overall_leaderboard(figures, style), *platform_leaderboards(figures, style)]
+        base = request.scope.get("root_path", "").rstrip("/")
         growth = [(agency_name(a, style), a.row["followers_growth_pct"]) for a in figures.agencies
                   if a.row is not None and a.row.get("followers_growth_pct") is not None]
-        title = style.text.text("chart.growth_year", year=year)
+        title = chart_texts.text("growth_year", style, year=year)
         return page(request, "leaderboard.html", year=year, years=years, figures=figures,
-                    boards=[_board(b, style) for b in boards],
+                    boards=[_board(b, base, year, style, lang_query(request)) for b in boards],
+                    notes=_notes(figures, style),
                     growth_chart=Markup(charts.ranking_chart(title, growth, style)),
                     report=_report_name(paths(), style.language))
 
@@ -173,26 +189,29 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         style = reader_style(request)
         with read_only_connection(paths()) as con:
             year = _chosen_year(con, year, style)
-            figures = load_figures(con, Period.year(year))
+            # only this agency's rows: the page costs the same at 10 or 10,000 agencies
+            figures = load_figures(con, Period.year(year), agency_id=agency_id)
             history = rows(con, "select * from marts.account_monthly where agency_id = ? order by month",
                            [agency_id])
             agency_history = rows(con, "select month, posts from marts.agency_monthly "
                                        "where agency_id = ? order by month", [agency_id])
         found = next((a for a in figures.agencies if a.agency_id == agency_id), None)
         if found is None:
-            raise UserInputError(style.text.text("ui.error.no_agency", agency=repr(agency_id), year=year))
+            raise UserInputError(style.text.text("ui.error.no_agency", agency=repr(agency_id[:80]), year=year))
         months = sorted({r["month"] for r in history})
         followers: dict[str, dict[date, float | None]] = {}
         for r in history:
             followers.setdefault(f"{platform_label(r['platform'])} @{r['handle']}", {})[r["month"]] = r["followers_end"]
         posts = {r["month"]: r["posts"] for r in agency_history}
-        text = style.text
         return page(request, "agency.html", agency=found, year=year,
                     heading=agency_heading(found, style), name=agency_name(found, style),
                     sentences=agency_sentences(found, figures, style),
-                    followers_chart=Markup(charts.line_chart(text.text("chart.followers_by_account"),
-                                                             months, followers, style)),
-                    posts_chart=Markup(charts.bar_chart(text.text("chart.posts_per_month"), months, posts, style)))
+                    notes=_notes(figures, style, found, months),
+                    followers_chart=Markup(charts.line_chart(chart_texts.text("account_followers", style),
+                                                             months, followers, style,
+                                                             partial=figures.partial)),
+                    posts_chart=Markup(charts.bar_chart(chart_texts.text("agency_posts", style), months,
+                                                        posts, style, partial=figures.partial)))
 
     @app.get("/quality", response_class=HTMLResponse, name="quality")
     def quality(request: Request):
@@ -214,10 +233,8 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         for run in latest_runs + quarantined:
             run["failures"] = _json_list(run.get("failed_expectations"))
             run["warning_list"] = _json_list(run.get("warnings"))
-        docs = paths().data_docs / "index.html"
         return page(request, "quality.html", has_runs=has_runs, has_log=has_log,
-                    latest_runs=latest_runs, quarantined=quarantined, extract_log=extract_log,
-                    has_docs=docs.exists())
+                    latest_runs=latest_runs, quarantined=quarantined, extract_log=extract_log)
 
     @app.get("/reports/latest", name="latest_report")
     def latest(request: Request):
@@ -233,15 +250,33 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     def report_file(file_path: str):
         return _serve_inside(paths().reports, file_path)
 
+    # GX Data Docs load Bootstrap, jQuery and Vega from CDNs (empty offline, third-party
+    # script on Airflow's origin when online) and print values unescaped: never served.
+    # Their old addresses lead to the quality page, which shows the same validations.
     @app.get("/data-docs/", name="data_docs")
-    def data_docs_index():
-        return _serve_inside(paths().data_docs, "index.html")
-
     @app.get("/data-docs/{file_path:path}", name="data_docs_file")
-    def data_docs_file(file_path: str):
-        return _serve_inside(paths().data_docs, file_path)
+    def data_docs(request: Request, file_path: str = ""):
+        base = request.scope.get("root_path", "").rstrip("/")
+        return RedirectResponse(f"{base}/quality", status_code=307)
+
+    @app.middleware("http")
+    async def content_security_policy(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
 
     return app
+
+
+def _notes(figures, style: NumberStyle, agency=None, months=None) -> list[str]:
+    """Partial months (of the period, or of the charted `months`), and the YouTube rounding
+    caveat where a YouTube account is shown, in the language of `style`."""
+    notes = partial_notes(figures, style, months=months)
+    accounts = agency.accounts if agency is not None else [a for g in figures.agencies for a in g.accounts]
+    if any(a.platform == "youtube" and a.row is not None for a in accounts):
+        notes.append(chart_texts.text("youtube_rounding", style))
+    return notes
 
 
 def _sandbox_notice(paths: config.Paths) -> str | None:
@@ -309,10 +344,23 @@ def _json_list(value) -> list[str]:
     return [str(v) for v in parsed] if isinstance(parsed, list) else [str(parsed)]
 
 
-def _board(board, style: NumberStyle) -> dict:
+def _board(board, base: str, year: int, style: NumberStyle, lang_query: str = "") -> dict:
+    """A leaderboard for the template, its rows already HTML in the language of `style`
+    (every cell escaped; the second cell links to the agency's page, keeping `lang_query`).
+    A template loop costs seconds at 10,000 rows."""
     numeric = [kind in NUMERIC_KINDS for _, kind in board.columns]
+    links: dict[str, str] = {}
+    cell_open = ['<td class="num">' if n else "<td>" for n in numeric]
+    lines = []
+    and_lang = f"&{lang_query}" if lang_query else ""
+    for agency_id, cells in zip(board.agency_ids, board.formatted_rows(style), strict=True):
+        if agency_id not in links:
+            links[agency_id] = escape(f"{base}/agency/{quote(agency_id, safe='')}?year={year}{and_lang}")
+        parts = [f'<td><a href="{links[agency_id]}">{escape(cell)}</a></td>' if i == 1
+                 else f"{cell_open[i]}{escape(cell)}</td>" for i, cell in enumerate(cells)]
+        lines.append("<tr>" + "".join(parts) + "</tr>")
     return {"title": board.title, "columns": [name for name, _ in board.columns], "numeric": numeric,
-            "rows": list(zip(board.agency_ids, board.formatted_rows(style), strict=True))}
+            "body": Markup("\n".join(lines))}
 
 
 def _exact(value, decimals: int = 0, *, style: NumberStyle) -> str:
