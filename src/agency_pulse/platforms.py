@@ -55,6 +55,8 @@ class Platform:
     resolver: str | None = None
     # requests in flight at once within one extract task (AGENCY_PULSE_CONCURRENCY overrides)
     concurrency: int = 1
+    # its public audience counts are rounded to this many significant figures (None: exact)
+    count_significant_figures: int | None = None
 
     def load_extractor(self) -> Callable:
         """The extract function (imported now, on first use)."""
@@ -96,7 +98,7 @@ TABLE: tuple[Platform, ...] = (
     # fit the handle pattern.
     Platform("youtube", "YouTube", "agency_pulse.extractors.youtube:extract",
              "https://www.googleapis.com/youtube/v3", "agency_pulse_api_youtube", 2, concurrency=8,
-             posts_are_videos=True,
+             posts_are_videos=True, count_significant_figures=3,
              resolver="agency_pulse.extractors.youtube:resolve_accounts",
              handle_rule=HandleRule(re.compile(r"[A-Za-z0-9._-]{3,30}|UC[A-Za-z0-9_-]{22}"), 30,
                                     "a channel handle of 3 to 30 letters, digits, dots, dashes "

@@ -8,7 +8,16 @@ the step. Such a change is shown as "within rounding", never as growth or a loss
 
 from __future__ import annotations
 
-ROUNDED_PLATFORMS = {"youtube": 3}  # platform -> significant figures of its public counts
+from agency_pulse import platforms
+
+# platform -> significant figures of its public counts (the platform table says which)
+ROUNDED_PLATFORMS = {p.name: p.count_significant_figures for p in platforms.TABLE
+                     if p.count_significant_figures}
+
+
+def has_rounded_counts(platform: str) -> bool:
+    """True when `platform`'s public counts are rounded (a reader needs the caveat)."""
+    return platform in ROUNDED_PLATFORMS
 
 
 def rounding_step(platform: str, count: int | float | None) -> int:

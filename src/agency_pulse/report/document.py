@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from agency_pulse.report import chart_texts, charts
+from agency_pulse.report import caveats, chart_texts, charts
 from agency_pulse.report.figures import AgencyFigures, ReportFigures
 from agency_pulse.report.leaderboards import Leaderboard, overall_leaderboard, platform_leaderboards
 from agency_pulse.report.narrative import (
@@ -143,7 +143,7 @@ def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list
             elif account.row.get("posts") is None:
                 notes.append(text.text("coverage.posts_not_tracked", **names))
     notes += partial_notes(figures, style)
-    if any(a.platform == "youtube" and a.row is not None for a in accounts):
+    if any(caveats.has_rounded_counts(a.platform) and a.row is not None for a in accounts):
         notes.append(chart_texts.text("youtube_rounding", style))
     if not any(a.extract_status for a in accounts):
         notes.append(text.text("coverage.no_extract_log"))

@@ -35,6 +35,7 @@ from agency_pulse import config
 from agency_pulse.errors import UserInputError
 from agency_pulse.i18n import LANGUAGE_NAMES, LANGUAGES
 from agency_pulse.report import chart_texts, charts
+from agency_pulse.report import caveats
 from agency_pulse.report.caveats import within_rounding
 from agency_pulse.report.document import partial_notes
 from agency_pulse.report.figures import Period, latest_year, load_figures, rows, table_exists
@@ -274,7 +275,7 @@ def _notes(figures, style: NumberStyle, agency=None, months=None) -> list[str]:
     caveat where a YouTube account is shown, in the language of `style`."""
     notes = partial_notes(figures, style, months=months)
     accounts = agency.accounts if agency is not None else [a for g in figures.agencies for a in g.accounts]
-    if any(a.platform == "youtube" and a.row is not None for a in accounts):
+    if any(caveats.has_rounded_counts(a.platform) and a.row is not None for a in accounts):
         notes.append(chart_texts.text("youtube_rounding", style))
     return notes
 
