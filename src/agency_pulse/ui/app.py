@@ -34,8 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agency_pulse import config
 from agency_pulse.errors import UserInputError
 from agency_pulse.i18n import LANGUAGE_NAMES, LANGUAGES
-from agency_pulse.report import chart_texts, charts
-from agency_pulse.report import caveats
+from agency_pulse.report import caveats, chart_texts, charts
 from agency_pulse.report.caveats import within_rounding
 from agency_pulse.report.document import partial_notes
 from agency_pulse.report.figures import Period, latest_year, load_figures, rows, table_exists
