@@ -257,6 +257,10 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
         validated = con.execute("select count(*) from quality.validation_runs").fetchone()[0]
     assert dict(accounts) == {p: count for p in platforms}
     assert validated == len(outcomes)
+    # the build read the S3 lake where it is: no accepted file, checksum or validation
+    # result was copied to the warehouse host
+    assert not warehouse_host.lake.exists()
+    assert not list(warehouse_host.quality.rglob("*.parquet"))
 
 
 def test_lake_writes_go_through_and_reads_come_from_the_shared_lake(
