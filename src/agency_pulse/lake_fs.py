@@ -91,38 +91,66 @@ class LakeFS:
                 digest.update(chunk)
         return digest.hexdigest()
 
+    def verify_checksum(self, location: str):
+        """``lake.verify_checksum`` for a file on this filesystem (a ``lake.ChecksumCheck``)."""
+        from agency_pulse import lake
+
+        if not self.remote:
+            return lake.verify_checksum(Path(location))
+        actual = self.sha256(location)
+        try:
+            text = self.read_bytes(checksum_of(location)).decode("ascii", errors="replace")
+            recorded = (text.split() or [""])[0].lower()
+        except FileNotFoundError:
+            recorded = None
+        status = "missing" if recorded is None else "ok" if recorded == actual else "mismatch"
+        return lake.ChecksumCheck(path=location, status=status, recorded=recorded,
+                                  actual=actual)
+
+    def record_checksum(self, location: str, digest: str) -> None:
+        """``lake.record_checksum`` for a file on this filesystem (an S3 object appears
+        whole, so the record is written in place)."""
+        from agency_pulse import lake
+
+        if not self.remote:
+            lake.record_checksum(Path(location), digest)
+            return
+        name = posixpath.basename(self.fs_path(location))
+        with self.filesystem.open_output_stream(self.fs_path(checksum_of(location))) as out:
+            out.write(f"{digest}  {name}\n".encode("ascii"))
+
     def verify_accepted_files(self, locations) -> list:
-        """``lake.verify_accepted_files`` for files on this filesystem."""
+        """``lake.verify_accepted_files`` for files on this filesystem: raises
+        ``lake.LakeFileCorrupted`` naming every mismatch; records a missing checksum."""
         from agency_pulse import lake
 
         if not self.remote:
             return lake.verify_accepted_files(locations)
-        checks = []
-        for location in locations:
-            actual = self.sha256(location)
-            checksum = self.location(
-                lake_layout.checksum_path(Path(self.fs_path(location))).as_posix())
-            try:
-                text = self.read_bytes(checksum).decode("ascii", errors="replace")
-                recorded = (text.split() or [""])[0].lower()
-            except FileNotFoundError:
-                recorded = None
-            status = "missing" if recorded is None else "ok" if recorded == actual \
-                else "mismatch"
-            checks.append(lake.ChecksumCheck(path=location, status=status,
-                                             recorded=recorded, actual=actual))
+        checks = [self.verify_checksum(location) for location in locations]
         mismatched = [check for check in checks if check.status == "mismatch"]
         if mismatched:
             raise lake.LakeFileCorrupted("\n".join(map(lake.mismatch_line, mismatched)))
         for check in checks:
             if check.status == "missing":
-                name = posixpath.basename(self.fs_path(check.path))
-                with self.filesystem.open_output_stream(self.fs_path(checksum_of(check.path))) \
-                        as out:
-                    out.write(f"{check.actual}  {name}\n".encode("ascii"))
+                self.record_checksum(check.path, check.actual)
                 log.warning("lake: %s had no recorded checksum (published before checksums "
                             "were kept); recorded it now", check.path)
         return checks
+
+    def checksum_records(self, dataset: str) -> list[str]:
+        """Locations of every checksum record in a dataset's accepted folders, sorted."""
+        lake_layout.check_dataset(dataset)
+        folder = f"{self.root}/{dataset}"
+        selector = pafs.FileSelector(folder, recursive=True, allow_not_found=True)
+        return sorted(
+            self.location(info.path) for info in self.filesystem.get_file_info(selector)
+            if info.type == pafs.FileType.File and not info.base_name.startswith(".")
+            # a checksum record is a name checksummed_file shortens
+            and lake_layout.checksummed_file(Path(info.base_name)).name != info.base_name)
+
+    def read_table(self, location: str):
+        """A Parquet file read in full (raises on a damaged file)."""
+        return pq.read_table(self.fs_path(location), filesystem=self.filesystem)
 
     def register(self, con) -> None:
         """Let a DuckDB connection read this lake's locations (no-op for a local lake)."""
@@ -181,3 +209,14 @@ def _arrow_s3_view_class():
 
 def _ArrowS3View(filesystem: pafs.FileSystem):  # noqa: N802 - a class built on first use
     return _arrow_s3_view_class()(filesystem)
+
+
+def checksummed_location(record: str) -> str:
+    """The file a checksum record's location describes (``checksum_of``'s inverse)."""
+    prefix = f"{REMOTE_PROTOCOL}://" if record.startswith(f"{REMOTE_PROTOCOL}://") else ""
+    path = record.removeprefix(prefix)
+    return prefix + lake_layout.checksummed_file(Path(path)).as_posix()
+
+
+# Local files named by their paths (any root): what the local lake's checks go through.
+LOCAL = LakeFS(pafs.LocalFileSystem(), "", "", remote=False)

@@ -284,3 +284,31 @@ def test_lake_writes_go_through_and_reads_come_from_the_shared_lake(
     assert lake.read_dataset("account_snapshots", platform="x").column(
         "handle").to_pylist() == ["c"]
     assert lake.read_dataset("posts").num_rows == 0
+
+
+def test_lake_check_verifies_the_s3_lake_where_it_is(tmp_path, monkeypatch, lake_connection):
+    from agency_pulse import lake_check
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "writer"))
+    day = date(2026, 3, 1)
+    lake.write_partition("account_snapshots", "x", day, _snapshots("a"), key="b000")
+    lake.write_partition("account_snapshots", "youtube", day, _snapshots("b"), key="b000")
+    store = object_store.remote_lake()
+    damaged = "account_snapshots/platform=youtube/date=2026-03-01/part-b000.parquet"
+    store.write_table(damaged, _snapshots("b", "forged"))  # bytes changed after publishing
+    unrecorded = "account_snapshots/platform=x/date=2026-03-02/part-all.parquet"
+    store.write_table(unrecorded, _snapshots("c"))
+    gone = "posts/platform=x/date=2026-03-01/part-b000.parquet.sha256"
+    store.write_bytes(gone, b"0" * 64 + b"  part-b000.parquet\n")
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "checker"))  # nothing local
+    result = lake_check.check_lake()
+    assert result.files == 3 and result.failed
+    found = {(p.kind, str(p.path).rsplit("/agency-pulse/", 1)[-1]) for p in result.problems}
+    assert found == {("mismatch", damaged), ("missing", unrecorded), ("stray", gone)}
+    assert not config.paths().lake.exists()  # nothing was copied to check it
+
+    result = lake_check.check_lake(record_missing=True)
+    assert result.recorded == 1 and result.count("missing") == 0
+    assert store.exists(unrecorded + ".sha256")
+    assert lake_check.check_lake().count("missing") == 0
