@@ -148,9 +148,10 @@ class LakeFS:
             # a checksum record is a name checksummed_file shortens
             and lake_layout.checksummed_file(Path(info.base_name)).name != info.base_name)
 
-    def read_table(self, location: str):
-        """A Parquet file read in full (raises on a damaged file)."""
-        return pq.read_table(self.fs_path(location), filesystem=self.filesystem)
+    def read_table(self, location: str, columns: list[str] | None = None):
+        """A Parquet file read in full, or only ``columns`` (raises on a damaged file)."""
+        return pq.read_table(self.fs_path(location), filesystem=self.filesystem,
+                             columns=columns)
 
     def register(self, con) -> None:
         """Let a DuckDB connection read this lake's locations (no-op for a local lake)."""

@@ -71,10 +71,9 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
     """Validate every waiting landing file (of a platform/day when given)."""
     from agency_pulse import lake, object_store, validation
 
-    # With a shared lake: batches landed on other hosts, and the earlier snapshots the
-    # follower-jump rule compares with, come from it; the verdicts go back to it.
+    # With a shared lake: batches landed on other hosts come from it and the verdicts go
+    # back to it; the follower-jump rule reads the earlier snapshots there (``lake_fs``).
     object_store.download_missing(lake.zone_prefix(lake.LANDING))
-    object_store.mirror_accepted_lake(platform, datasets=("account_snapshots",))
     files = landed_files(platform=platform, day=day, settings=settings)
     outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []
     object_store.share_validation_outcomes(outcomes)

@@ -312,3 +312,26 @@ def test_lake_check_verifies_the_s3_lake_where_it_is(tmp_path, monkeypatch, lake
     assert result.recorded == 1 and result.count("missing") == 0
     assert store.exists(unrecorded + ".sha256")
     assert lake_check.check_lake().count("missing") == 0
+
+
+def test_the_follower_jump_rule_reads_earlier_snapshots_on_s3(tmp_path, monkeypatch,
+                                                              lake_connection):
+    from agency_pulse.validation.follower_jumps import previous_snapshots
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "extract-host"))
+    for day, followers in ((date(2026, 3, 1), 10), (date(2026, 3, 2), 20)):
+        rows = _snapshots("a", "b").set_column(
+            0, "snapshot_date", pa.array([day, day], pa.date32())).set_column(
+            7, "followers", pa.array([followers, followers + 1], pa.int64()))
+        lake.write_partition("account_snapshots", "x", day, rows, key="b000")
+    lake.write_partition("account_snapshots", "youtube", date(2026, 3, 2), _snapshots("a"),
+                         key="b000")
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "validation-host"))  # nothing local
+    previous = previous_snapshots({"x:a", "x:b", "x:z"}, date(2026, 3, 3), "x")
+    assert sorted(previous.to_pylist(), key=lambda r: r["account_id"]) == [
+        {"account_id": "x:a", "snapshot_date": date(2026, 3, 2), "followers": 20},
+        {"account_id": "x:b", "snapshot_date": date(2026, 3, 2), "followers": 21}]
+    before_second = previous_snapshots({"x:a"}, date(2026, 3, 2), "x")
+    assert before_second.column("followers").to_pylist() == [10]
+    assert not config.paths().lake.exists()
