@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,10 @@ class LakeFS:
         return f"{REMOTE_PROTOCOL}://{fs_path}" if self.remote else fs_path
 
     def fs_path(self, location: str | Path) -> str:
-        """The pyarrow filesystem path of a location string."""
+        """The pyarrow filesystem path of a location string (pyarrow's local filesystem
+        takes absolute paths only)."""
+        if not self.remote:
+            return os.path.abspath(location)
         return str(location).removeprefix(f"{REMOTE_PROTOCOL}://")
 
     # ----------------------------------------------------------------------- listing
@@ -148,10 +152,10 @@ class LakeFS:
             # a checksum record is a name checksummed_file shortens
             and lake_layout.checksummed_file(Path(info.base_name)).name != info.base_name)
 
-    def read_table(self, location: str, columns: list[str] | None = None):
+    def read_table(self, location: str, columns: list[str] | None = None, schema=None):
         """A Parquet file read in full, or only ``columns`` (raises on a damaged file)."""
         return pq.read_table(self.fs_path(location), filesystem=self.filesystem,
-                             columns=columns)
+                             columns=columns, schema=schema)
 
     def register(self, con) -> None:
         """Let a DuckDB connection read this lake's locations (no-op for a local lake)."""

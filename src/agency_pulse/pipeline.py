@@ -46,11 +46,11 @@ def extract_platform(platform: str, run_date: date, *, run_id: str | None = None
                      batch_key: str = "all", accounts: Sequence | None = None,
                      settings: Settings | None = None, only_missing: bool = False) -> dict:
     """Extract one platform for one day into the landing zone; returns the run summary."""
-    from agency_pulse import extract, object_store
+    from agency_pulse import extract
 
     settings = settings or Settings.from_environment()
-    # With a shared lake, other hosts published the earlier days the extract state reads.
-    object_store.mirror_accepted_lake(platform)
+    # With a shared lake the extract state reads the days other hosts published there
+    # (``extract_state`` through ``lake_fs``); nothing is copied first.
     return extract.run_platform(platform, run_date, run_id=run_id, batch_key=batch_key,
                                 accounts=list(accounts) if accounts is not None else None,
                                 settings=settings, only_missing=only_missing)

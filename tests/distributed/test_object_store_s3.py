@@ -335,3 +335,30 @@ def test_the_follower_jump_rule_reads_earlier_snapshots_on_s3(tmp_path, monkeypa
     before_second = previous_snapshots({"x:a"}, date(2026, 3, 2), "x")
     assert before_second.column("followers").to_pylist() == [10]
     assert not config.paths().lake.exists()
+
+
+def test_the_extract_state_folds_the_days_other_hosts_published_on_s3(
+        tmp_path, monkeypatch, lake_connection):
+    from agency_pulse import extract_state
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "validation-host"))
+    lake.write_partition("account_snapshots", "x", date(2026, 3, 1), _snapshots("a", "b"),
+                         key="b000")
+    lake.write_partition("account_snapshots", "youtube", date(2026, 3, 1), _snapshots("c"),
+                         key="b000")
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "extract-host"))  # nothing local
+    state = extract_state.refresh("x")
+    assert state.through == date(2026, 3, 1)
+    assert sorted(state.signatures["account_snapshots"]) == ["2026-03-01"]
+    assert [name for name, *_ in state.signatures["account_snapshots"]["2026-03-01"]] == [
+        "part-b000.parquet"]
+    # no accepted file was copied: only this host's state (a derived cache) is local
+    assert not list(config.paths().lake.glob("account_snapshots/**/*.parquet"))
+    assert extract_state.refresh("x").signatures == state.signatures  # nothing changed
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "validation-host"))
+    lake.write_partition("account_snapshots", "x", date(2026, 3, 2), _snapshots("a"),
+                         key="b000")
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "extract-host"))
+    assert extract_state.refresh("x").through == date(2026, 3, 2)
