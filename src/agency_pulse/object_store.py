@@ -12,10 +12,11 @@ glob it) and this module keeps the shared copy in step:
   (``upload_lake_file``), so a landed extract is visible to every host at once;
 - validation first fetches the landed batches (``download_missing("landing")``), then
   mirrors each publish or quarantine move and its results (``share_validation_outcomes``);
-- the extract state and the warehouse read an exact local copy of the shared accepted zone
-  (``mirror_accepted_lake``: changed objects fetched through pyarrow, replaced parts
-  dropped), so DuckDB reads local Parquet and its incremental load works unchanged (no
-  httpfs extension needed); ``lake.read_dataset`` reads the shared lake directly.
+- the readers read the shared lake where it is, through ``lake_fs`` (the same
+  ``S3FileSystem``): the warehouse build (DuckDB, no httpfs extension needed), the extract
+  state, the follower-jump rule and the lake check; ``lake.read_dataset`` too. Only
+  compaction still works on a local copy of the accepted zone (``mirror_accepted_lake``:
+  changed objects fetched, replaced parts dropped).
 
 Credentials: the Airflow connection ``agency_pulse_lake`` (aws type: login = access key id,
 password = secret access key, extra ``region_name``, ``endpoint_url`` for S3-compatible
