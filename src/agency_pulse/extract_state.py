@@ -5,7 +5,7 @@ An extractor needs, per account, what earlier accepted runs saw (``ExtractState`
 last post's time, the platform id, the last day of follower history, and the posts of the
 settling window (to refresh their metrics and notice deletions). Reading that from the
 accepted lake means reading a platform's whole history every batch. Instead each platform
-keeps ``_state/extract/platform={p}/state.parquet`` (``lake_layout.extract_state_path``),
+keeps one state file in the lake's extract-state folder (``lake_layout.extract_state_path``),
 derived from the accepted zone only, so it can always be rebuilt from it:
 
 - one row per (dataset, account, partition day) for the last ``KEEP_DAYS`` days of

@@ -5,8 +5,8 @@ A daily run writes one accepted file per dataset, platform, batch and day: after
 years at 10,000 accounts that is hundreds of thousands of small files, most of them posts
 re-read during the settling window. Once a month is outside the settling window (its last
 day is more than ``SETTLE_DAYS`` before the run day), nothing but a deliberate rerun writes
-into it again, so its files are merged into ``{dataset}/platform={p}/date={YYYY-MM}/
-part-month.parquet`` (``lake_layout.month_path``):
+into it again, so its files are merged into one month file per dataset, platform and month, in a folder
+named after the month (``lake_layout.month_path``):
 
 - rows are kept exactly as the warehouse keeps them: one per dataset key (``lake.KEYS``),
   the latest wins, a tie going to the later file (the warehouse's own rule), so the marts
