@@ -42,7 +42,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from agency_pulse import config, lake_layout
-from agency_pulse.lake_layout import SHARED_VALIDATION_RUNS, relative_to_lake
+from agency_pulse.lake_layout import SHARED_VALIDATION_RUNS, relative_to_lake  # noqa: F401 (re-export)
 from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -434,26 +434,6 @@ def share_files(paths: Iterable[Path], store: LakeStore | None = None) -> int:
             store.write_bytes(relative, Path(path).read_bytes())
             count += 1
     return count
-
-
-def fetch_validation_runs(store: LakeStore | None = None,
-                          quality_root: Path | None = None) -> list[Path]:
-    """Fetch the validation results other hosts shared into the local quality folder."""
-    store = store or remote_lake()
-    if store is None:
-        return []
-    local_root = lake_layout.validation_runs_root(quality_root)
-    fetched = []
-    for relative, (size, _mtime) in sorted(store.infos(SHARED_VALIDATION_RUNS).items()):
-        local = local_root / relative.removeprefix(SHARED_VALIDATION_RUNS + "/")
-        if local.exists() and local.stat().st_size == size:
-            continue
-        local.parent.mkdir(parents=True, exist_ok=True)
-        tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(store.read_bytes(relative))
-        os.replace(tmp, local)
-        fetched.append(local)
-    return fetched
 
 
 def delete_lake_files(paths: Iterable[Path], store: LakeStore | None = None) -> int:
