@@ -5,7 +5,7 @@ An extractor needs, per account, what earlier accepted runs saw (``ExtractState`
 last post's time, the platform id, the last day of follower history, and the posts of the
 settling window (to refresh their metrics and notice deletions). Reading that from the
 accepted lake means reading a platform's whole history every batch. Instead each platform
-keeps one small state file under the lake's ``_state`` folder (``lake_layout.extract_state_path``),
+keeps one state file in the lake's extract-state folder (``lake_layout.extract_state_path``),
 derived from the accepted zone only, so it can always be rebuilt from it:
 
 - one row per (dataset, account, partition day) for the last ``KEEP_DAYS`` days of
@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import posixpath
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -45,7 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from agency_pulse import lake
+from agency_pulse import lake, lake_fs
 from agency_pulse.extractors.base import BACKFILL_DAYS, SETTLE_DAYS, ExtractState
 
 log = logging.getLogger(__name__)
@@ -193,19 +194,22 @@ def rebuild(platform: str, *, root: Path | None = None) -> StateStore:
     partitions) and save it."""
     root = root or lake.lake_root()
     store = StateStore(platform)
-    by_month: dict[str, list[Path]] = {}
+    source = _source(root)
+    by_month: dict[str, list[str]] = {}
     for dataset in DATASETS:
-        for month_file in lake.list_month_files(dataset, platform, root=root):
-            by_month.setdefault(lake.parse_month_file(month_file).month, []).append(month_file)
+        for month_file in _accepted_files(source, dataset, platform, root)[1]:
+            by_month.setdefault(lake.parse_month_file(source.fs_path(month_file)).month,
+                                []).append(month_file)
     for _month, files in sorted(by_month.items()):
         by_day: dict[tuple[date, str], list[pa.Table]] = {}
         for month_file in files:
-            dataset = lake.parse_month_file(month_file).dataset
-            if lake.verify_checksum(month_file).status == "mismatch":
-                log.warning("extract state: %s", lake.mismatch_line(
-                    lake.verify_checksum(month_file)))
+            dataset = lake.parse_month_file(source.fs_path(month_file)).dataset
+            check = source.verify_checksum(month_file)
+            if check.status == "mismatch":
+                log.warning("extract state: %s", lake.mismatch_line(check))
                 continue
-            for day, table in lake.read_month_days(month_file):
+            for day, table in lake.read_month_days(source.fs_path(month_file),
+                                                   filesystem=source.filesystem):
                 by_day.setdefault((day, dataset), []).append(table)
         for (day, dataset), tables in sorted(by_day.items()):
             _fold(store, dataset, day, pa.concat_tables(tables))
@@ -285,20 +289,21 @@ def _fold_changes(store: StateStore, root: Path) -> bool:
     returns whether anything changed."""
     changed = False
     pending = []
+    source = _source(root)
     for dataset in DATASETS:
-        listed: dict[str, list[Path]] = {}
-        for path in lake.list_partitions(lake.ACCEPTED, dataset, store.platform, root=root):
-            listed.setdefault(lake.partition_label(path), []).append(path)
+        listed: dict[str, list[tuple[str, int, int | None]]] = {}
+        for location, size, mtime in _accepted_files(source, dataset, store.platform, root)[0]:
+            day = lake.parse_partition(source.fs_path(location)).day.isoformat()
+            listed.setdefault(day, []).append((location, size, mtime))
         known = store.signatures.setdefault(dataset, {})
         for day_text in [d for d in known if d not in listed]:
             # merged into a month file (or removed): what it held stays folded in
             del known[day_text]
             changed = True
-        for day_text, files in listed.items():
-            try:
-                signature = [[f.name, (s := f.stat()).st_size, s.st_mtime_ns] for f in files]
-            except FileNotFoundError:
-                continue  # replaced meanwhile: the next refresh reads the new files
+        for day_text, facts in listed.items():
+            files = [location for location, *_ in facts]
+            signature = [[posixpath.basename(location), size, mtime]
+                         for location, size, mtime in facts]
             if known.get(day_text) != signature:
                 pending.append((day_text, dataset, files, signature))
     month = None
@@ -307,7 +312,7 @@ def _fold_changes(store: StateStore, root: Path) -> bool:
             _advance(store)  # keep the day rows to the window while catching up on months
         month = day_text[:7]
         try:
-            table = _read_intact(dataset, files)
+            table = _read_intact(dataset, files, source)
         except FileNotFoundError:
             continue
         if table is None:
@@ -320,18 +325,58 @@ def _fold_changes(store: StateStore, root: Path) -> bool:
     return changed
 
 
-def _read_intact(dataset: str, files: list[Path]) -> pa.Table | None:
+def _source(root: Path | None) -> lake_fs.LakeFS:
+    """Where the accepted zone is read: the lake on object storage when it is configured
+    and ``root`` is the configured lake folder (the state itself stays in that folder, as
+    this host's cache), else the folder ``root`` itself."""
+    if root is None or Path(root) == lake.lake_root():
+        shared = lake_fs.open_lake()
+        if shared.remote:
+            return shared
+    return lake_fs.LOCAL
+
+
+def _accepted_files(source: lake_fs.LakeFS, dataset: str, platform: str, root: Path | None
+                    ) -> tuple[list[tuple[str, int, int | None]], list[str]]:
+    """A platform's accepted files of a dataset on ``source``: the daily partitions as
+    (location, size, mtime_ns) and the compacted month files, each sorted by location."""
+    if not source.remote:
+        dailies = []
+        for path in lake.list_partitions(lake.ACCEPTED, dataset, platform, root=root):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # replaced meanwhile: the next refresh reads the new files
+            dailies.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return dailies, [str(f) for f in lake.list_month_files(dataset, platform, root=root)]
+    dailies, months = [], []
+    for location, size, mtime in source.dataset_files(dataset):
+        path = source.fs_path(location)
+        try:
+            found = (lake.parse_month_file(path) if lake.is_month_file(path)
+                     else lake.parse_partition(path))
+        except lake.NotAPartitionFile:
+            continue  # not the layout's: no local listing would return it either
+        if found.platform == platform:
+            if lake.is_month_file(path):
+                months.append(location)
+            else:
+                dailies.append((location, size, mtime))
+    return dailies, months
+
+
+def _read_intact(dataset: str, files: list[str], source: lake_fs.LakeFS) -> pa.Table | None:
     """The rows of one (dataset, day), or None when a file does not match its recorded
     checksum or is not readable Parquet (one warning naming it: the state never takes in a
     damaged file; ``agency-pulse lake check`` says what to do)."""
     tables = []
     for path in files:
-        check = lake.verify_checksum(path)
+        check = source.verify_checksum(path)
         if check.status == "mismatch":
             log.warning("extract state: %s", lake.mismatch_line(check))
             return None
         try:
-            tables.append(pq.read_table(path, schema=lake.SCHEMAS[dataset]))
+            tables.append(source.read_table(path, schema=lake.SCHEMAS[dataset]))
         except FileNotFoundError:
             raise
         except (pa.ArrowException, OSError) as exc:

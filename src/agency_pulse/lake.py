@@ -169,13 +169,15 @@ def month_file_manifest(path: Path) -> dict:
     return json.loads(metadata.get(MONTH_METADATA_KEY, b"{}"))
 
 
-def read_month_days(path: Path, days: Iterable[date] | None = None) -> list[tuple[date, pa.Table]]:
+def read_month_days(path: Path | str, days: Iterable[date] | None = None, *,
+                    filesystem=None) -> list[tuple[date, pa.Table]]:
     """The rows of a compacted month file as (partition day, rows), one per day it holds
-    (of ``days`` when given), with the dataset's exact schema."""
+    (of ``days`` when given), with the dataset's exact schema. ``filesystem``: the pyarrow
+    filesystem ``path`` is on (default: local)."""
     found = parse_month_file(path)
     schema = SCHEMAS[found.dataset]
     wanted = None if days is None else {d.isoformat() for d in days}
-    parquet = pq.ParquetFile(path)
+    parquet = pq.ParquetFile(path, filesystem=filesystem)
     manifest = json.loads((parquet.schema_arrow.metadata or {}).get(MONTH_METADATA_KEY, b"{}"))
     result = []
     for index, day in enumerate(manifest.get("days", [])):

@@ -15,8 +15,9 @@ published (``lake.record_checksum``) and read in full as Parquet. One line per p
 
 Compacted month files (``lake_compact``) are accepted files like the daily ones.
 
-Then one summary line. With a shared lake (``AGENCY_PULSE_LAKE_URL``) the local copy is
-first brought in step with it, so the shared files are the ones checked.
+Then one summary line. With a lake on object storage (``AGENCY_PULSE_LAKE_URL``) the
+objects there are checked where they are (``lake_fs``), nothing is copied; an S3 object
+appears whole, so there are no temporary files to list there.
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from agency_pulse import lake
+from agency_pulse import lake, lake_fs
 
 # Problems that make the check fail: the accepted data are not what was published.
 SERIOUS = ("mismatch", "unreadable")
@@ -82,7 +82,9 @@ def check_lake(root: Path | None = None, *, record_missing: bool = False) -> Lak
     lake). Reads only, except that ``record_missing`` records the checksum of each readable
     file that has none."""
     if root is None:
-        _mirror_shared_lake()
+        shared = lake_fs.open_lake()
+        if shared.remote:
+            return _check_remote_lake(shared, record_missing)
     root = root or lake.lake_root()
     result = LakeCheckResult()
     files = lake.accepted_partition_files(root)
@@ -112,6 +114,27 @@ def check_lake(root: Path | None = None, *, record_missing: bool = False) -> Lak
     return result
 
 
+def _check_remote_lake(shared: lake_fs.LakeFS, record_missing: bool) -> LakeCheckResult:
+    """``check_lake`` for a lake on object storage: the accepted objects and their
+    checksum records, read where they are; the extract states are this host's."""
+    result = LakeCheckResult()
+    files = [location for dataset in lake.SCHEMAS
+             for location, *_ in shared.dataset_files(dataset)]
+    result.files = len(files)
+    for location in files:
+        result.problems += _check_file(location, record_missing, result, shared)
+    known = set(files)
+    for dataset in lake.SCHEMAS:
+        for record in shared.checksum_records(dataset):
+            if lake_fs.checksummed_location(record) not in known:
+                result.problems.append(LakeProblem("stray", record, (
+                    f"stray checksum record {record}: the file it describes is gone; "
+                    "delete the record")))
+    result.problems += _check_extract_states(lake.lake_root())
+    result.problems.sort(key=lambda problem: str(problem.path))
+    return result
+
+
 def _check_extract_states(root: Path) -> list[LakeProblem]:
     """A damaged extract state is rebuilt by the next extract; say so, and how to now."""
     from agency_pulse import config, extract_state
@@ -126,9 +149,11 @@ def _check_extract_states(root: Path) -> list[LakeProblem]:
     return problems
 
 
-def _check_file(path: Path, record_missing: bool, result: LakeCheckResult) -> list[LakeProblem]:
+def _check_file(path: Path | str, record_missing: bool, result: LakeCheckResult,
+                shared: lake_fs.LakeFS | None = None) -> list[LakeProblem]:
+    shared = shared or lake_fs.LOCAL
     try:
-        check = lake.verify_checksum(path)
+        check = shared.verify_checksum(str(path))
     except OSError as exc:
         return [LakeProblem("unreadable", path, (
             f"accepted file {path} cannot be read ({type(exc).__name__}: {exc.strerror or exc}): "
@@ -136,7 +161,7 @@ def _check_file(path: Path, record_missing: bool, result: LakeCheckResult) -> li
     if check.status == "mismatch":
         return [LakeProblem("mismatch", path, lake.mismatch_line(check))]
     try:
-        pq.read_table(path)
+        shared.read_table(str(path))
     except (pa.ArrowException, OSError) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
         return [LakeProblem("unreadable", path, (
@@ -144,7 +169,7 @@ def _check_file(path: Path, record_missing: bool, result: LakeCheckResult) -> li
             f"{lake.what_to_do(path)}"))]
     if check.status == "missing":
         if record_missing:
-            lake.record_checksum(path, check.actual)
+            shared.record_checksum(str(path), check.actual)
             result.recorded += 1
             return []
         return [LakeProblem("missing", path, (
@@ -153,10 +178,3 @@ def _check_file(path: Path, record_missing: bool, result: LakeCheckResult) -> li
             "--record-missing"))]
     return []
 
-
-def _mirror_shared_lake() -> None:
-    from agency_pulse import object_store
-
-    store = object_store.remote_lake()
-    if store is not None:
-        object_store.mirror_accepted_lake(store=store)

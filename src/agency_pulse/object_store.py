@@ -12,10 +12,11 @@ glob it) and this module keeps the shared copy in step:
   (``upload_lake_file``), so a landed extract is visible to every host at once;
 - validation first fetches the landed batches (``download_missing("landing")``), then
   mirrors each publish or quarantine move and its results (``share_validation_outcomes``);
-- the extract state and the warehouse read an exact local copy of the shared accepted zone
-  (``mirror_accepted_lake``: changed objects fetched through pyarrow, replaced parts
-  dropped), so DuckDB reads local Parquet and its incremental load works unchanged (no
-  httpfs extension needed); ``lake.read_dataset`` reads the shared lake directly.
+- the readers read the shared lake where it is, through ``lake_fs`` (the same
+  ``S3FileSystem``): the warehouse build (DuckDB, no httpfs extension needed), the extract
+  state, the follower-jump rule and the lake check; ``lake.read_dataset`` too. Only
+  compaction still works on a local copy of the accepted zone (``mirror_accepted_lake``:
+  changed objects fetched, replaced parts dropped).
 
 Credentials: the Airflow connection ``agency_pulse_lake`` (aws type: login = access key id,
 password = secret access key, extra ``region_name``, ``endpoint_url`` for S3-compatible
@@ -41,7 +42,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from agency_pulse import config, lake_layout
-from agency_pulse.lake_layout import SHARED_VALIDATION_RUNS, relative_to_lake
+from agency_pulse.lake_layout import SHARED_VALIDATION_RUNS, relative_to_lake  # noqa: F401 (re-export)
 from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -433,26 +434,6 @@ def share_files(paths: Iterable[Path], store: LakeStore | None = None) -> int:
             store.write_bytes(relative, Path(path).read_bytes())
             count += 1
     return count
-
-
-def fetch_validation_runs(store: LakeStore | None = None,
-                          quality_root: Path | None = None) -> list[Path]:
-    """Fetch the validation results other hosts shared into the local quality folder."""
-    store = store or remote_lake()
-    if store is None:
-        return []
-    local_root = lake_layout.validation_runs_root(quality_root)
-    fetched = []
-    for relative, (size, _mtime) in sorted(store.infos(SHARED_VALIDATION_RUNS).items()):
-        local = local_root / relative.removeprefix(SHARED_VALIDATION_RUNS + "/")
-        if local.exists() and local.stat().st_size == size:
-            continue
-        local.parent.mkdir(parents=True, exist_ok=True)
-        tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_bytes(store.read_bytes(relative))
-        os.replace(tmp, local)
-        fetched.append(local)
-    return fetched
 
 
 def delete_lake_files(paths: Iterable[Path], store: LakeStore | None = None) -> int:

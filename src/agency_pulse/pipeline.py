@@ -46,11 +46,11 @@ def extract_platform(platform: str, run_date: date, *, run_id: str | None = None
                      batch_key: str = "all", accounts: Sequence | None = None,
                      settings: Settings | None = None, only_missing: bool = False) -> dict:
     """Extract one platform for one day into the landing zone; returns the run summary."""
-    from agency_pulse import extract, object_store
+    from agency_pulse import extract
 
     settings = settings or Settings.from_environment()
-    # With a shared lake, other hosts published the earlier days the extract state reads.
-    object_store.mirror_accepted_lake(platform)
+    # With a shared lake the extract state reads the days other hosts published there
+    # (``extract_state`` through ``lake_fs``); nothing is copied first.
     return extract.run_platform(platform, run_date, run_id=run_id, batch_key=batch_key,
                                 accounts=list(accounts) if accounts is not None else None,
                                 settings=settings, only_missing=only_missing)
@@ -71,10 +71,9 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
     """Validate every waiting landing file (of a platform/day when given)."""
     from agency_pulse import lake, object_store, validation
 
-    # With a shared lake: batches landed on other hosts, and the earlier snapshots the
-    # follower-jump rule compares with, come from it; the verdicts go back to it.
+    # With a shared lake: batches landed on other hosts come from it and the verdicts go
+    # back to it; the follower-jump rule reads the earlier snapshots there (``lake_fs``).
     object_store.download_missing(lake.zone_prefix(lake.LANDING))
-    object_store.mirror_accepted_lake(platform, datasets=("account_snapshots",))
     files = landed_files(platform=platform, day=day, settings=settings)
     outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []
     object_store.share_validation_outcomes(outcomes)

@@ -6,8 +6,9 @@
 1. creates the schemas ``staging``, ``core``, ``marts`` and ``quality``;
 2. loads every accepted lake dataset into ``staging.lake_<dataset>`` with the dataset's exact
    schema (``lake.SCHEMAS``), keeping one row per ``lake.KEYS`` key (the latest wins). Only the
-   accepted zone is read: ``lake/landing``, ``lake/quarantine`` and ``lake/raw`` never match
-   ``lake.dataset_glob``;
+   accepted zone is read: ``lake/landing``, ``lake/quarantine`` and ``lake/raw`` are never
+   listed. The lake is read where it is (``lake_fs``): the local folder, or the S3 prefix of
+   ``AGENCY_PULSE_LAKE_URL`` directly (no local copy), validation results included;
 3. loads the registry into ``core.agencies`` and ``core.accounts``, and the validation results
    and extract log into ``quality.validation_runs`` and ``quality.extract_log``;
 4. runs the dbt project of ``include/dbt`` in-process on the same connection (``dbt run``:
@@ -42,10 +43,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import glob
 import hashlib
+import json
 import logging
-import os
 import re
 import time
 from collections.abc import Iterable
@@ -54,7 +54,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from agency_pulse import column_docs, config, dbt_project, lake
+from agency_pulse import column_docs, config, dbt_project, lake, lake_fs
 from agency_pulse.registry import Registry, load_registry
 from agency_pulse.settings import Settings
 from agency_pulse.validation.outcomes import VALIDATION_RUNS_SCHEMA
@@ -127,30 +127,31 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
     fingerprint = build_fingerprint(registry)
     build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
     try:
-        _mirror_shared_lake(home_paths)
+        lake_files = lake_fs.open_lake(settings, home_paths)
         con = _connect_writer(home_paths.warehouse, lock_timeout,
                               settings.warehouse_memory_limit)
+        lake_files.register(con)
     except BaseException:
         build_lock.close()
         raise
     try:
         con.execute("begin transaction")
         try:
-            files = {dataset: _file_facts(lake.dataset_glob(dataset, root=home_paths.lake))
-                     for dataset in lake.SCHEMAS}
-            new_files = None if full else _new_files(con, files, fingerprint)
+            files = {dataset: lake_files.dataset_files(dataset) for dataset in lake.SCHEMAS}
+            new_files = None if full else _new_files(con, files, fingerprint, lake_files)
             mode = "full" if new_files is None else "incremental"
             log.info("warehouse build: %s load", mode)
             # Every file read is first checked against the checksum recorded when it was
             # published: a damaged file fails the build (rolled back) instead of loading.
             to_read = files if new_files is None else new_files
-            lake.verify_accepted_files(path for facts in to_read.values() for path, *_ in facts)
+            lake_files.verify_accepted_files(
+                [path for facts in to_read.values() for path, *_ in facts])
             loaded = {}
             if new_files is None:
                 create_source_tables(con)
                 for dataset in lake.SCHEMAS:
                     loaded[f"staging.lake_{dataset}"] = _load_lake_dataset(
-                        con, dataset, home_paths.lake)
+                        con, dataset, [path for path, *_ in files[dataset]])
                 loaded["core.agencies"], loaded["core.accounts"] = _load_registry(con, registry)
                 con.execute("create or replace table quality.extract_log as "
                             "select * from staging.lake_extract_log")
@@ -164,7 +165,8 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
                                 "select * from staging.lake_extract_log")
                 loaded["core.agencies"] = _count(con, "core.agencies")
                 loaded["core.accounts"] = _count(con, "core.accounts")
-            loaded["quality.validation_runs"] = _load_validation_runs(con, home_paths.quality)
+            loaded["quality.validation_runs"] = _load_validation_runs(
+                con, [path for path, *_ in lake_files.validation_run_files()])
             loaded["quality.extract_log"] = _count(con, "quality.extract_log")
             _remember_loaded_files(con, files, fingerprint, mode)
             ran = _run_dbt(con) if models else []
@@ -245,17 +247,6 @@ def _publish_for_readers(home_paths: config.Paths, settings: Settings) -> None:
                              f"published: {' '.join(str(exc).split())}") from exc
 
 
-def _mirror_shared_lake(home_paths: config.Paths) -> None:
-    """With a shared lake (AGENCY_PULSE_LAKE_URL=s3://...), load from an exact local copy of
-    its accepted zone and validation results (other hosts extracted and validated them)."""
-    from agency_pulse import object_store
-
-    store = object_store.remote_lake()
-    if store is not None:
-        object_store.mirror_accepted_lake(store=store, local_root=home_paths.lake)
-        object_store.fetch_validation_runs(store, quality_root=home_paths.quality)
-
-
 def build_fingerprint(registry: Registry, project_dir: Path | None = None) -> str:
     """A hash of the registry and the dbt project: when it changes, build() loads in full."""
     digest = hashlib.sha256()
@@ -265,16 +256,9 @@ def build_fingerprint(registry: Registry, project_dir: Path | None = None) -> st
     return digest.hexdigest()
 
 
-def _file_facts(pattern: str) -> list[tuple[str, int, int]]:
-    facts = []
-    for path in _parquet_files(pattern):
-        stat = os.stat(path)
-        facts.append((path, stat.st_size, stat.st_mtime_ns))
-    return facts
-
-
 def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, int, int]]],
-               fingerprint: str) -> dict[str, list[tuple[str, int, int]]] | None:
+               fingerprint: str, lake_files: lake_fs.LakeFS
+               ) -> dict[str, list[tuple[str, int, int]]] | None:
     """Per dataset, the lake files not loaded yet; None when only a full load is right.
 
     Full when the warehouse is new, the registry or SQL changed, a loaded file changed or
@@ -292,13 +276,13 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, 
     loaded = {path: (dataset, size, mtime) for dataset, path, size, mtime in con.execute(
         "select dataset, path, size, mtime_ns from quality.loaded_files").fetchall()}
     current = {path for facts in files.values() for path, *_ in facts}
-    absorbed, covered = _absorbed_month_files(files, loaded)
+    absorbed, covered = _absorbed_month_files(files, loaded, lake_files)
     if any(path not in current and path not in covered for path in loaded):
         return None
     new: dict[str, list[tuple[str, int, int]]] = {}
     last_loaded_in_folder: dict[str, str] = {}
     for path, (_, _, _) in loaded.items():
-        folder = str(lake.platform_folder(path))
+        folder = lake_fs.platform_folder(path)
         last_loaded_in_folder[folder] = max(last_loaded_in_folder.get(folder, ""), path)
     for dataset, facts in files.items():
         new[dataset] = []
@@ -309,14 +293,15 @@ def _new_files(con: duckdb.DuckDBPyConnection, files: dict[str, list[tuple[str, 
                 if loaded[path][1:] != (size, mtime):
                     return None
                 continue
-            if path < last_loaded_in_folder.get(str(lake.platform_folder(path)), ""):
+            if path < last_loaded_in_folder.get(lake_fs.platform_folder(path), ""):
                 return None
             new[dataset].append((path, size, mtime))
     return new
 
 
 def _absorbed_month_files(files: dict[str, list[tuple[str, int, int]]],
-                          loaded: dict[str, tuple[str, int, int]]) -> tuple[set[str], set[str]]:
+                          loaded: dict[str, tuple[str, int, int]], lake_files: lake_fs.LakeFS
+                          ) -> tuple[set[str], set[str]]:
     """Compacted month files (``lake_compact``) that are new or changed but hold only rows
     already loaded: every file they replaced was loaded as it was then (path, size, mtime).
     Returns them and the loaded paths they cover (gone from the lake, yet nothing changed)."""
@@ -326,10 +311,11 @@ def _absorbed_month_files(files: dict[str, list[tuple[str, int, int]]],
         for path, size, mtime in facts:
             if not lake.is_month_file(path) or loaded.get(path, (None,))[1:] == (size, mtime):
                 continue
-            folder = lake.platform_folder(Path(path))
-            sources = [(str(folder / relative), source_size, source_mtime)
-                       for relative, source_size, source_mtime
-                       in lake.month_file_manifest(Path(path)).get("sources", [])]
+            folder = lake_fs.platform_folder(path)
+            manifest = json.loads(lake_files.parquet_metadata(path).get(
+                lake.MONTH_METADATA_KEY, b"{}"))
+            sources = [(f"{folder}/{relative}", source_size, source_mtime)
+                       for relative, source_size, source_mtime in manifest.get("sources", [])]
             if sources and all(loaded.get(source, (None,))[1:] == (source_size, source_mtime)
                                for source, source_size, source_mtime in sources):
                 absorbed.add(path)
@@ -512,16 +498,11 @@ def _create_from_arrow(con: duckdb.DuckDBPyConnection, table: str, data: pa.Tabl
         con.unregister(view)
 
 
-def _parquet_files(pattern: str) -> list[str]:
-    return sorted(glob.glob(pattern))
-
-
-def _load_lake_dataset(con: duckdb.DuckDBPyConnection, dataset: str, lake_root: Path) -> int:
+def _load_lake_dataset(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> int:
     """Load one accepted dataset into ``staging.lake_<dataset>``, one row per key (latest wins)."""
     table = f"staging.lake_{dataset}"
     schema = lake.SCHEMAS[dataset]
     _create_from_arrow(con, table, schema.empty_table())
-    files = _parquet_files(lake.dataset_glob(dataset, root=lake_root))
     if not files:
         return 0
     latest_rows = _latest_rows_query(con, dataset, files)
@@ -579,10 +560,9 @@ def _load_registry(con: duckdb.DuckDBPyConnection, registry: Registry) -> tuple[
     return agencies.num_rows, accounts.num_rows
 
 
-def _load_validation_runs(con: duckdb.DuckDBPyConnection, quality_root: Path) -> int:
+def _load_validation_runs(con: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     """Load every validation result file as it is (union of their columns); when there is
     none yet, an empty table with ``validation.VALIDATION_RUNS_SCHEMA``."""
-    files = _parquet_files(lake.validation_runs_glob(quality_root))
     if not files:
         _create_from_arrow(con, "quality.validation_runs",
                            VALIDATION_RUNS_SCHEMA.empty_table())

@@ -257,6 +257,10 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
         validated = con.execute("select count(*) from quality.validation_runs").fetchone()[0]
     assert dict(accounts) == {p: count for p in platforms}
     assert validated == len(outcomes)
+    # the build read the S3 lake where it is: no accepted file, checksum or validation
+    # result was copied to the warehouse host
+    assert not warehouse_host.lake.exists()
+    assert not list(warehouse_host.quality.rglob("*.parquet"))
 
 
 def test_lake_writes_go_through_and_reads_come_from_the_shared_lake(
@@ -280,3 +284,81 @@ def test_lake_writes_go_through_and_reads_come_from_the_shared_lake(
     assert lake.read_dataset("account_snapshots", platform="x").column(
         "handle").to_pylist() == ["c"]
     assert lake.read_dataset("posts").num_rows == 0
+
+
+def test_lake_check_verifies_the_s3_lake_where_it_is(tmp_path, monkeypatch, lake_connection):
+    from agency_pulse import lake_check
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "writer"))
+    day = date(2026, 3, 1)
+    lake.write_partition("account_snapshots", "x", day, _snapshots("a"), key="b000")
+    lake.write_partition("account_snapshots", "youtube", day, _snapshots("b"), key="b000")
+    store = object_store.remote_lake()
+    damaged = "account_snapshots/platform=youtube/date=2026-03-01/part-b000.parquet"
+    store.write_table(damaged, _snapshots("b", "forged"))  # bytes changed after publishing
+    unrecorded = "account_snapshots/platform=x/date=2026-03-02/part-all.parquet"
+    store.write_table(unrecorded, _snapshots("c"))
+    gone = "posts/platform=x/date=2026-03-01/part-b000.parquet.sha256"
+    store.write_bytes(gone, b"0" * 64 + b"  part-b000.parquet\n")
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "checker"))  # nothing local
+    result = lake_check.check_lake()
+    assert result.files == 3 and result.failed
+    found = {(p.kind, str(p.path).rsplit("/agency-pulse/", 1)[-1]) for p in result.problems}
+    assert found == {("mismatch", damaged), ("missing", unrecorded), ("stray", gone)}
+    assert not config.paths().lake.exists()  # nothing was copied to check it
+
+    result = lake_check.check_lake(record_missing=True)
+    assert result.recorded == 1 and result.count("missing") == 0
+    assert store.exists(unrecorded + ".sha256")
+    assert lake_check.check_lake().count("missing") == 0
+
+
+def test_the_follower_jump_rule_reads_earlier_snapshots_on_s3(tmp_path, monkeypatch,
+                                                              lake_connection):
+    from agency_pulse.validation.follower_jumps import previous_snapshots
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "extract-host"))
+    for day, followers in ((date(2026, 3, 1), 10), (date(2026, 3, 2), 20)):
+        rows = _snapshots("a", "b").set_column(
+            0, "snapshot_date", pa.array([day, day], pa.date32())).set_column(
+            7, "followers", pa.array([followers, followers + 1], pa.int64()))
+        lake.write_partition("account_snapshots", "x", day, rows, key="b000")
+    lake.write_partition("account_snapshots", "youtube", date(2026, 3, 2), _snapshots("a"),
+                         key="b000")
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "validation-host"))  # nothing local
+    previous = previous_snapshots({"x:a", "x:b", "x:z"}, date(2026, 3, 3), "x")
+    assert sorted(previous.to_pylist(), key=lambda r: r["account_id"]) == [
+        {"account_id": "x:a", "snapshot_date": date(2026, 3, 2), "followers": 20},
+        {"account_id": "x:b", "snapshot_date": date(2026, 3, 2), "followers": 21}]
+    before_second = previous_snapshots({"x:a"}, date(2026, 3, 2), "x")
+    assert before_second.column("followers").to_pylist() == [10]
+    assert not config.paths().lake.exists()
+
+
+def test_the_extract_state_folds_the_days_other_hosts_published_on_s3(
+        tmp_path, monkeypatch, lake_connection):
+    from agency_pulse import extract_state
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "validation-host"))
+    lake.write_partition("account_snapshots", "x", date(2026, 3, 1), _snapshots("a", "b"),
+                         key="b000")
+    lake.write_partition("account_snapshots", "youtube", date(2026, 3, 1), _snapshots("c"),
+                         key="b000")
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "extract-host"))  # nothing local
+    state = extract_state.refresh("x")
+    assert state.through == date(2026, 3, 1)
+    assert sorted(state.signatures["account_snapshots"]) == ["2026-03-01"]
+    assert [name for name, *_ in state.signatures["account_snapshots"]["2026-03-01"]] == [
+        "part-b000.parquet"]
+    # no accepted file was copied: only this host's state (a derived cache) is local
+    assert not list(config.paths().lake.glob("account_snapshots/**/*.parquet"))
+    assert extract_state.refresh("x").signatures == state.signatures  # nothing changed
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "validation-host"))
+    lake.write_partition("account_snapshots", "x", date(2026, 3, 2), _snapshots("a"),
+                         key="b000")
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "extract-host"))
+    assert extract_state.refresh("x").through == date(2026, 3, 2)
