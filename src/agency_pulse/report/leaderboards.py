@@ -122,16 +122,46 @@ def platform_leaderboards(figures: ReportFigures, style: NumberStyle = ENGLISH) 
             followers = r.get("followers_end")
             if followers != previous:
                 rank, previous = position, followers
-            posts, engagement = r.get("posts"), r.get("engagement")
-            change, growth = r.get("followers_change"), r.get("followers_growth_pct")
-            if within_rounding(platform, r):
-                change = growth = Caveat("within_rounding")
-            rows.append([
-                rank if followers is not None else None, names.get(r["agency_id"], r["agency_id"]),
-                f"@{r['handle']}", followers, change, growth,
-                posts / figures.weeks if posts is not None else None,
-                engagement / posts if posts and engagement is not None else None,
-                r.get("activity_status")])
+            rows.append(_platform_row(platform, r, names, figures.weeks,
+                                      rank if followers is not None else None))
             ids.append(r["agency_id"])
         boards.append(Leaderboard(platform_label(platform), _columns(PLATFORM_COLUMNS, style), rows, ids))
     return boards
+
+
+def platform_page(con, year: int, platform: str, names: dict[str, str], weeks: float,
+                  style: NumberStyle = ENGLISH, *, limit: int = 50, offset: int = 0) -> tuple[Leaderboard, int]:
+    """One page of a platform's leaderboard for `year`, and how many accounts the whole
+    board holds. Ranks are computed by DuckDB over every account of the platform (the same
+    ranks as `platform_leaderboards`: followers at the period's end, ties share a rank, no
+    rank without a figure); only the `limit` rows from `offset` are read. `names`: agency
+    id -> name in the reader's language."""
+    found = con.execute("""
+        select *, case when followers_end is not null then rank() over (
+                   order by followers_end desc nulls last) end as board_rank,
+               count(*) over () as board_total
+        from marts.account_annual where year = ? and platform = ?
+        order by followers_end desc nulls last, agency_id, handle
+        limit ? offset ?""", [year, platform, limit, offset])
+    header = [d[0] for d in found.description]
+    page = [dict(zip(header, r, strict=True)) for r in found.fetchall()]
+    if page:
+        total = page[0]["board_total"]
+    else:
+        total = con.execute("select count(*) from marts.account_annual where year = ? and platform = ?",
+                            [year, platform]).fetchone()[0]
+    rows, ids = [], []
+    for r in page:
+        rows.append(_platform_row(platform, r, names, weeks, r["board_rank"]))
+        ids.append(r["agency_id"])
+    return Leaderboard(platform_label(platform), _columns(PLATFORM_COLUMNS, style), rows, ids), total
+
+
+def _platform_row(platform: str, r: dict, names: dict[str, str], weeks: float, rank) -> list:
+    posts, engagement = r.get("posts"), r.get("engagement")
+    change, growth = r.get("followers_change"), r.get("followers_growth_pct")
+    if within_rounding(platform, r):
+        change = growth = Caveat("within_rounding")
+    return [rank, names.get(r["agency_id"], r["agency_id"]), f"@{r['handle']}", r.get("followers_end"),
+            change, growth, posts / weeks if posts is not None else None,
+            engagement / posts if posts and engagement is not None else None, r.get("activity_status")]

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import duckdb
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -32,6 +32,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agency_pulse import config
+from agency_pulse.config import PLATFORMS
 from agency_pulse.errors import UserInputError
 from agency_pulse.i18n import LANGUAGE_NAMES, LANGUAGES
 from agency_pulse.report import caveats, chart_texts, charts
@@ -41,7 +42,7 @@ from agency_pulse.report.figures import Period, latest_year, load_figures, rows,
 from agency_pulse.report.leaderboards import (
     format_cell,
     overall_leaderboard,
-    platform_leaderboards,
+    platform_page,
 )
 from agency_pulse.report.narrative import (
     agency_heading,
@@ -62,6 +63,9 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'none'; style-src 'un
                            "img-src 'self' data:; font-src 'none'; connect-src 'none'; "
                            "base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 NUMERIC_KINDS = {"rank", "count", "change", "pct", "rate"}
+# Rows per leaderboard table and page: the rows a leaderboard is read for; the rest are
+# one `?page=` away, so the page costs the same at 1,000 or 100,000 accounts.
+BOARD_ROWS = 50
 
 
 def create_app(home: Path | str | None = None, *, authenticate: Callable | None = None,
@@ -167,21 +171,45 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
                     message=str(exc.detail))
 
     @app.get("/", response_class=HTMLResponse, name="leaderboard")
-    def leaderboard(request: Request, year: str | None = None):
+    def leaderboard(request: Request, year: str | None = None, platform: str | None = None,
+                    page_number: str | None = Query(None, alias="page")):
         style = reader_style(request)
+        number = _chosen_page(page_number, style)
+        if platform is not None and platform not in PLATFORMS:
+            raise BadParameter(style.text.text("ui.error.bad_platform", platforms=", ".join(PLATFORMS),
+                                               value=repr(platform[:20])))
+        offset = (number - 1) * BOARD_ROWS
         with read_only_connection(paths()) as con:
             year = _chosen_year(con, year, style)
             figures = load_figures(con, Period.year(year), charted=0)  # no account line drawn
             years = [r["year"] for r in rows(con, "select distinct year from marts.agency_annual order by year desc")]
-        boards = [overall_leaderboard(figures, style), *platform_leaderboards(figures, style)]
+            names = {a.agency_id: agency_name(a, style) for a in figures.agencies}
+            # ranks over every account in SQL, only the rows shown read
+            pages = [(p, *platform_page(con, year, p, names, figures.weeks, style,
+                                        limit=BOARD_ROWS, offset=offset))
+                     for p in ([platform] if platform else PLATFORMS)]
         base = request.scope.get("root_path", "").rstrip("/")
+        query = lang_query(request)
+        boards = []
+        if platform is None:
+            overall = overall_leaderboard(figures, style)
+            total = len(overall.rows)
+            overall.rows = overall.rows[offset:offset + BOARD_ROWS]
+            overall.agency_ids = overall.agency_ids[offset:offset + BOARD_ROWS]
+            boards.append((overall, total, None))
+        boards += [(board, total, p) for p, board, total in pages if total]
+        last = max((_page_count(total) for _, total, _ in boards), default=1)
+        if number > last:
+            raise BadParameter(style.text.text("ui.error.bad_page_range", page=number, last=last))
+        shown = [{**_board(board, base, year, style, query),
+                  **_paging(base, year, query, p, number, total, style)}
+                 for board, total, p in boards]
         growth = [(agency_name(a, style), a.row["followers_growth_pct"]) for a in figures.agencies
                   if a.row is not None and a.row.get("followers_growth_pct") is not None]
         title = chart_texts.text("growth_year", style, year=year)
         return page(request, "leaderboard.html", year=year, years=years, figures=figures,
-                    boards=[_board(b, base, year, style, lang_query(request)) for b in boards],
-                    notes=_notes(figures, style),
-                    growth_chart=Markup(charts.ranking_chart(title, growth, style)),
+                    boards=shown, notes=_notes(figures, style), platform=platform,
+                    growth_chart=Markup(charts.ranking_chart(title, growth, style)) if platform is None else None,
                     report=_report_name(paths(), style.language))
 
     @app.get("/agency/{agency_id}", response_class=HTMLResponse, name="agency")
@@ -313,6 +341,41 @@ def _chosen_year(con, text: str | None, style: NumberStyle | None = None) -> int
     if not con.execute("select count(*) from marts.agency_annual where year = ?", [year]).fetchone()[0]:
         raise UserInputError(words.text("ui.error.no_year", year=year))
     return year
+
+
+def _chosen_page(text: str | None, style: NumberStyle) -> int:
+    """The `?page=` asked for (1 without one); BadParameter for anything but a whole
+    number from 1 (a page after the last is checked once the boards are counted)."""
+    if text is None or text == "":
+        return 1
+    if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < 1:
+        raise BadParameter(style.text.text("ui.error.bad_page", value=repr(text[:20])))
+    return int(text)
+
+
+def _page_count(total: int) -> int:
+    return max(1, -(-total // BOARD_ROWS))
+
+
+def _paging(base: str, year: int, lang_query: str, platform: str | None, number: int, total: int,
+            style: NumberStyle) -> dict:
+    """A board's place in its pages: 'rows 51–100 of 2,000' and the links to the pages
+    before and after (a platform's board pages alone; the agencies' pages every board)."""
+    words = style.text
+    first, last = (number - 1) * BOARD_ROWS + 1, min(number * BOARD_ROWS, total)
+
+    def link(to: int) -> str:
+        params = {"year": year, **({"platform": platform} if platform else {}), "page": to}
+        return f"{base}/?{urlencode(params)}{'&' + lang_query if lang_query else ''}"
+
+    return {
+        "position": (words.text("ui.leaderboard.rows", first=exact(first, style=style),
+                                last=exact(last, style=style), total=exact(total, style=style))
+                     if first <= total else words.text("ui.leaderboard.no_rows_here",
+                                                       total=exact(total, style=style))),
+        "previous": link(number - 1) if number > 1 else None,
+        "next": link(number + 1) if last < total else None,
+    }
 
 
 def _retired(status: str | None, reason: str | None) -> bool:
