@@ -16,18 +16,7 @@ identities as (
 mapped as (
 
     -- a lake row of a former handle belongs to the account under its current handle
-    select
-        coalesce(identities.account_id, source.account_id) as account_id,
-        source.* exclude (account_id),
-
-    from source
-    left join identities
-        on source.account_id = identities.lake_account_id
-    -- one row per account and key: a day landed under the old handle and the new
-    qualify row_number() over (
-        partition by coalesce(identities.account_id, source.account_id), source.snapshot_date
-        order by source.fetched_at desc nulls last
-    ) = 1
+    {{ current_account_rows(key='source.snapshot_date', latest_first='source.fetched_at desc nulls last') }}
 
 ),
 

@@ -16,27 +16,12 @@ identities as (
 mapped as (
 
     -- a lake row of a former handle belongs to the account under its current handle
-    select
-        -- the importer always sets account_id; rebuild it the registry's way if missing
-        coalesce(
-            identities.account_id,
-            source.account_id,
-            source.platform || ':' || lower(trim(ltrim(trim(source.handle), '@')))
-        ) as account_id,
-        source.* exclude (account_id),
-
-    from source
-    left join identities
-        on source.account_id = identities.lake_account_id
-    -- one row per account and key: a day landed under the old handle and the new
-    qualify row_number() over (
-        partition by coalesce(
-            identities.account_id,
-            source.account_id,
-            source.platform || ':' || lower(trim(ltrim(trim(source.handle), '@')))
-        ), source.observed_on
-        order by source.imported_at desc nulls last
-    ) = 1
+    -- the importer always sets account_id; rebuild it the registry's way if missing
+    {{ current_account_rows(
+        key='source.observed_on',
+        latest_first='source.imported_at desc nulls last',
+        account_id="coalesce(source.account_id, source.platform || ':' || lower(trim(ltrim(trim(source.handle), '@'))))",
+    ) }}
 
 ),
 

@@ -16,13 +16,7 @@ identities as (
 mapped as (
 
     -- a lake row of a former handle belongs to the account under its current handle
-    select
-        coalesce(identities.account_id, source.account_id) as account_id,
-        source.* exclude (account_id),
-
-    from source
-    left join identities
-        on source.account_id = identities.lake_account_id
+    {{ current_account_rows() }}
 
 ),
 

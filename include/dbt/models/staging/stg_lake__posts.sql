@@ -1,4 +1,13 @@
 -- Posts as last fetched, with their UTC publication day.
+{#- one post: a Telegram post id is "channel/number", the number alone is the message -#}
+{%- set post_key -%}
+source.platform,
+        case
+            when source.platform = 'telegram'
+                then coalesce(nullif(regexp_extract(source.post_id, '/(\d+)$', 1), ''), source.post_id)
+            else source.post_id
+        end
+{%- endset %}
 with
 
 source as (
@@ -16,27 +25,12 @@ identities as (
 mapped as (
 
     -- a lake row of a former handle belongs to the account under its current handle
-    select
-        coalesce(identities.account_id, source.account_id) as account_id,
-        source.* exclude (account_id),
-
-    from source
-    left join identities
-        on source.account_id = identities.lake_account_id
     -- one row per post; a Telegram post id is "channel/number" and carries the
     -- handle of its day: after a handle change the same message is one post
-    qualify row_number() over (
-        partition by
-            coalesce(identities.account_id, source.account_id),
-            source.platform,
-            case
-                when source.platform = 'telegram'
-                    then coalesce(nullif(regexp_extract(source.post_id, '/(\d+)$', 1), ''),
-                                  source.post_id)
-                else source.post_id
-            end
-        order by source.fetched_on desc nulls last, source.fetched_at desc nulls last
-    ) = 1
+    {{ current_account_rows(
+        key=post_key,
+        latest_first='source.fetched_on desc nulls last, source.fetched_at desc nulls last',
+    ) }}
 
 ),
 
