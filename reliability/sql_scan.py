@@ -22,6 +22,8 @@ IDENTIFIER_NAMES = {
     # dbt_project.run_compiled: a model's materialization (table | view) and dbt's compiled
     # SQL of the project's own model files
     "materialized", "compiled_sql",
+    # lake_layout.MONTH_FILE_NAME: the fixed file name of a compacted month ("part-month.parquet")
+    "MONTH_FILE_NAME",
 }
 # The one reviewed quoting function (agency_pulse.column_docs.sql_string): its output is a
 # SQL string literal with every quote doubled, for the statements that take no parameters

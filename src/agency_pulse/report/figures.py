@@ -148,28 +148,33 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
         if not table_exists(con, table):
             raise UserInputError(f"the warehouse has no {table}: run `agency-pulse build` first")
     grain, suffix = period.grain, period.kind
-    only, only_params = ("and agency_id = ?", [agency_id]) if agency_id is not None else ("", [])
-    account_rows = rows(con, f"select * from marts.account_{suffix} where {grain} = ? {only} "
+    # every query below binds the agency filter (NULL: all agencies), never splices it in
+    only_params = [agency_id, agency_id]
+    account_rows = rows(con, f"select * from marts.account_{suffix} where {grain} = ? "
+                             "and (?::varchar is null or agency_id = ?) "
                              "order by agency_id, platform, handle", [period.key, *only_params])
     agency_rows = {r["agency_id"]: r for r in rows(
-        con, f"select * from marts.agency_{suffix} where {grain} = ? {only}",
+        con, f"select * from marts.agency_{suffix} where {grain} = ? "
+             "and (?::varchar is null or agency_id = ?)",
         [period.key, *only_params])}
 
     # Charts show the period's months; a monthly report shows the 12 months up to it.
     chart_from = period.start if period.kind == "annual" else _months_back(period.start, 11)
     # only what the charts and the sentences read: a row per account and month adds up
     agency_monthly = _group(rows(con, "select agency_id, month, followers_end, posts "
-                                      f"from marts.agency_monthly where month between ? and ? "
-                                      f"{only} order by month", [chart_from, period.end, *only_params]),
+                                      "from marts.agency_monthly where month between ? and ? "
+                                      "and (?::varchar is null or agency_id = ?) order by month",
+                                 [chart_from, period.end, *only_params]),
                             "agency_id")
     months = [r[0] for r in con.execute(
         "select distinct month from marts.agency_monthly where month between ? and ? order by month",
         [chart_from, period.end]).fetchall()]
     covered_until = _covered_until(con, period, months)
 
-    lifetime = {r["account_id"]: r for r in rows(con, f"""
+    lifetime = {r["account_id"]: r for r in rows(con, """
         select account_id, sum(posts) as posts, min(year) filter (where posts > 0) as first_post_year
-        from marts.account_annual where true {only} group by account_id""", only_params)}
+        from marts.account_annual where (?::varchar is null or agency_id = ?)
+        group by account_id""", only_params)}
     registry_accounts = _group(_registry_accounts(con, agency_id), "agency_id")
     registry_agencies = _registry_agencies(con)
     extract = _latest_extract_outcomes(con, agency_id)
@@ -285,9 +290,9 @@ def _covered_until(con: duckdb.DuckDBPyConnection, period: Period, months: list[
 def _registry_accounts(con, agency_id: str | None = None) -> list[dict]:
     if not table_exists(con, "core.accounts"):
         return []
-    only, params = ("where agency_id = ?", [agency_id]) if agency_id is not None else ("", [])
     return rows(con, "select account_id, agency_id, platform, handle, active_from, active_to "
-                     f"from core.accounts {only}", params)
+                     "from core.accounts where (?::varchar is null or agency_id = ?)",
+                [agency_id, agency_id])
 
 
 def _registry_agencies(con) -> dict[str, dict]:
@@ -301,11 +306,11 @@ def _latest_extract_outcomes(con, agency_id: str | None = None) -> dict[str, tup
     """account_id -> (status, reason) of its latest extract-log line, when the log exists."""
     if not table_exists(con, "quality.extract_log"):
         return {}
-    only, params = ("where agency_id = ?", [agency_id]) if agency_id is not None else ("", [])
-    return {r["account_id"]: (r["status"], r["reason"]) for r in rows(con, f"""
-        select account_id, status, reason from quality.extract_log {only}
+    return {r["account_id"]: (r["status"], r["reason"]) for r in rows(con, """
+        select account_id, status, reason from quality.extract_log
+        where (?::varchar is null or agency_id = ?)
         qualify row_number() over (partition by account_id order by run_date desc, logged_at desc) = 1""",
-        params)}
+        [agency_id, agency_id])}
 
 
 def _active(registry_row: dict, period: Period) -> bool:
