@@ -92,6 +92,8 @@ def scan_state(platform: str, run_date: date, *, root: Path | None = None,
                backfill_days: int | None = BACKFILL_DAYS) -> ExtractState:
     """``build_state`` read from every accepted partition (and compacted month) dated
     before ``run_date``: the reference the state table must agree with."""
+    from agency_pulse import extract_state
+
     state = ExtractState(settle_days=settle_days, backfill_days=backfill_days)
     settle_start = state.settle_start(run_date)
 
@@ -106,16 +108,7 @@ def scan_state(platform: str, run_date: date, *, root: Path | None = None,
         recent = recent.group_by(["account_id", "post_id"]).aggregate(
             [("published_at", "max"), ("fetched_on", "max")])
         deleted = _deleted_post_ids(platform, run_date, root)
-        for account_id, post_id, published, seen_on in zip(
-                recent["account_id"].to_pylist(), recent["post_id"].to_pylist(),
-                recent["published_at_max"].to_pylist(), recent["fetched_on_max"].to_pylist(),
-                strict=True):
-            deleted_on = deleted.get(post_id)
-            if deleted_on is not None and (seen_on is None or deleted_on >= seen_on):
-                continue  # already reported deleted, not seen since
-            state.known_post_ids.setdefault(account_id, set()).add((post_id, published))
-            if seen_on is not None:
-                state.post_last_seen[post_id] = seen_on
+        extract_state.add_settling_posts(state, recent, deleted)
 
     snapshots = _read_before("account_snapshots", platform, run_date, root)
     if snapshots.num_rows:

@@ -135,16 +135,7 @@ class StateStore:
             "post_id").aggregate([("detected_on", "max")])
         deleted = dict(zip(deletions["post_id"].to_pylist(),
                            deletions["detected_on_max"].to_pylist(), strict=True))
-        for account_id, post_id, published, seen_on in zip(
-                recent["account_id"].to_pylist(), recent["post_id"].to_pylist(),
-                recent["published_at_max"].to_pylist(), recent["fetched_on_max"].to_pylist(),
-                strict=True):
-            deleted_on = deleted.get(post_id)
-            if deleted_on is not None and (seen_on is None or deleted_on >= seen_on):
-                continue  # already reported deleted, not seen since
-            state.known_post_ids.setdefault(account_id, set()).add((post_id, published))
-            if seen_on is not None:
-                state.post_last_seen[post_id] = seen_on
+        add_settling_posts(state, recent, deleted)
         return state
 
     def account_rows(self) -> list[dict]:
@@ -561,3 +552,19 @@ def _as_base(table: pa.Table) -> pa.Table:
 
 def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
+
+
+def add_settling_posts(state: ExtractState, recent, deleted: dict) -> None:
+    """Fold the settling window's posts (``recent``: account_id, post_id, published_at_max,
+    fetched_on_max) into ``state``, leaving out posts reported deleted and not seen since
+    (``deleted``: post_id -> detection day). Shared by this table and the whole-lake read."""
+    for account_id, post_id, published, seen_on in zip(
+            recent["account_id"].to_pylist(), recent["post_id"].to_pylist(),
+            recent["published_at_max"].to_pylist(), recent["fetched_on_max"].to_pylist(),
+            strict=True):
+        deleted_on = deleted.get(post_id)
+        if deleted_on is not None and (seen_on is None or deleted_on >= seen_on):
+            continue  # already reported deleted, not seen since
+        state.known_post_ids.setdefault(account_id, set()).add((post_id, published))
+        if seen_on is not None:
+            state.post_last_seen[post_id] = seen_on
