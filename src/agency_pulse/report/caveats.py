@@ -36,3 +36,13 @@ def within_rounding(platform: str, row: dict | None) -> bool:
     size = max(row.get("followers_start") or 0, row.get("followers_end") or 0)
     step = rounding_step(platform, size)
     return step > 1 and abs(row["followers_change"]) <= step
+
+
+def has_rounded_counts_in(con, period) -> bool:
+    """True when any account has a mart row for `period` (a `figures.Period`) on a platform
+    whose counts are rounded: the pages that show such figures carry the caveat. One
+    query, whatever the number of accounts."""
+    grain, suffix = period.grain, period.kind
+    return bool(con.execute(
+        f"select exists (select 1 from marts.account_{suffix} where {grain} = ? "
+        "and list_contains(?, platform))", [period.key, sorted(ROUNDED_PLATFORMS)]).fetchone()[0])

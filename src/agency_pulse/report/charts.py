@@ -226,15 +226,20 @@ def bar_chart(title: str, months: Sequence[date], values: Series, style: NumberS
 
 @_with_rc
 def ranking_chart(title: str, items: Sequence[tuple[str, float]],
-                  style: NumberStyle = ENGLISH) -> str:
+                  style: NumberStyle = ENGLISH, *, total: int | None = None) -> str:
     """Horizontal bars of a percentage per name, largest first; declines go left. More
-    than twice `RANKING_SHOWN` names: the top and bottom ones, and the title says so."""
+    than twice `RANKING_SHOWN` names: the top and bottom ones, and the title says so.
+
+    `total`: how many names the ranking holds when `items` are already only its top and
+    bottom `RANKING_SHOWN` (a caller that ranks in SQL, see `leaderboards.growth_ranking`);
+    the title then says `total`."""
     if not items:
         return _empty(title, style)
     items = sorted(items, key=lambda item: item[1], reverse=True)
-    if len(items) > 2 * RANKING_SHOWN:
+    count = max(len(items), total or 0)
+    if count > 2 * RANKING_SHOWN:
         title = text("ranking_cut", style, title=title, top=RANKING_SHOWN, bottom=RANKING_SHOWN,
-                     total=exact(len(items), style=style))
+                     total=exact(count, style=style))
         items = items[:RANKING_SHOWN] + items[-RANKING_SHOWN:]
     fig = Figure(figsize=(WIDTH_IN, 1.0 + 0.3 * len(items)))
     ax = fig.add_subplot()

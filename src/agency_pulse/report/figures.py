@@ -8,7 +8,7 @@ exists, says why. Queries go through a read-only snapshot connection.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import duckdb
@@ -143,10 +143,7 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
     accounts first counted in the period (a sentence names their first month); the
     others' `monthly` is empty. Agencies' monthly rows are always read.
     """
-    for table in ("marts.account_monthly", "marts.account_annual",
-                  "marts.agency_monthly", "marts.agency_annual"):
-        if not table_exists(con, table):
-            raise UserInputError(f"the warehouse has no {table}: run `agency-pulse build` first")
+    frame = load_frame(con, period)
     grain, suffix = period.grain, period.kind
     # every query below binds the agency filter (NULL: all agencies), never splices it in
     only_params = [agency_id, agency_id]
@@ -158,18 +155,13 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
              "and (?::varchar is null or agency_id = ?)",
         [period.key, *only_params])}
 
-    # Charts show the period's months; a monthly report shows the 12 months up to it.
-    chart_from = period.start if period.kind == "annual" else _months_back(period.start, 11)
+    chart_from = _chart_from(period)
     # only what the charts and the sentences read: a row per account and month adds up
     agency_monthly = _group(rows(con, "select agency_id, month, followers_end, posts "
                                       "from marts.agency_monthly where month between ? and ? "
                                       "and (?::varchar is null or agency_id = ?) order by month",
                                  [chart_from, period.end, *only_params]),
                             "agency_id")
-    months = [r[0] for r in con.execute(
-        "select distinct month from marts.agency_monthly where month between ? and ? order by month",
-        [chart_from, period.end]).fetchall()]
-    covered_until = _covered_until(con, period, months)
 
     lifetime = {r["account_id"]: r for r in rows(con, """
         select account_id, sum(posts) as posts, min(year) filter (where posts > 0) as first_post_year
@@ -217,10 +209,34 @@ def load_figures(con: duckdb.DuckDBPyConnection, period: Period,
     names.update({a.agency_id: a.name_en or a.name for a in agencies})
     names_az = {a["agency_id"]: a.get("name") or a["agency_id"] for a in registry_agencies.values()}
     names_az.update({a.agency_id: a.name for a in agencies})
-    return ReportFigures(period=period, covered_until=covered_until, agencies=agencies,
-                         account_rows=account_rows, months=months, agency_names=names,
+    return replace(frame, agencies=agencies, account_rows=account_rows, agency_names=names,
+                   agency_names_az=names_az)
+
+
+def load_frame(con: duckdb.DuckDBPyConnection, period: Period) -> ReportFigures:
+    """The period without its agencies: the months charted, the last day with data
+    (`covered_until`, hence `weeks`), the partial months and the figures' sources, as
+    `load_figures` gives them; `agencies`, `account_rows` and the name maps are empty.
+
+    For a page that reads only the rows it shows (a leaderboard's page): a few small
+    queries, whatever the number of accounts. UserInputError without the marts."""
+    for table in ("marts.account_monthly", "marts.account_annual",
+                  "marts.agency_monthly", "marts.agency_annual"):
+        if not table_exists(con, table):
+            raise UserInputError(f"the warehouse has no {table}: run `agency-pulse build` first")
+    chart_from = _chart_from(period)
+    months = [r[0] for r in con.execute(
+        "select distinct month from marts.agency_monthly where month between ? and ? order by month",
+        [chart_from, period.end]).fetchall()]
+    return ReportFigures(period=period, covered_until=_covered_until(con, period, months),
+                         agencies=[], account_rows=[], months=months, agency_names={},
                          sources=figure_sources(con, chart_from, period.end),
-                         agency_names_az=names_az, partial=partial_months(con))
+                         partial=partial_months(con))
+
+
+def _chart_from(period: Period) -> date:
+    """The first month charted: the period's; a monthly report shows the 12 months up to it."""
+    return period.start if period.kind == "annual" else _months_back(period.start, 11)
 
 
 def _attach_account_monthly(con, agencies: list[AgencyFigures], start: date, end: date,

@@ -36,12 +36,20 @@ from agency_pulse.config import PLATFORMS
 from agency_pulse.errors import UserInputError
 from agency_pulse.i18n import LANGUAGE_NAMES, LANGUAGES
 from agency_pulse.report import caveats, chart_texts, charts
-from agency_pulse.report.caveats import within_rounding
+from agency_pulse.report.caveats import has_rounded_counts_in, within_rounding
 from agency_pulse.report.document import partial_notes
-from agency_pulse.report.figures import Period, latest_year, load_figures, rows, table_exists
+from agency_pulse.report.figures import (
+    Period,
+    latest_year,
+    load_figures,
+    load_frame,
+    rows,
+    table_exists,
+)
 from agency_pulse.report.leaderboards import (
     format_cell,
-    overall_leaderboard,
+    growth_ranking,
+    overall_page,
     platform_page,
 )
 from agency_pulse.report.narrative import (
@@ -181,35 +189,37 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         offset = (number - 1) * BOARD_ROWS
         with read_only_connection(paths()) as con:
             year = _chosen_year(con, year, style)
-            figures = load_figures(con, Period.year(year), charted=0)  # no account line drawn
+            period = Period.year(year)
+            # the period without its agencies: every board below reads only the rows it
+            # shows (ranks, totals and orders over every agency and account in SQL), so the
+            # page costs the same at 1,000 or 100,000 accounts
+            figures = load_frame(con, period)
             years = [r["year"] for r in rows(con, "select distinct year from marts.agency_annual order by year desc")]
-            names = {a.agency_id: agency_name(a, style) for a in figures.agencies}
-            # ranks over every account in SQL, only the rows shown read
-            pages = [(p, *platform_page(con, year, p, names, figures.weeks, style,
-                                        limit=BOARD_ROWS, offset=offset))
-                     for p in ([platform] if platform else PLATFORMS)]
+            boards = []
+            if platform is None:
+                boards.append((*overall_page(con, period, figures.weeks, style,
+                                             limit=BOARD_ROWS, offset=offset), None))
+            for p in ([platform] if platform else PLATFORMS):
+                board, total = platform_page(con, year, p, None, figures.weeks, style,
+                                             limit=BOARD_ROWS, offset=offset)
+                if total:
+                    boards.append((board, total, p))
+            growth, ranked = (growth_ranking(con, period, style, shown=charts.RANKING_SHOWN)
+                              if platform is None else ([], 0))
+            rounded = has_rounded_counts_in(con, period)
         base = request.scope.get("root_path", "").rstrip("/")
         query = lang_query(request)
-        boards = []
-        if platform is None:
-            overall = overall_leaderboard(figures, style)
-            total = len(overall.rows)
-            overall.rows = overall.rows[offset:offset + BOARD_ROWS]
-            overall.agency_ids = overall.agency_ids[offset:offset + BOARD_ROWS]
-            boards.append((overall, total, None))
-        boards += [(board, total, p) for p, board, total in pages if total]
         last = max((_page_count(total) for _, total, _ in boards), default=1)
         if number > last:
             raise BadParameter(style.text.text("ui.error.bad_page_range", page=number, last=last))
         shown = [{**_board(board, base, year, style, query),
                   **_paging(base, year, query, p, number, total, style)}
                  for board, total, p in boards]
-        growth = [(agency_name(a, style), a.row["followers_growth_pct"]) for a in figures.agencies
-                  if a.row is not None and a.row.get("followers_growth_pct") is not None]
         title = chart_texts.text("growth_year", style, year=year)
         return page(request, "leaderboard.html", year=year, years=years, figures=figures,
-                    boards=shown, notes=_notes(figures, style), platform=platform,
-                    growth_chart=Markup(charts.ranking_chart(title, growth, style)) if platform is None else None,
+                    boards=shown, notes=_notes(figures, style, rounded), platform=platform,
+                    growth_chart=(Markup(charts.ranking_chart(title, growth, style, total=ranked))
+                                  if platform is None else None),
                     report=_report_name(paths(), style.language))
 
     @app.get("/agency/{agency_id}", response_class=HTMLResponse, name="agency")
@@ -234,7 +244,9 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
         return page(request, "agency.html", agency=found, year=year,
                     heading=agency_heading(found, style), name=agency_name(found, style),
                     sentences=agency_sentences(found, figures, style),
-                    notes=_notes(figures, style, found, months),
+                    notes=_notes(figures, style, any(caveats.has_rounded_counts(a.platform)
+                                                     and a.row is not None for a in found.accounts),
+                                 months),
                     followers_chart=Markup(charts.line_chart(chart_texts.text("account_followers", style),
                                                              months, followers, style,
                                                              partial=figures.partial)),
@@ -297,12 +309,12 @@ def create_app(home: Path | str | None = None, *, authenticate: Callable | None 
     return app
 
 
-def _notes(figures, style: NumberStyle, agency=None, months=None) -> list[str]:
+def _notes(figures, style: NumberStyle, rounded: bool, months=None) -> list[str]:
     """Partial months (of the period, or of the charted `months`), and the YouTube rounding
-    caveat where a YouTube account is shown, in the language of `style`."""
+    caveat when `rounded` (a figure of a platform with rounded counts is shown), in the
+    language of `style`."""
     notes = partial_notes(figures, style, months=months)
-    accounts = agency.accounts if agency is not None else [a for g in figures.agencies for a in g.accounts]
-    if any(caveats.has_rounded_counts(a.platform) and a.row is not None for a in accounts):
+    if rounded:
         notes.append(chart_texts.text("youtube_rounding", style))
     return notes
 
