@@ -24,6 +24,9 @@ IDENTIFIER_NAMES = {
     "materialized", "compiled_sql",
     # lake_layout.MONTH_FILE_NAME: the fixed file name of a compacted month ("part-month.parquet")
     "MONTH_FILE_NAME",
+    # report.leaderboards: fixed SQL fragments, module constants without any value in them
+    # (an agency's names as load_figures gives them; engagement over the accounts that give it)
+    "_NAMES_SQL", "_ENGAGEMENT_GIVEN_SQL",
 }
 # The one reviewed quoting function (agency_pulse.column_docs.sql_string): its output is a
 # SQL string literal with every quote doubled, for the statements that take no parameters

@@ -80,3 +80,42 @@ def demo_home(pulse_home, demo_warehouse_file):
 
     shutil.copy(demo_warehouse_file, pulse_home.warehouse)
     return pulse_home
+
+
+@pytest.fixture
+def crowded_demo_home(demo_home):
+    """The demo warehouse with two more agencies in 2026, for the boards' order and
+    engagement per post: "twin" shares Education's rank and growth, and its names sort
+    before Education's in Azerbaijani but after it in English; its Telegram channel's 90
+    posts give no engagement, its Facebook page's 10 give 400, its Instagram account's 0
+    posts give 7. "nameless" has no name (its id is shown), no rank, no growth, and only a
+    Telegram channel."""
+    import duckdb
+
+    con = duckdb.connect(str(demo_home.warehouse))
+    try:
+        con.execute("""
+            insert into marts.agency_annual
+            select * replace ('twin' as agency_id, 'Abşeron sınaq' as agency_name,
+                              'Zeta test' as agency_name_en)
+            from marts.agency_annual where agency_id = 'education' and year = 2026""")
+        con.execute("""
+            insert into marts.agency_annual
+            select * replace ('nameless' as agency_id, '' as agency_name, '' as agency_name_en,
+                              null::bigint as rank_followers, null::bigint as rank_growth,
+                              null::double as followers_growth_pct)
+            from marts.agency_annual where agency_id = 'education' and year = 2026""")
+        template = con.execute("select account_id from marts.account_annual "
+                               "where year = 2026 order by account_id limit 1").fetchone()[0]
+        for agency, platform, handle, posts, engagement in [
+                ("twin", "telegram", "twin_tg", 90, None), ("twin", "facebook", "twin.fb", 10, 400),
+                ("twin", "instagram", "twin_ig", 0, 7), ("nameless", "telegram", "nameless_tg", 5, None)]:
+            con.execute("""
+                insert into marts.account_annual
+                select * replace (? as account_id, ? as agency_id, ? as platform, ? as handle,
+                                  ?::bigint as posts, ?::bigint as engagement)
+                from marts.account_annual where year = 2026 and account_id = ?""",
+                [f"{platform}:{handle}", agency, platform, handle, posts, engagement, template])
+    finally:
+        con.close()
+    return demo_home

@@ -160,3 +160,42 @@ def test_the_rules_are_a_methods_section_inside_the_report(demo_home):
     assert "README" not in html and "README" not in paths.markdown.read_text(encoding="utf-8")
     assert "\n## Methods\n" in paths.markdown.read_text(encoding="utf-8")
     assert "see Methods at the end" in text
+
+
+@pytest.mark.parametrize(("language", "mark"), [
+    ("en", "(partial month: data from 31 January 2025)"),
+    ("az", "(natamam ay: məlumatlar 31 yanvar 2025 tarixindən)"),
+])
+def test_a_partial_months_tables_and_ranking_are_marked_in_their_titles(demo_home, language, mark):
+    # the demo's backfill window opens on 31 January 2025: that month's report holds a
+    # partial month's figures in every table cell and in the growth ranking
+    paths = write_report(month="2025-01", language=language)
+    html = paths.html.read_text(encoding="utf-8")
+    titles = re.findall(r"<h3>([^<]*)</h3>", html)
+    boards = [t for t in titles if "Facebook" in t or "Bütün platformalar" in t or "All platforms" in t]
+    assert len(boards) >= 2 and all(t.endswith(mark) for t in boards)
+    labels = re.findall(r'<svg [^>]*aria-label="([^"]*)"', html)
+    assert len(labels) == 3 and [label.endswith(mark) for label in labels] == [False, False, True]
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert sum(line.startswith("### ") and line.endswith(mark) for line in markdown.splitlines()) >= 2
+    unmarked = write_report(month="2026-10", language=language).html.read_text(encoding="utf-8")
+    assert "partial month:" not in unmarked and "natamam ay:" not in unmarked
+
+
+def test_the_running_months_titles_say_where_its_data_ends():
+    from datetime import date
+
+    from agency_pulse.report.document import partial_title
+    from agency_pulse.report.figures import Period, ReportFigures
+    from agency_pulse.report.numbers import style_for
+
+    november = Period.month("2026-11")
+    figures = ReportFigures(period=november, covered_until=date(2026, 11, 26), agencies=[],
+                            account_rows=[], months=[], agency_names={},
+                            partial={date(2026, 11, 1): ("end", date(2026, 11, 26))})
+    assert partial_title("Facebook", figures) == "Facebook (partial month: data to 26 November 2026)"
+    assert partial_title("Facebook", figures, style_for("az")) == \
+        "Facebook (natamam ay: məlumatlar 26 noyabr 2026 tarixinədək)"
+    annual = ReportFigures(period=Period.year(2026), covered_until=date(2026, 11, 26), agencies=[],
+                           account_rows=[], months=[], agency_names={}, partial=figures.partial)
+    assert partial_title("Facebook", annual) == "Facebook"  # a year's figures: its notes say it

@@ -6,6 +6,7 @@ and three Facebook accounts in 2026; two rows a page make their second pages."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -94,3 +95,31 @@ def test_an_unknown_platform_is_a_400_page(client):
     response = client.get("/?platform=myspace&lang=az")
     assert response.status_code == 400
     assert "platforma bunlardan biri olmalıdır" in response.text and "&#39;myspace&#39;" in response.text
+
+
+@pytest.mark.parametrize("language", ["en", "az"])
+def test_the_agencies_pages_one_row_each_are_the_reports_board_in_order(crowded_demo_home, monkeypatch,
+                                                                          language):
+    from agency_pulse import config
+    from agency_pulse.report.figures import Period, load_figures
+    from agency_pulse.report.leaderboards import overall_leaderboard
+    from agency_pulse.report.numbers import style_for
+    from agency_pulse.report.warehouse_snapshot import read_only_connection
+
+    style = style_for(language)
+    with read_only_connection(config.paths()) as con:
+        board = overall_leaderboard(load_figures(con, Period.year(2026)), style)
+    monkeypatch.setattr(ui_app, "BOARD_ROWS", 1)
+    client = TestClient(create_app())
+    shown = []
+    for number in range(1, 7):
+        html = client.get(f"/?page={number}&lang={language}").text
+        overall = html[html.index(f"<h2>{board.title}</h2>"):]
+        overall = overall[:overall.index("</table>")]
+        cells = re.findall(r"<td[^>]*>(?:<a [^>]*>)?([^<]*)(?:</a>)?</td>", overall)
+        shown.append([unescape(cell) for cell in cells])
+    assert shown == board.formatted_rows(style)
+    assert [row[1] for row in shown][1:3] == (["Ministry of Education", "Zeta test"] if language == "en"
+                                              else ["Abşeron sınaq", "Təhsil Nazirliyi"])
+    response = client.get(f"/?page=7&lang={language}")
+    assert response.status_code == 400

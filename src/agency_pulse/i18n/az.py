@@ -122,6 +122,8 @@ MESSAGES = {
     "charts.partial_month": "natamam ay",
     "charts.partial_start": "{month} natamam aydır: məlumatlar {day} tarixindən başlayır.",
     "charts.partial_end": "{month} natamam aydır: məlumatlar {day} tarixinə qədərdir.",
+    "charts.partial_title_start": "{title} (natamam ay: məlumatlar {day} tarixindən)",
+    "charts.partial_title_end": "{title} (natamam ay: məlumatlar {day} tarixinədək)",
     "charts.within_rounding": "yuvarlaqlaşdırma həddində",
     "charts.youtube_rounding": (
         "YouTube abunəçi saylarını üç əhəmiyyətli rəqəmədək yuvarlaqlaşdırılmış göstərir: "

@@ -125,6 +125,9 @@ MESSAGES = {
     "charts.partial_month": "partial month",
     "charts.partial_start": "{month} is a partial month: data from {day}.",
     "charts.partial_end": "{month} is a partial month: data to {day}.",
+    # the title of a table or chart of a partial month's figures (a monthly report)
+    "charts.partial_title_start": "{title} (partial month: data from {day})",
+    "charts.partial_title_end": "{title} (partial month: data to {day})",
     "charts.within_rounding": "within rounding",
     "charts.youtube_rounding": (
         "YouTube shows subscriber counts rounded to three significant figures: a change no larger "

@@ -73,7 +73,8 @@ def build_document(figures: ReportFigures, style: NumberStyle = ENGLISH) -> Repo
         language=style.language,
         headings={name: text.text(f"report.heading.{name}") for name in HEADINGS},
         coverage=coverage_notes(figures, style),
-        leaderboards=[overall_leaderboard(figures, style), *platform_leaderboards(figures, style)],
+        leaderboards=[_marked_board(board, figures, style)
+                      for board in [overall_leaderboard(figures, style), *platform_leaderboards(figures, style)]],
         charts=build_charts(figures, style),
         agencies=[AgencySection(a.agency_id, agency_heading(a, style), agency_paragraph(a, figures, style))
                   for a in figures.agencies])
@@ -91,7 +92,7 @@ def build_charts(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[C
               if a.row is not None and a.row.get("followers_growth_pct") is not None]
     followers_title = chart_texts.text("agency_followers", style)
     posts_title = chart_texts.text("all_posts", style)
-    growth_title = chart_texts.text("growth_ranking", style)
+    growth_title = partial_title(chart_texts.text("growth_ranking", style), figures, style)
     return [
         Chart("followers", followers_title,
               charts.agency_chart(followers_title, figures.months, followers, style,
@@ -123,6 +124,23 @@ def partial_notes(figures: ReportFigures, style: NumberStyle = ENGLISH,
         # the sentence may open with a month, which Azerbaijani writes in lower case
         notes.append(note[:1].upper() + note[1:])
     return notes
+
+
+def partial_title(title: str, figures: ReportFigures, style: NumberStyle = ENGLISH) -> str:
+    """The title of a table or chart that holds the period's figures alone (a leaderboard,
+    the growth ranking), marked when the period is a partial month (a monthly report of the
+    backfill window's first month or of the running month): every cell below it is a
+    partial month's figure. Charts along months mark their partial months themselves."""
+    cut = figures.partial.get(figures.period.start) if figures.period.kind == "monthly" else None
+    if cut is None:
+        return title
+    side, day = cut
+    return chart_texts.text(f"partial_title_{side}", style, title=title, day=long_date(day, style))
+
+
+def _marked_board(board: Leaderboard, figures: ReportFigures, style: NumberStyle) -> Leaderboard:
+    board.title = partial_title(board.title, figures, style)
+    return board
 
 
 def coverage_notes(figures: ReportFigures, style: NumberStyle = ENGLISH) -> list[str]:

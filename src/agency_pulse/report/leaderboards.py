@@ -135,6 +135,7 @@ _ENGAGEMENT_GIVEN_SQL = ("sum(a.posts) filter (where a.engagement is not null an
 
 
 def _registry(con) -> str:
+    """The relation to name agencies from: `core.agencies`, or `_NO_REGISTRY`."""
     return "core.agencies" if table_exists(con, "core.agencies") else _NO_REGISTRY
 
 
@@ -151,11 +152,11 @@ def overall_page(con, period: Period, weeks: float, style: NumberStyle = ENGLISH
     (rank, then the agency's name in the reader's language), `limit` of them from
     `offset`. DuckDB orders every agency; only the page's rows (and its agencies' account
     rows, for engagement per post) reach Python. `weeks`: the period's (`ReportFigures.weeks`)."""
-    grain, suffix = period.grain, period.kind
+    grain, suffix, relation = period.grain, period.kind, _registry(con)
     found = con.execute(f"""
         with named as (
             select g.*, {_NAMES_SQL}
-            from marts.agency_{suffix} g left join {_registry(con)} r on r.agency_id = g.agency_id
+            from marts.agency_{suffix} g left join {relation} r on r.agency_id = g.agency_id
             where g.{grain} = ?),
         board as (
             select *, row_number() over (
@@ -193,11 +194,11 @@ def growth_ranking(con, period: Period, style: NumberStyle = ENGLISH, *,
     them when there are no more than twice `shown`), largest first, and how many agencies
     have a growth figure. Ties keep the report's order (rank, then name), as the report's
     chart orders the same items."""
-    grain, suffix = period.grain, period.kind
+    grain, suffix, relation = period.grain, period.kind, _registry(con)
     found = con.execute(f"""
         with named as (
             select g.agency_id, g.followers_growth_pct, g.rank_followers, {_NAMES_SQL}
-            from marts.agency_{suffix} g left join {_registry(con)} r on r.agency_id = g.agency_id
+            from marts.agency_{suffix} g left join {relation} r on r.agency_id = g.agency_id
             where g.{grain} = ? and g.followers_growth_pct is not null),
         ranked as (
             select *, row_number() over (
@@ -219,7 +220,7 @@ def agency_names(con, period: Period, agency_ids: list[str], style: NumberStyle 
     the registry that period: its id)."""
     if not agency_ids:
         return {}
-    grain, suffix = period.grain, period.kind
+    grain, suffix, relation = period.grain, period.kind, _registry(con)
     found = con.execute(f"""
         select i.agency_id as wanted, {_NAMES_SQL},
                g.agency_id is not null or (r.agency_id is not null
@@ -227,7 +228,7 @@ def agency_names(con, period: Period, agency_ids: list[str], style: NumberStyle 
                    and (r.active_to is null or r.active_to >= ?)) as listed
         from (select unnest(?::varchar[]) as agency_id) i
         left join marts.agency_{suffix} g on g.agency_id = i.agency_id and g.{grain} = ?
-        left join {_registry(con)} r on r.agency_id = i.agency_id""",
+        left join {relation} r on r.agency_id = i.agency_id""",
         [period.end, period.start, list(dict.fromkeys(agency_ids)), period.key])
     header = [d[0] for d in found.description]
     names = {}
