@@ -135,7 +135,9 @@ def partial_title(title: str, figures: ReportFigures, style: NumberStyle = ENGLI
     if cut is None:
         return title
     side, day = cut
-    return chart_texts.text(f"partial_title_{side}", style, title=title, day=long_date(day, style))
+    if side == "start":
+        return chart_texts.text("partial_title_start", style, title=title, day=long_date(day, style))
+    return chart_texts.text("partial_title_end", style, title=title, day=long_date(day, style))
 
 
 def _marked_board(board: Leaderboard, figures: ReportFigures, style: NumberStyle) -> Leaderboard:
