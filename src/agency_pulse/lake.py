@@ -24,7 +24,6 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import pyarrow.parquet as pq
 
 from agency_pulse import config, lake_fs, lake_layout
 from agency_pulse.errors import LakeFileCorrupted  # noqa: F401  (re-exported)
+from agency_pulse.lake_fs import ChecksumCheck, mismatch_line, what_to_do  # noqa: F401
 from agency_pulse.lake_layout import (  # noqa: F401  (re-exported: the lake's public layout)
     ACCEPTED,
     KEYS,
@@ -259,21 +259,6 @@ def archive_raw(platform: str, day: date, records: Iterable[Mapping] = (), *,
 
 # --------------------------------------------------------------------------- checksums
 
-@dataclass(frozen=True)
-class ChecksumCheck:
-    """One accepted file against its recorded checksum. ``status``: ``ok``, ``mismatch``
-    or ``missing`` (no checksum recorded: a file published before checksums existed)."""
-
-    path: Path
-    status: str
-    recorded: str | None
-    actual: str
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
 def file_sha256(path: Path) -> str:
     """The sha256 of a lake file's bytes, as lower-case hex."""
     return lake_fs.for_path(path).sha256(path)
@@ -299,25 +284,6 @@ def forget_checksum(path: Path) -> None:
 def verify_checksum(path: Path) -> ChecksumCheck:
     """Compare an accepted file with the checksum recorded when it was published."""
     return lake_fs.for_path(path).verify_checksum(Path(path))
-
-
-def what_to_do(path: Path) -> str:
-    """What an operator does about a damaged accepted file: restore it, or redo its day."""
-    try:
-        found = parse_partition(path)
-    except NotAPartitionFile:
-        return "restore it from backup"
-    if found.dataset == "observations":
-        return ("restore it from backup or import the observations file again with "
-                "agency-pulse observations import FILE")
-    return ("restore it from backup or rerun the day with agency-pulse run --date "
-            f"{found.day.isoformat()} --platform {found.platform}")
-
-
-def mismatch_line(check: ChecksumCheck) -> str:
-    """One line naming a file that does not match its checksum, and what to do."""
-    return (f"accepted file {check.path} does not match its checksum (recorded "
-            f"{check.recorded[:16]}..., now {check.actual[:16]}...): {what_to_do(check.path)}")
 
 
 def verify_accepted_files(paths: Iterable[Path | str]) -> list[ChecksumCheck]:

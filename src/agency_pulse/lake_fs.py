@@ -63,6 +63,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from agency_pulse import config, lake_layout
+from agency_pulse.errors import LakeFileCorrupted
 from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -338,26 +339,22 @@ class LakeFS:
 
     def verify_checksum(self, location: str | Path):
         """Compare an accepted file with the checksum recorded when it was published (a
-        ``lake.ChecksumCheck`` naming the file as given)."""
-        from agency_pulse import lake
-
+        ``ChecksumCheck`` naming the file as given)."""
         actual = self.sha256(location)
         recorded = self.recorded_checksum(location)
         status = "missing" if recorded is None else "ok" if recorded == actual else "mismatch"
-        return lake.ChecksumCheck(path=Path(location) if isinstance(location, Path)
+        return ChecksumCheck(path=Path(location) if isinstance(location, Path)
                                   or not self.remote else location,
                                   status=status, recorded=recorded, actual=actual)
 
     def verify_accepted_files(self, locations) -> list:
         """Verify accepted files before they are read; returns every check. Raises
-        ``lake.LakeFileCorrupted`` naming every mismatch; records a missing checksum (a file
+        ``LakeFileCorrupted`` naming every mismatch; records a missing checksum (a file
         published before checksums were kept) with one log line."""
-        from agency_pulse import lake
-
         checks = [self.verify_checksum(location) for location in locations]
         mismatched = [check for check in checks if check.status == "mismatch"]
         if mismatched:
-            raise lake.LakeFileCorrupted("\n".join(map(lake.mismatch_line, mismatched)))
+            raise LakeFileCorrupted("\n".join(map(mismatch_line, mismatched)))
         for check in checks:
             if check.status == "missing":
                 self.record_checksum(check.path, check.actual)
@@ -371,6 +368,40 @@ class LakeFS:
         """Let a DuckDB connection read this lake's locations (no-op for a local lake)."""
         if self.remote:
             con.register_filesystem(_ArrowS3View(self.filesystem))
+
+
+@dataclass(frozen=True)
+class ChecksumCheck:
+    """One accepted file against its recorded checksum. ``status``: ``ok``, ``mismatch``
+    or ``missing`` (no checksum recorded: a file published before checksums existed)."""
+
+    path: Path
+    status: str
+    recorded: str | None
+    actual: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def what_to_do(path: Path) -> str:
+    """What an operator does about a damaged accepted file: restore it, or redo its day."""
+    try:
+        found = lake_layout.parse_partition(path)
+    except lake_layout.NotAPartitionFile:
+        return "restore it from backup"
+    if found.dataset == "observations":
+        return ("restore it from backup or import the observations file again with "
+                "agency-pulse observations import FILE")
+    return ("restore it from backup or rerun the day with agency-pulse run --date "
+            f"{found.day.isoformat()} --platform {found.platform}")
+
+
+def mismatch_line(check: ChecksumCheck) -> str:
+    """One line naming a file that does not match its checksum, and what to do."""
+    return (f"accepted file {check.path} does not match its checksum (recorded "
+            f"{check.recorded[:16]}..., now {check.actual[:16]}...): {what_to_do(check.path)}")
 
 
 def checksum_of(location: str | Path) -> str | Path:
