@@ -476,11 +476,6 @@ def for_path(path: str | Path) -> LakeFS:
     return shared if shared.contains(path) else LOCAL
 
 
-def lake_url(settings: Settings | None = None) -> str | None:
-    """The configured lake URL, or None for the local lake."""
-    return (settings or Settings.from_environment()).lake_url
-
-
 def _file_url_root(url: str) -> str:
     return unquote(urlsplit(url).path).rstrip("/") or "/"
 
