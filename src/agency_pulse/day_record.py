@@ -21,8 +21,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from agency_pulse import lake
 
 log = logging.getLogger(__name__)
@@ -62,7 +60,7 @@ def earlier_rows(platform: str, day: date, account_ids: Iterable[str], *, batch_
                 for _, table in lake.read_month_days(month_file, [day]):
                     rows += [row for row in table.to_pylist() if row.get("account_id") in wanted]
         for path in files:
-            table = pq.read_table(path, schema=lake.SCHEMAS[dataset])
+            table = lake.read_file(path, schema=lake.SCHEMAS[dataset])
             rows += [row for row in table.to_pylist() if row.get("account_id") in wanted]
         found[dataset] = _latest_per_key(dataset, rows)
     return found

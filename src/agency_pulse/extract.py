@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from agency_pulse import config, connections, day_record, lake, platforms
 from agency_pulse.config import PLATFORMS
@@ -348,7 +347,7 @@ def _read_before(dataset: str, platform: str, run_date: date, root: Path | None)
     included."""
     tables = [table for month_file in lake.list_month_files(dataset, platform, root=root)
               for day, table in lake.read_month_days(month_file) if day < run_date]
-    tables += [pq.read_table(f, schema=lake.SCHEMAS[dataset])
+    tables += [lake.read_file(f, schema=lake.SCHEMAS[dataset])
                for f in lake.list_partitions(lake.ACCEPTED, dataset, platform, before=run_date,
                                              root=root)]
     return pa.concat_tables(tables) if tables else lake.SCHEMAS[dataset].empty_table()

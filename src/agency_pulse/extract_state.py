@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import posixpath
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -215,8 +214,9 @@ def load(platform: str, root: Path | None = None) -> StateStore | None:
     path = lake.extract_state_path(platform, root)
     if not path.exists():
         return None
-    recorded = lake.recorded_checksum(path)
-    if recorded is not None and recorded != lake.file_sha256(path):
+    # The state is this host's cache, in its local folder even when the lake is on S3.
+    recorded = lake_fs.LOCAL.recorded_checksum(path)
+    if recorded is not None and recorded != lake_fs.LOCAL.sha256(path):
         raise StateDamaged(f"{path} does not match its checksum")
     try:
         table = pq.read_table(path)
@@ -251,15 +251,10 @@ def save(store: StateStore, root: Path | None = None) -> Path:
                                    else pa.nulls(table.num_rows, f.type))
         parts.append(pa.table(columns, schema=_STORED_SCHEMA))
     table = pa.concat_tables(parts).replace_schema_metadata({_META_KEY: json.dumps(meta)})
-    tmp = lake.temporary_path(path)
-    pq.write_table(table, tmp, compression="zstd")
-    lake.forget_checksum(path)
-    os.replace(tmp, path)
-    digest = lake.file_sha256(path)
-    checksum = lake.checksum_path(path)
-    checksum_tmp = lake.temporary_path(checksum)
-    checksum_tmp.write_text(f"{digest}  {path.name}\n", encoding="ascii")
-    os.replace(checksum_tmp, checksum)
+    # This host's cache: in its local folder even when the lake is on S3.
+    lake_fs.LOCAL.forget_checksum(path)
+    lake_fs.LOCAL.write_table(path, table)
+    lake_fs.LOCAL.record_checksum(path)
     return path
 
 

@@ -16,9 +16,13 @@ into it again, so its files are merged into one month file per dataset and platf
   so a rerun of a compacted day still finds what that day holds (``day_record``);
 - the metadata also lists the files it replaced (path, size, mtime), so the warehouse's
   incremental load knows it already loaded those rows and never reads the month again;
-- it is written under a temporary name, renamed into place and its checksum recorded, and
-  only then are the daily files (and their checksums) removed: a crash in between leaves
-  both, which read the same (the key keeps one row) and the next compaction finishes.
+- it is written whole (``lake_fs``: locally under a temporary name renamed into place, on
+  S3 straight to its key) and its checksum recorded, and only then are the daily files (and
+  their checksums) removed: a crash in between leaves both, which read the same (the key
+  keeps one row) and the next compaction finishes.
+
+Every read, write and removal goes through the lake's filesystem (``lake_fs``): a lake on
+S3 is compacted where it is, without a local copy.
 
 A rerun of a compacted day writes a daily file beside the month file again; the next
 compaction merges it in. The extract state (``extract_state``) is brought up to date
@@ -29,7 +33,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -40,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from agency_pulse import lake
+from agency_pulse import lake, lake_fs
 from agency_pulse.extractors.base import SETTLE_DAYS
 
 log = logging.getLogger(__name__)
@@ -106,20 +109,21 @@ def compact_month(dataset: str, platform: str, month: str, *, root: Path | None 
     does not match its recorded checksum: a damaged file is never spread into a month."""
     root = root or lake.lake_root()
     target = lake.month_path(dataset, platform, month, root)
+    fs = lake_fs.for_path(target)
     if daily is None:
         daily = [path for path in lake.list_partitions(lake.ACCEPTED, dataset, platform,
                                                        root=root)
                  if lake.month_of(lake.parse_partition(path).day) == month]
-    sources = ([target] if target.exists() else []) + sorted(daily)
-    lake.verify_accepted_files(sources)
-    facts = [(path, os.stat(path)) for path in sources]
+    sources = ([target] if fs.exists(target) else []) + sorted(daily)
+    fs.verify_accepted_files(sources)
+    facts = [(path, _identity(fs, path)) for path in sources]
     parts = []
     for order, path in enumerate(sources):
         if path == target:
             pieces = lake.read_month_days(path)
         else:
             pieces = [(lake.parse_partition(path).day,
-                       pq.read_table(path, schema=lake.SCHEMAS[dataset]))]
+                       fs.read_table(path, schema=lake.SCHEMAS[dataset]))]
         for day, table in pieces:
             parts.append(table.append_column("_day", pa.array([day] * table.num_rows,
                                                                  pa.date32()))
@@ -128,35 +132,32 @@ def compact_month(dataset: str, platform: str, month: str, *, root: Path | None 
     merged = _latest_per_key(dataset, pa.concat_tables(parts) if parts else None)
     platform_dir = target.parent.parent
     manifest = {"month": month, "days": [],
-                "sources": [[path.relative_to(platform_dir).as_posix(), stat.st_size,
-                             stat.st_mtime_ns] for path, stat in facts]}
+                "sources": [[path.relative_to(platform_dir).as_posix(), identity[0],
+                             identity[1]] for path, identity in facts]}
     days = sorted(set(merged["_day"].to_pylist())) if merged is not None else []
     manifest["days"] = [day.isoformat() for day in days]
     schema = lake.SCHEMAS[dataset].with_metadata(
         {lake.MONTH_METADATA_KEY: json.dumps(manifest).encode()})
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = lake.temporary_path(target)
-    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for day in days:
-            rows = merged.filter(pc.equal(merged["_day"], pa.scalar(day, pa.date32())))
-            rows = rows.drop_columns(["_day", "_order"]).cast(lake.SCHEMAS[dataset])
-            writer.write_table(rows.replace_schema_metadata(schema.metadata),
-                               row_group_size=max(rows.num_rows, 1))
-    lake._fsync(tmp)
-    lake.forget_checksum(target)
-    os.replace(tmp, target)
-    lake.record_checksum(target)
+
+    def write(out) -> None:
+        with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+            for day in days:
+                rows = merged.filter(pc.equal(merged["_day"], pa.scalar(day, pa.date32())))
+                rows = rows.drop_columns(["_day", "_order"]).cast(lake.SCHEMAS[dataset])
+                writer.write_table(rows.replace_schema_metadata(schema.metadata),
+                                   row_group_size=max(rows.num_rows, 1))
+
+    fs.forget_checksum(target)
+    fs.write(target, write)
+    fs.record_checksum(target)
     # A daily file replaced meanwhile (a rerun published it again) is not what was merged:
     # it stays, and the next compaction merges it.
-    removed = [path for path, stat in facts if path != target and _unchanged(path, stat)]
+    removed = [path for path, identity in facts
+               if path != target and fs.identity(path) == identity]
     for path in removed:
-        lake.forget_checksum(path)
-        path.unlink(missing_ok=True)
-        try:
-            path.parent.rmdir()  # the day's folder, once empty
-        except OSError:
-            pass
-    lake._share_with_other_hosts(target, removed)
+        fs.forget_checksum(path)
+        fs.delete(path)
+        fs.remove_empty_folder(path.parent)  # the day's folder, once empty
     log.info("lake compact: %s <- %d file(s)", target, len(removed))
     return target, removed
 
@@ -180,13 +181,13 @@ def _latest_per_key(dataset: str, table: pa.Table | None) -> pa.Table | None:
         con.close()
 
 
-def _unchanged(path: Path, stat: os.stat_result) -> bool:
-    try:
-        now = os.stat(path)
-    except FileNotFoundError:
-        return False
-    return (now.st_size, now.st_mtime_ns, now.st_ino) == (stat.st_size, stat.st_mtime_ns,
-                                                          stat.st_ino)
+def _identity(fs: lake_fs.LakeFS, path: Path) -> tuple:
+    """A source's (size, mtime_ns[, inode]) when it was read (``LakeFS.identity``): what
+    tells whether it was replaced before its removal."""
+    identity = fs.identity(path)
+    if identity is None:
+        raise FileNotFoundError(path)
+    return identity
 
 
 def _month_end(day: date) -> date:

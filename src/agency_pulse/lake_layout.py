@@ -23,8 +23,9 @@ has a temporary name starting with a dot, which no listing here ever returns. Va
 results live beside the lake, in ``$AGENCY_PULSE_HOME/quality/validation_runs/date=D/``,
 and in a shared lake under ``_quality/validation_runs/``.
 
-It depends on nothing but ``config``: ``object_store`` (the storage backend) and ``lake``
-(writes and reads) both build on it, and it imports neither.
+It depends on nothing but ``config``: ``lake_fs`` (the filesystem, local or S3) and ``lake``
+(writes and reads) both build on it, and it imports neither; its listings take the lake's
+filesystem (``fs``) when it is not the local one.
 """
 
 from __future__ import annotations
@@ -256,10 +257,9 @@ def raw_run_tag(at: datetime | None = None) -> str:
     return f"{at.strftime('%Y%m%dT%H%M%S%fZ')}-{uuid.uuid4().hex[:6]}"
 
 
-def raw_files(platform: str, day: date, root: Path | None = None) -> list[Path]:
+def raw_files(platform: str, day: date, root: Path | None = None, *, fs=None) -> list[Path]:
     """Every run's raw archive file of one platform and day, oldest run first per batch."""
-    directory = raw_dir(platform, day, root)
-    return sorted(directory.glob(_RAW_FILES)) if directory.exists() else []
+    return _glob(raw_dir(platform, day, root), _RAW_FILES, fs)
 
 
 def checksum_path(partition_file: Path) -> Path:
@@ -314,7 +314,8 @@ def month_path(dataset: str, platform: str, month: str, root: Path | None = None
 
 
 def list_month_files(dataset: str | None = None, platform: str | None = None,
-                     month: str | None = None, root: Path | None = None) -> list[Path]:
+                     month: str | None = None, root: Path | None = None, *,
+                     fs=None) -> list[Path]:
     """The compacted month files of the accepted zone, sorted; None matches any."""
     if dataset is not None:
         check_dataset(dataset)
@@ -327,8 +328,7 @@ def list_month_files(dataset: str | None = None, platform: str | None = None,
     for name in ([dataset] if dataset else SCHEMAS):
         pattern = "/".join((f"platform={platform}" if platform else "platform=*",
                             f"date={month}" if month else "date=????-??", _MONTH_FILE))
-        folder = base / name
-        found += folder.glob(pattern) if folder.exists() else []
+        found += _glob(base / name, pattern, fs)
     return sorted(found)
 
 
@@ -427,7 +427,8 @@ def relative_to_lake(path: Path) -> str | None:
 
 def list_partitions(zone: str, dataset: str | None = None, platform: str | None = None,
                     day: date | None = None, *, key: str | None = None,
-                    before: date | None = None, root: Path | None = None) -> list[Path]:
+                    before: date | None = None, root: Path | None = None,
+                    fs=None) -> list[Path]:
     """The daily Parquet partition files of a zone, sorted by path; None matches any.
     Compacted month files are listed by ``list_month_files``.
 
@@ -443,7 +444,7 @@ def list_partitions(zone: str, dataset: str | None = None, platform: str | None 
                         f"platform={platform}" if platform else "platform=*",
                         f"date={day.isoformat()}" if day else "date=*",
                         part_name(key) if key else _PARTITION_FILES))
-    files = sorted(base.glob(pattern)) if base.exists() else []
+    files = _glob(base, pattern, fs)
     # daily partitions only: a compacted month's folder (date=YYYY-MM) is not a day
     files = [f for f in files if not _is_month(f.parent.name.removeprefix("date="))]
     if before is not None:
@@ -451,9 +452,9 @@ def list_partitions(zone: str, dataset: str | None = None, platform: str | None 
     return files
 
 
-def partition_files(directory: Path) -> list[Path]:
+def partition_files(directory: Path, *, fs=None) -> list[Path]:
     """The part files of one partition folder (temporary files never match)."""
-    return sorted(directory.glob(_PARTITION_FILES))
+    return _glob(directory, _PARTITION_FILES, fs)
 
 
 def partition_files_below(folder: Path) -> list[Path]:
@@ -462,12 +463,12 @@ def partition_files_below(folder: Path) -> list[Path]:
 
 
 def dataset_files(dataset: str, root: Path | None = None,
-                  platform: str | None = None) -> list[Path]:
+                  platform: str | None = None, *, fs=None) -> list[Path]:
     """Every part file (daily and compacted month files) of a dataset (of one platform when given) under the zone folder
     ``root`` (default: the accepted lake), sorted."""
     base = (root or lake_root()) / shared_prefix(dataset, platform)
     pattern = "*/*.parquet" if platform else "*/*/*.parquet"
-    return sorted(base.glob(pattern)) if base.exists() else []
+    return _glob(base, pattern, fs)
 
 
 def temporary_files(directory: Path) -> list[Path]:
@@ -492,9 +493,17 @@ def accepted_partition_files(root: Path | None = None) -> list[Path]:
     return [path for dataset in SCHEMAS for path in dataset_files(dataset, base)]
 
 
-def list_validation_runs(quality_root: Path | None = None) -> list[Path]:
+def list_validation_runs(quality_root: Path | None = None, *, fs=None) -> list[Path]:
     """Every validation result file, sorted."""
-    return sorted(validation_runs_root(quality_root).glob("*/*.parquet"))
+    return _glob(validation_runs_root(quality_root), "*/*.parquet", fs)
+
+
+def _glob(base: Path, pattern: str, fs=None) -> list[Path]:
+    # ``fs``: the lake's filesystem (``lake_fs.LakeFS``, whose ``glob`` lists an S3 lake);
+    # without one, the local folder.
+    if fs is not None:
+        return fs.glob(base, pattern)
+    return sorted(base.glob(pattern)) if base.exists() else []
 
 
 def is_whole_partition(path: Path | str) -> bool:

@@ -40,7 +40,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from agency_pulse import config, lake
 from agency_pulse.errors import UserInputError, ValidationFailed
@@ -216,7 +215,7 @@ def import_observations(path: Path, *, registry: Registry | None = None,
 
 
 def _already_imported(path: Path, accepted: Path, file_sha256: str) -> ImportResult:
-    accounts = pq.read_table(accepted, columns=["account_id"]).column("account_id").to_pylist()
+    accounts = lake.read_file(accepted, columns=["account_id"]).column("account_id").to_pylist()
     log.info("%s: already imported as %s", _printable(path.name), accepted)
     return ImportResult(file=path, rows=len(accounts), accounts=len(set(accounts)),
                         already_imported=True, path=accepted, file_sha256=file_sha256)
@@ -416,7 +415,7 @@ def land_observations(table: pa.Table, *, key: str, day: date) -> Path:
     """Write the import to the landing zone (replacing any leftover of the same file)."""
     # An interrupted earlier import of the same bytes may have left a copy on another day.
     for leftover in _manual_partition_files(lake.LANDING, key):
-        leftover.unlink(missing_ok=True)
+        lake.remove_file(leftover)
     return lake.write_partition(DATASET, PARTITION_PLATFORM, day, table, key=key,
                                 root=config.paths().landing)
 
@@ -424,7 +423,7 @@ def land_observations(table: pa.Table, *, key: str, day: date) -> Path:
 def find_accepted_import(file_sha256: str) -> Path | None:
     """The accepted lake file of an earlier import of exactly these bytes, if any."""
     for candidate in _manual_partition_files(lake.ACCEPTED, file_sha256[:16]):
-        shas = pq.read_table(candidate, columns=["file_sha256"]).column("file_sha256")
+        shas = lake.read_file(candidate, columns=["file_sha256"]).column("file_sha256")
         if file_sha256 in set(shas.to_pylist()):
             return candidate
     return None
@@ -666,7 +665,7 @@ def _latest_import_time() -> datetime | None:
     latest: datetime | None = None
     for zone in (lake.ACCEPTED, lake.LANDING):
         for file in _manual_partition_files(zone):
-            column = pq.read_table(file, columns=["imported_at"]).column("imported_at")
+            column = lake.read_file(file, columns=["imported_at"]).column("imported_at")
             values = [v for v in column.to_pylist() if v is not None]
             if values and (latest is None or max(values) > latest):
                 latest = max(values)

@@ -69,14 +69,12 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
                      run_id: str | None = None, raise_on_failure: bool = True,
                      settings: Settings | None = None) -> list:
     """Validate every waiting landing file (of a platform/day when given)."""
-    from agency_pulse import lake, object_store, validation
+    from agency_pulse import validation
 
-    # With a shared lake: batches landed on other hosts come from it and the verdicts go
-    # back to it; the follower-jump rule reads the earlier snapshots there (``lake_fs``).
-    object_store.download_missing(lake.zone_prefix(lake.LANDING))
+    # With a lake on S3 the landed batches of every host are listed, read and moved there
+    # (``lake_fs``); nothing is copied to this host.
     files = landed_files(platform=platform, day=day, settings=settings)
     outcomes = validation.validate_landed(files, run_id=run_id, run_date=day) if files else []
-    object_store.share_validation_outcomes(outcomes)
     if raise_on_failure:
         validation.raise_for_failures(outcomes)
     return outcomes
@@ -85,14 +83,13 @@ def validate_landing(*, platform: str | None = None, day: date | None = None,
 def compact_lake(run_date: date, *, settings: Settings | None = None):
     """Merge each settled month's daily files (``lake_compact``), holding the warehouse's
     build lock so that no build lists files while they are merged. Returns the result."""
-    from agency_pulse import lake_compact, object_store, warehouse
+    from agency_pulse import lake_compact, warehouse
 
     paths = config.paths(settings or Settings.from_environment())
     paths.home.mkdir(parents=True, exist_ok=True)
     lock = warehouse._hold_build_lock(paths.warehouse, warehouse.BUILD_LOCK_TIMEOUT_SECONDS)
     try:
-        # With a shared lake, merge what every host published (the merge goes back to it).
-        object_store.mirror_accepted_lake(local_root=paths.lake)
+        # With a lake on S3, compacted where it is (``lake_fs``), whatever host published it.
         return lake_compact.compact_lake(run_date, root=paths.lake)
     finally:
         lock.close()

@@ -2,22 +2,22 @@
 
 A file moves from the landing zone to the same place in the accepted zone, or in the
 quarantine zone with its GX result beside it (the zones and their layout: ``lake_layout``).
+Every read, move and write goes through the lake's filesystem (``lake_fs``): locally a
+move is a rename, on S3 a copy then a delete (``lake_fs`` says why that is safe).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from agency_pulse import lake
+from agency_pulse import lake, lake_fs
 from agency_pulse.validation.batches import BatchVerdict, conform_table, validate_batch
 from agency_pulse.validation.docs import build_data_docs
 from agency_pulse.validation.follower_jumps import DEFAULT_FOLLOWER_JUMP, FollowerJumpRule
@@ -74,7 +74,7 @@ def validate_landed(files: list[Path], *, run_id: str | None = None,
     outcomes: list[ValidationOutcome] = []
     try:
         for landed in parsed:
-            if not landed.path.exists():
+            if not lake_fs.for_path(landed.path).exists(landed.path):
                 log.warning("validation: %s is no longer in landing (already validated?); "
                             "skipped", landed.path)
                 continue
@@ -82,7 +82,7 @@ def validate_landed(files: list[Path], *, run_id: str | None = None,
                 outcome = _validate_one(landed, run_id=run_id, run_date=run_date or landed.day,
                                         follower_jump=follower_jump)
             except FileNotFoundError:
-                if landed.path.exists():
+                if lake_fs.for_path(landed.path).exists(landed.path):
                     raise
                 # An overlapping run of the same day (a manual run over the scheduled one)
                 # published or quarantined it between our listing and our move.
@@ -120,7 +120,7 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
                   follower_jump: FollowerJumpRule) -> ValidationOutcome:
     validated_at = datetime.now(UTC)
     try:
-        table = pq.read_table(landed.path)
+        table = lake_fs.for_path(landed.path).read_table(landed.path)
     except FileNotFoundError:
         raise  # gone, not unreadable: the caller decides (another run moved it)
     except (pa.ArrowException, OSError) as exc:
@@ -163,37 +163,37 @@ def _publish(landed: LandedFile) -> tuple[Path, list[Path]]:
     """Move the file into the accepted lake and record its checksum beside it; return it
     and the files it superseded."""
     target = landed.zone_path(lake.ACCEPTED)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    digest = lake.file_sha256(landed.path)  # the bytes validation just passed
+    fs = lake_fs.for_path(target)
+    digest = fs.sha256(landed.path)  # the bytes validation just passed
     # A file replacing an earlier version never sits beside the earlier one's checksum: a
     # crash before the new record leaves no checksum (accepted and recorded by the next
     # build), never a false mismatch.
-    lake.forget_checksum(target)
-    os.replace(landed.path, target)
-    lake.record_checksum(target, digest)
+    fs.forget_checksum(target)
+    fs.move(landed.path, target)
+    fs.record_checksum(target, digest)
     superseded = []
     if landed.key == "all":
         # A whole platform-day replaces the accepted partition, like lake.write_partition.
         superseded += [other for other in lake.partition_files(target.parent) if other != target]
     for other in superseded:
-        lake.forget_checksum(other)
+        fs.forget_checksum(other)
     # An earlier, failed version of the same file is now superseded.
     stale = landed.zone_path(lake.QUARANTINE)
-    superseded += [leftover for leftover in (stale, lake.result_path(stale)) if leftover.exists()]
+    superseded += [leftover for leftover in (stale, lake.result_path(stale))
+                   if fs.exists(leftover)]
     for path in superseded:
-        path.unlink(missing_ok=True)
+        fs.delete(path)
     return target, superseded
 
 
 def _quarantine(landed: LandedFile, verdict: BatchVerdict) -> Path:
     target = landed.zone_path(lake.QUARANTINE)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    fs = lake_fs.for_path(target)
     result_path = lake.result_path(target)
     document = dict(verdict.result)
     document["agency_pulse"] = {**document.get("agency_pulse", {}), "file": str(landed.path),
                                 "quarantined_to": str(target)}
-    tmp = result_path.with_name(f".{result_path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, result_path)
-    os.replace(landed.path, target)
+    fs.write_bytes(result_path, json.dumps(document, indent=2, ensure_ascii=False,
+                                           default=str).encode("utf-8"))
+    fs.move(landed.path, target)
     return target

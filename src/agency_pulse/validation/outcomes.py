@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -11,9 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from agency_pulse import config, lake
+from agency_pulse import config, lake, lake_fs
 from agency_pulse.errors import ValidationFailed
 
 VALIDATION_RUNS_SCHEMA = pa.schema([
@@ -69,7 +67,8 @@ class ValidationOutcome:
 
 def record_outcomes(outcomes: Sequence[ValidationOutcome],
                     paths: config.Paths | None = None) -> list[Path]:
-    """Append the outcomes to quality/validation_runs, one new file per partition date."""
+    """Append the outcomes to quality/validation_runs (with an S3 lake, its
+    ``_quality/validation_runs``), one new file per partition date."""
     paths = paths or config.paths()
     by_day: dict[str, list[dict]] = {}
     for outcome in outcomes:
@@ -77,13 +76,10 @@ def record_outcomes(outcomes: Sequence[ValidationOutcome],
         by_day.setdefault(day, []).append(outcome.record())
     written = []
     for day, rows in sorted(by_day.items()):
-        directory = lake.validation_runs_dir(day, paths.quality)
-        directory.mkdir(parents=True, exist_ok=True)
-        name = uuid.uuid4().hex
-        tmp = directory / f".{name}.parquet.tmp"
-        target = directory / f"{name}.parquet"
-        pq.write_table(pa.Table.from_pylist(rows, schema=VALIDATION_RUNS_SCHEMA), tmp)
-        os.replace(tmp, target)
+        target = lake.validation_runs_dir(day, paths.quality) / f"{uuid.uuid4().hex}.parquet"
+        lake_fs.for_path(target).write_table(
+            target, pa.Table.from_pylist(rows, schema=VALIDATION_RUNS_SCHEMA),
+            compression="snappy")
         written.append(target)
     return written
 

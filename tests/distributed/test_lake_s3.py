@@ -1,4 +1,5 @@
-"""The lake on object storage, against a local S3-compatible server (moto) on loopback."""
+"""The lake on object storage, against a local S3-compatible server (moto) on loopback:
+every read, write and move goes to S3 through ``lake_fs``; no host keeps a copy."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pytest
 
-from agency_pulse import config, lake, object_store
+from agency_pulse import config, lake, lake_fs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "distributed"))
 from local_cluster import free_port, wait_for_port  # noqa: E402
@@ -67,36 +69,50 @@ def _snapshots(*handles: str) -> pa.Table:
         for i, h in enumerate(handles)])
 
 
+def _shared(prefix: str = "") -> list[str]:
+    """Every object under ``prefix`` of the S3 lake, relative to its root (listed with
+    pyarrow directly, not through the code under test)."""
+    shared = lake_fs.open_lake()
+    assert shared.remote
+    folder = f"{shared.root}/{prefix}".rstrip("/")
+    selector = pafs.FileSelector(folder, recursive=True, allow_not_found=True)
+    return sorted(info.path[len(shared.root) + 1:]
+                  for info in shared.filesystem.get_file_info(selector)
+                  if info.type == pafs.FileType.File)
+
+
+def _local_files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
 def test_without_a_lake_url_the_lake_stays_local(pulse_home, monkeypatch):
     monkeypatch.delenv("AGENCY_PULSE_LAKE_URL", raising=False)
-    assert object_store.remote_lake() is None
-    store = object_store.lake_store()
-    assert not store.is_remote
-    assert store.root == str(pulse_home.lake)
-    store.write_table("account_snapshots/platform=x/date=2026-03-01/part-all.parquet",
-                      _snapshots("a"))
+    local = lake_fs.open_lake()
+    assert not local.remote and local.root == str(pulse_home.lake)
+    path = lake.partition_path(lake.ACCEPTED, "account_snapshots", "x", date(2026, 3, 1))
+    assert lake_fs.for_path(path) is lake_fs.LOCAL
+    assert local.fs_path(path) == str(path)  # lake paths are the files themselves
+    local.write_table(path, _snapshots("a"))
+    assert path.is_file()
     assert lake.read_dataset("account_snapshots").column("handle").to_pylist() == ["a"]
-    # Nothing to mirror without a shared lake.
-    assert object_store.upload_lake_file(pulse_home.lake / "anything.parquet") is None
-    assert object_store.download_missing("") == []
 
 
 def test_lake_url_refuses_credentials_and_unknown_schemes(monkeypatch):
-    with pytest.raises(object_store.ObjectStoreError) as caught:
-        object_store.open_lake(f"s3://{ACCESS_KEY}:{SECRET_KEY}@bucket/prefix")
+    with pytest.raises(lake_fs.LakeURLError) as caught:
+        lake_fs.s3_lake(f"s3://{ACCESS_KEY}:{SECRET_KEY}@bucket/prefix")
     assert SECRET_KEY not in str(caught.value)
     assert "agency_pulse_lake" in str(caught.value)
-    with pytest.raises(object_store.ObjectStoreError, match="unsupported scheme 'gs'"):
-        object_store.open_lake("gs://bucket/prefix")
-    with pytest.raises(object_store.ObjectStoreError, match="no bucket"):
-        object_store.open_lake("s3:///prefix")
+    with pytest.raises(lake_fs.LakeURLError, match="unsupported scheme 'gs'"):
+        lake_fs.s3_lake("gs://bucket/prefix")
+    with pytest.raises(lake_fs.LakeURLError, match="no bucket"):
+        lake_fs.s3_lake("s3:///prefix")
 
 
 def test_credentials_come_from_the_airflow_connection_then_the_aws_variables(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_AGENCY_PULSE_LAKE", json.dumps({
         "conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY,
         "extra": {"region_name": "eu-central-1", "endpoint_url": "http://127.0.0.1:9"}}))
-    credentials = object_store.s3_credentials()
+    credentials = lake_fs.s3_credentials()
     assert (credentials.access_key, credentials.secret_key, credentials.region,
             credentials.endpoint_url, credentials.source) == (
         ACCESS_KEY, SECRET_KEY, "eu-central-1", "http://127.0.0.1:9", "airflow")
@@ -106,97 +122,123 @@ def test_credentials_come_from_the_airflow_connection_then_the_aws_variables(mon
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-env")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:10")
-    credentials = object_store.s3_credentials()
+    credentials = lake_fs.s3_credentials()
     assert (credentials.access_key, credentials.endpoint_url, credentials.source) == (
         "from-env", "http://127.0.0.1:10", "environment")
 
     monkeypatch.setenv("AIRFLOW_CONN_AGENCY_PULSE_LAKE", "aws://key%2Fid:pass%40word@/?region_name=x")
-    credentials = object_store.s3_credentials()
+    credentials = lake_fs.s3_credentials()
     assert (credentials.access_key, credentials.secret_key, credentials.region) == (
         "key/id", "pass@word", "x")
 
 
-def test_store_round_trip_on_s3(pulse_home, lake_connection):
-    store = object_store.remote_lake()
-    assert store.is_remote and store.url == f"s3://{lake_connection}/agency-pulse"
-    relative = "account_snapshots/platform=x/date=2026-03-01/part-b001.parquet"
-    store.write_table(relative, _snapshots("a", "b"))
-    store.write_bytes("raw/platform=x/date=2026-03-01/part-b001.jsonl.gz", b"raw")
-    assert store.exists(relative)
-    assert store.list_files("account_snapshots") == [relative]
-    assert store.list_files("", suffix=".gz") == ["raw/platform=x/date=2026-03-01/part-b001.jsonl.gz"]
-    assert store.read_table(relative).column("followers").to_pylist() == [10, 11]
+def test_lake_fs_round_trip_on_s3(pulse_home, lake_connection):
+    shared = lake_fs.open_lake()
+    assert shared.remote and shared.url == f"s3://{lake_connection}/agency-pulse"
+    path = lake.partition_path(lake.LANDING, "account_snapshots", "x", date(2026, 3, 1),
+                               "b001")
+    assert lake_fs.for_path(path) is shared
+    relative = "landing/account_snapshots/platform=x/date=2026-03-01/part-b001.parquet"
+    assert shared.fs_path(path) == f"{lake_connection}/agency-pulse/{relative}"
+    shared.write_table(path, _snapshots("a", "b"))
+    raw = lake.raw_path("x", date(2026, 3, 1), "b001", run="r1")
+    shared.write_bytes(raw, b"raw")
+    with pytest.raises(FileExistsError):
+        shared.write_bytes(raw, b"other", replace=False)  # the archive never replaces
+    assert _shared() == ["landing/account_snapshots/platform=x/date=2026-03-01/part-b001.parquet",
+                         "raw/platform=x/date=2026-03-01/part-b001-r1.jsonl.gz"]
+    assert shared.exists(path) and shared.read_bytes(raw) == b"raw"
+    assert lake.list_partitions(lake.LANDING) == [path]  # named as lake_layout builds it
+    assert shared.read_table(path).column("followers").to_pylist() == [10, 11]
 
-    moved = relative.replace("part-b001", "part-b002")
-    store.move(relative, moved)
-    assert not store.exists(relative) and store.exists(moved)
-    assert store.delete(moved) is True
-    assert store.delete(moved) is False
+    accepted = lake.relocate(path, lake.ACCEPTED)
+    shared.move(path, accepted)
+    assert not shared.exists(path) and shared.exists(accepted)
+    with pytest.raises(FileNotFoundError):
+        shared.move(path, accepted)
+    assert shared.record_checksum(accepted) == shared.sha256(accepted)
+    assert shared.verify_checksum(accepted).status == "ok"
+    assert shared.delete(accepted) is True
+    assert shared.delete(accepted) is False
     with pytest.raises(ValueError, match="invalid lake path"):
-        store.path("../outside")
+        shared.fs_path(f"{shared.root}/../outside")
+    assert not pulse_home.lake.exists()  # nothing was written locally
 
 
-def test_files_a_host_lands_reach_another_host_through_the_shared_lake(
+def test_a_batch_one_host_lands_is_validated_by_another_on_s3(
         tmp_path, monkeypatch, lake_connection):
-    host_a, host_b = tmp_path / "host-a", tmp_path / "host-b"
-    monkeypatch.setenv("AGENCY_PULSE_HOME", str(host_a))
+    from agency_pulse import pipeline
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "host-a"))
     landed = lake.write_partition("account_snapshots", "x", date(2026, 3, 1), _snapshots("a"),
                                   key="b000", root=config.paths().landing)
-    object_store.upload_lake_file(landed)
+    assert not landed.exists()  # written to S3 only
 
+    host_b = tmp_path / "host-b"
     monkeypatch.setenv("AGENCY_PULSE_HOME", str(host_b))
-    fetched = object_store.download_missing("landing")
-    expected = host_b / "lake" / landed.relative_to(host_a / "lake")
-    assert fetched == [expected]
-    assert object_store.download_missing("landing") == []  # already there, same size
+    waiting = pipeline.landed_files()
+    assert waiting == [host_b / landed.relative_to(tmp_path / "host-a")]
+    outcomes = pipeline.validate_landing(day=date(2026, 3, 1))
+    assert [o.success for o in outcomes] == [True]
+    assert _shared("landing") == []
+    assert _shared("account_snapshots") == [
+        "account_snapshots/platform=x/date=2026-03-01/part-b000.parquet",
+        "account_snapshots/platform=x/date=2026-03-01/part-b000.parquet.sha256"]
+    assert _shared("_quality/validation_runs")
+    # host B keeps only its extract state (a cache): no lake file, no validation result
+    assert [f for f in _local_files(host_b / "lake") if not f.startswith("_state/")] == []
+    assert not list((host_b / "quality").rglob("*.parquet"))
 
-    # Host B publishes it (a local move) and mirrors the move in the shared lake.
-    accepted = host_b / "lake" / "account_snapshots" / expected.relative_to(
-        host_b / "lake" / "landing" / "account_snapshots")
-    accepted.parent.mkdir(parents=True)
-    expected.replace(accepted)
-    assert object_store.publish_moves([(expected, accepted)]) == 1
-    store = object_store.remote_lake()
-    assert store.list_files("landing") == []
-    tables = object_store.read_lake_files("account_snapshots", store,
-                                          schema=lake.SCHEMAS["account_snapshots"])
-    assert [(path, table.column("handle").to_pylist()) for path, table in tables] == [
-        ("account_snapshots/platform=x/date=2026-03-01/part-b000.parquet", ["a"])]
+
+def test_a_failing_batch_is_quarantined_on_s3_with_its_result(
+        tmp_path, monkeypatch, lake_connection):
+    from agency_pulse import pipeline
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "host"))
+    broken = _snapshots("a").set_column(1, "account_id", pa.array([None], pa.string()))
+    lake.write_partition("account_snapshots", "x", date(2026, 3, 1), broken, key="b000",
+                         root=config.paths().landing)
+    outcomes = pipeline.validate_landing(day=date(2026, 3, 1), raise_on_failure=False)
+    assert [o.success for o in outcomes] == [False]
+    assert _shared("quarantine") == [
+        "quarantine/account_snapshots/platform=x/date=2026-03-01/part-b000.parquet",
+        "quarantine/account_snapshots/platform=x/date=2026-03-01/part-b000.result.json"]
+    assert _shared("landing") == [] and _shared("account_snapshots") == []
+    assert not config.paths().lake.exists()
 
 
 def test_errors_never_show_the_secret_key(pulse_home, lake_connection, monkeypatch):
     monkeypatch.setenv("AGENCY_PULSE_LAKE_URL", "s3://no-such-bucket-here/prefix")
-    store = object_store.remote_lake()
+    shared = lake_fs.open_lake()
     with pytest.raises(OSError) as caught:
-        store.write_bytes("landing/x.parquet", b"data")
+        shared.write_bytes(pulse_home.lake / "landing" / "x.parquet", b"data")
     assert SECRET_KEY not in str(caught.value)
-    assert SECRET_KEY not in repr(store)
+    assert SECRET_KEY not in repr(shared)
 
 
-def test_mirroring_the_accepted_lake_fetches_changes_and_drops_replaced_files(
+def test_compaction_merges_a_settled_month_on_s3_where_it_is(
         tmp_path, monkeypatch, lake_connection):
-    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "warehouse-host"))
-    store = object_store.remote_lake()
-    first = "account_snapshots/platform=x/date=2026-03-01/part-b000.parquet"
-    second = "account_snapshots/platform=x/date=2026-03-01/part-b001.parquet"
-    store.write_table(first, _snapshots("a"))
-    store.write_table(second, _snapshots("b"))
-    store.write_table("landing/posts/platform=x/date=2026-03-02/part-all.parquet",
-                      lake.SCHEMAS["posts"].empty_table())
-    local = config.paths().lake
-    assert sorted(p.relative_to(local).as_posix()
-                  for p in object_store.mirror_accepted_lake()) == [first, second]
-    assert object_store.mirror_accepted_lake() == []  # unchanged objects are not fetched again
-    assert not (local / "landing").exists()  # only the accepted zone is mirrored
+    from agency_pulse import lake_compact
 
-    # Another host replaces the partition: one new file, the old parts gone.
-    store.write_table(first, _snapshots("a", "c"))
-    store.delete(second)
-    assert [p.relative_to(local).as_posix()
-            for p in object_store.mirror_accepted_lake(platform="x")] == [first]
-    assert not (local / second).exists()
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "writer"))
+    for day, handles in ((date(2026, 3, 1), ("a",)), (date(2026, 3, 2), ("a", "b"))):
+        rows = _snapshots(*handles).set_column(
+            0, "snapshot_date", pa.array([day] * len(handles), pa.date32()))
+        lake.write_partition("account_snapshots", "x", day, rows)
+
+    monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "compactor"))  # nothing local
+    result = lake_compact.compact_lake(date(2026, 5, 15), datasets=["account_snapshots"])
+    assert len(result.written) == 1 and len(result.removed) == 2
+    assert _shared("account_snapshots") == [
+        "account_snapshots/platform=x/date=2026-03/part-month.parquet",
+        "account_snapshots/platform=x/date=2026-03/part-month.parquet.sha256"]
+    month = lake.list_month_files("account_snapshots")
+    assert lake.month_file_manifest(month[0])["days"] == ["2026-03-01", "2026-03-02"]
     assert sorted(lake.read_dataset("account_snapshots").column("handle").to_pylist()) == [
-        "a", "c"]
+        "a", "a", "b"]
+    assert lake_compact.compact_lake(date(2026, 5, 15)).written == []  # nothing left to merge
+    assert [f for f in _local_files(tmp_path / "compactor")
+            if not f.startswith("lake/_state/")] == []
 
 
 def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
@@ -235,14 +277,13 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
     assert outcomes and all(o.success for o in outcomes)
     assert {o.platform for o in outcomes} == set(platforms)
 
-    store = object_store.remote_lake()
-    assert store.list_files("landing") == []  # every landed batch was published
+    assert _shared("landing") == []  # every landed batch was published
     # each accepted file travels with its checksum record
-    assert {f.rsplit("/", 1)[-1] for f in store.list_files("extract_log/platform=x")} == {
+    assert {f.rsplit("/", 1)[-1] for f in _shared("extract_log/platform=x")} == {
         "part-b000.parquet", "part-b001.parquet",
         "part-b000.parquet.sha256", "part-b001.parquet.sha256"}
-    assert store.list_files("raw/platform=youtube")
-    assert store.list_files(object_store.SHARED_VALIDATION_RUNS)
+    assert _shared("raw/platform=youtube")
+    assert _shared(lake.SHARED_VALIDATION_RUNS)
     for extract_host in (first, second):  # they never saw an accepted file
         assert not list(extract_host.lake.glob("extract_log/*/*/*.parquet"))
 
@@ -272,11 +313,11 @@ def test_lake_writes_go_through_and_reads_come_from_the_shared_lake(
     raw = lake.archive_raw("x", day, [{"url": "https://api.x.com/2/users/by", "status": 200}])
     # A whole-day write replaces the partition's batches, here and in the shared lake.
     lake.write_partition("account_snapshots", "x", day, _snapshots("c"))
-    store = object_store.remote_lake()
-    assert store.list_files("account_snapshots/platform=x") == [
+    assert _shared("account_snapshots/platform=x") == [
         "account_snapshots/platform=x/date=2026-03-01/part-all.parquet",
         "account_snapshots/platform=x/date=2026-03-01/part-all.parquet.sha256"]
-    assert store.exists(raw.relative_to(config.paths().lake).as_posix())
+    assert _shared("raw") == [raw.relative_to(config.paths().lake).as_posix()]
+    assert not config.paths().lake.exists()  # written to S3 only
 
     monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "reader"))  # nothing local
     assert sorted(lake.read_dataset("account_snapshots").column("handle").to_pylist()) == [
@@ -293,13 +334,14 @@ def test_lake_check_verifies_the_s3_lake_where_it_is(tmp_path, monkeypatch, lake
     day = date(2026, 3, 1)
     lake.write_partition("account_snapshots", "x", day, _snapshots("a"), key="b000")
     lake.write_partition("account_snapshots", "youtube", day, _snapshots("b"), key="b000")
-    store = object_store.remote_lake()
+    shared = lake_fs.open_lake()
+    root = shared.root
     damaged = "account_snapshots/platform=youtube/date=2026-03-01/part-b000.parquet"
-    store.write_table(damaged, _snapshots("b", "forged"))  # bytes changed after publishing
+    shared.write_table(f"{root}/{damaged}", _snapshots("b", "forged"))  # changed since
     unrecorded = "account_snapshots/platform=x/date=2026-03-02/part-all.parquet"
-    store.write_table(unrecorded, _snapshots("c"))
+    shared.write_table(f"{root}/{unrecorded}", _snapshots("c"))
     gone = "posts/platform=x/date=2026-03-01/part-b000.parquet.sha256"
-    store.write_bytes(gone, b"0" * 64 + b"  part-b000.parquet\n")
+    shared.write_bytes(f"{root}/{gone}", b"0" * 64 + b"  part-b000.parquet\n")
 
     monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "checker"))  # nothing local
     result = lake_check.check_lake()
@@ -310,7 +352,7 @@ def test_lake_check_verifies_the_s3_lake_where_it_is(tmp_path, monkeypatch, lake
 
     result = lake_check.check_lake(record_missing=True)
     assert result.recorded == 1 and result.count("missing") == 0
-    assert store.exists(unrecorded + ".sha256")
+    assert unrecorded + ".sha256" in _shared("account_snapshots")
     assert lake_check.check_lake().count("missing") == 0
 
 
@@ -362,3 +404,78 @@ def test_the_extract_state_folds_the_days_other_hosts_published_on_s3(
                          key="b000")
     monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / "extract-host"))
     assert extract_state.refresh("x").through == date(2026, 3, 2)
+
+
+def _marts(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted, without its timestamp columns (when the run happened)."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [name for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by table_name").fetchall()]
+        marts = {}
+        for name in tables:
+            columns = [column for column, kind in con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ? order by ordinal_position",
+                [name]).fetchall() if not kind.startswith("TIMESTAMP")]
+            relation = con.table(f"marts.{name}").select(*columns)
+            marts[name] = sorted(relation.fetchall(), key=repr)
+    return marts
+
+
+@pytest.mark.slow
+def test_daily_runs_with_compaction_on_s3_keep_no_local_lake_and_give_the_local_marts(
+        tmp_path, monkeypatch, lake_connection):
+    """Two daily runs (extract, validate, compact, build) against the S3 lake leave no lake
+    file on the host and build the same marts as the same runs on a local lake."""
+    import yaml
+
+    from agency_pulse import pipeline
+    from agency_pulse_sandbox import run_sandbox
+    from agency_pulse_sandbox.data import synthetic_handle
+
+    platforms, count = ("x", "youtube"), 3
+    registry = tmp_path / "registry.yaml"
+    registry.write_text(yaml.safe_dump({"agencies": [
+        {"id": f"sbx-{i}", "name": f"Agency {i}", "kind": "test", "jurisdiction": "AZ",
+         "accounts": [{"platform": p, "handle": synthetic_handle(p, i)} for p in platforms]}
+        for i in range(count)]}), encoding="utf-8")
+    monkeypatch.setenv("AGENCY_PULSE_REGISTRY", str(registry))
+    monkeypatch.setenv("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox")
+    s3_url = f"s3://{lake_connection}/agency-pulse"
+    # the second day settles the first day's month: its run compacts it
+    days = (date(2026, 10, 10), date(2026, 12, 5))
+
+    def run_both_days(home: Path) -> Path:
+        monkeypatch.setenv("AGENCY_PULSE_HOME", str(home))
+        for day in days:
+            with run_sandbox(date=day, extra_accounts_per_platform=count) as sandbox:
+                monkeypatch.setenv("AGENCY_PULSE_SANDBOX_URL", sandbox.url)
+                result = pipeline.run_daily(day, platforms)
+            assert not result.failed_platforms and not result.validation_failures
+        return config.paths().warehouse
+
+    monkeypatch.delenv("AGENCY_PULSE_LAKE_URL")
+    local_home = tmp_path / "local"
+    local_warehouse = run_both_days(local_home)
+    assert lake.list_month_files(root=local_home / "lake")  # the local run compacted
+
+    monkeypatch.setenv("AGENCY_PULSE_LAKE_URL", s3_url)
+    s3_home = tmp_path / "s3"
+    s3_warehouse = run_both_days(s3_home)
+    months = [f for f in _shared() if f.endswith("/part-month.parquet")]
+    assert months and all("/date=2026-10/" in f for f in months)
+    assert not [f for f in _shared() if "/date=2026-10-10/" in f and f.endswith(".parquet")
+                and not f.startswith(("raw/", "_quality/"))]  # merged into the month
+    assert _shared("raw") and _shared("_quality/validation_runs")
+    assert _shared("landing") == []
+
+    # no copy of the lake on the host: only its extract state (a cache) under lake/
+    assert [f for f in _local_files(s3_home / "lake") if not f.startswith("_state/")] == []
+    assert not list((s3_home / "quality").rglob("*.parquet"))
+
+    local_marts = _marts(local_warehouse)
+    assert local_marts and any(local_marts.values())
+    assert _marts(s3_warehouse) == local_marts
