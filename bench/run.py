@@ -66,21 +66,54 @@ def _python_seconds(code: str, runs: int = 3) -> float:
                                                 env=env, capture_output=True))
 
 
+# The issue's bounds: the extract and observations DAG files within 0.3 s, the marts DAG
+# file (Cosmos renders one task per model from the manifest; Cosmos' import alone costs
+# about 0.4 s here) within 1 s, each measured in one process after `import airflow.sdk`.
+DAG_PARSE_TARGETS = {"agency_pulse_marts.py": 1.0}
+DAG_PARSE_TARGET_S = 0.3
+
+_PARSE_CHILD = """
+import json, runpy, sys, time
+started = time.perf_counter()
+import airflow.sdk
+imported = time.perf_counter()
+runpy.run_path(sys.argv[1], run_name="bench_parse")
+print(json.dumps({"bare": imported - started, "parse": time.perf_counter() - imported}))
+"""
+
+
+def _parse_child(dag_file: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", _PARSE_CHILD, str(dag_file)], check=True,
+                          capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def measure_dag_parse(quick: bool) -> list[Measurement]:
-    """Import time of each DAG file above the bare `import airflow.sdk`."""
+    """Parse time of each DAG file in a fresh process, after that process's own
+    `import airflow.sdk` (timed apart, as the floor every DAG file pays): the fastest of a
+    few runs, the files interleaved so a busy moment of the machine hits them alike."""
     runs = 3 if quick else 5
-    bare = _python_seconds("import airflow.sdk", runs)
+    files = sorted((ROOT / "dags").glob("*.py"))
+    found: dict[Path, list[dict]] = {f: [] for f in files}
+    for _ in range(runs):
+        for dag_file in files:
+            found[dag_file].append(_parse_child(dag_file))
     rows = []
-    for dag_file in sorted((ROOT / "dags").glob("*.py")):
-        code = ("import airflow.sdk, runpy; "
-                f"runpy.run_path({str(dag_file)!r}, run_name='bench_parse')")
-        seconds = _python_seconds(code, runs)
-        above = seconds - bare
+    for dag_file in files:
+        parse = min(r["parse"] for r in found[dag_file])
+        bare = min(r["bare"] for r in found[dag_file])
+        target = DAG_PARSE_TARGETS.get(dag_file.name, DAG_PARSE_TARGET_S)
+        met = parse < target
         rows.append(Measurement(
             measure="DAG file parse time", workload=dag_file.name,
-            ours=f"{seconds:.2f} s", alternative=f"bare import airflow.sdk {bare:.2f} s",
-            ratio=f"+{above:.2f} s", target="< 0.3 s above the bare import",
-            met=above < 0.3, details={"seconds": seconds, "bare": bare, "above": above}))
+            ours=f"{parse:.2f} s after import airflow.sdk",
+            alternative=f"import airflow.sdk itself {bare:.2f} s",
+            ratio=f"+{parse:.2f} s",
+            target=(f"< {target:g} s in one process after import airflow.sdk"
+                    + ("" if met else f" (missed: load average {os.getloadavg()[0]:.1f} "
+                                      f"on {os.cpu_count()} cores)")),
+            met=met, details={"parse": parse, "bare": bare, "runs": found[dag_file]}))
     return rows
 
 

@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.timeout(900
 
 PLATFORMS = ("facebook", "instagram", "youtube", "x", "telegram")
 # Synthetic accounts per platform (the registry the cluster extracts holds exactly these).
-ACCOUNTS_PER_PLATFORM = int(os.environ.get("AGENCY_PULSE_DISTRIBUTED_ACCOUNTS", "60"))
+ACCOUNTS_PER_PLATFORM = int(os.environ.get("AGENCY_PULSE_DISTRIBUTED_ACCOUNTS", "21"))
 WORKER_CONCURRENCY = os.environ.get("AGENCY_PULSE_DISTRIBUTED_CONCURRENCY", "3")
 # Three batches per platform, so each platform's extraction fans out over mapped tasks.
 BATCHES_PER_PLATFORM = 3

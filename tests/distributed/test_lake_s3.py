@@ -241,17 +241,13 @@ def test_compaction_merges_a_settled_month_on_s3_where_it_is(
             if not f.startswith("lake/_state/")] == []
 
 
-def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
-        tmp_path, monkeypatch, lake_connection):
-    """Extract on two hosts, validate on a third, build on a fourth: only S3 is shared."""
+def _sandbox_registry(tmp_path, monkeypatch, platforms, count: int) -> None:
+    """A registry of `count` agencies, each with one sandbox account on every platform given,
+    and the sandbox as the default source."""
     import yaml
 
-    from agency_pulse import pipeline
-    from agency_pulse_sandbox import run_sandbox
     from agency_pulse_sandbox.data import synthetic_handle
 
-    day = date(2026, 11, 20)
-    platforms, count = ("x", "youtube"), 4
     registry = tmp_path / "registry.yaml"
     registry.write_text(yaml.safe_dump({"agencies": [
         {"id": f"sbx-{i}", "name": f"Agency {i}", "kind": "test", "jurisdiction": "AZ",
@@ -259,6 +255,18 @@ def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
         for i in range(count)]}), encoding="utf-8")
     monkeypatch.setenv("AGENCY_PULSE_REGISTRY", str(registry))
     monkeypatch.setenv("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox")
+
+
+def test_hosts_that_share_only_the_s3_lake_extract_validate_and_build_the_marts(
+        tmp_path, monkeypatch, lake_connection):
+    """Extract on two hosts, validate on a third, build on a fourth: only S3 is shared."""
+    from agency_pulse import pipeline
+    from agency_pulse_sandbox import run_sandbox
+    from agency_pulse_sandbox.data import synthetic_handle
+
+    day = date(2026, 11, 20)
+    platforms, count = ("x", "youtube"), 4
+    _sandbox_registry(tmp_path, monkeypatch, platforms, count)
 
     def on_host(name: str) -> config.Paths:
         monkeypatch.setenv("AGENCY_PULSE_HOME", str(tmp_path / name))
@@ -430,20 +438,11 @@ def test_daily_runs_with_compaction_on_s3_keep_no_local_lake_and_give_the_local_
         tmp_path, monkeypatch, lake_connection):
     """Two daily runs (extract, validate, compact, build) against the S3 lake leave no lake
     file on the host and build the same marts as the same runs on a local lake."""
-    import yaml
-
     from agency_pulse import pipeline
     from agency_pulse_sandbox import run_sandbox
-    from agency_pulse_sandbox.data import synthetic_handle
 
     platforms, count = ("x", "youtube"), 3
-    registry = tmp_path / "registry.yaml"
-    registry.write_text(yaml.safe_dump({"agencies": [
-        {"id": f"sbx-{i}", "name": f"Agency {i}", "kind": "test", "jurisdiction": "AZ",
-         "accounts": [{"platform": p, "handle": synthetic_handle(p, i)} for p in platforms]}
-        for i in range(count)]}), encoding="utf-8")
-    monkeypatch.setenv("AGENCY_PULSE_REGISTRY", str(registry))
-    monkeypatch.setenv("AGENCY_PULSE_DEFAULT_SOURCE", "sandbox")
+    _sandbox_registry(tmp_path, monkeypatch, platforms, count)
     s3_url = f"s3://{lake_connection}/agency-pulse"
     # the second day settles the first day's month: its run compacts it
     days = (date(2026, 10, 10), date(2026, 12, 5))
