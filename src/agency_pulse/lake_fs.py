@@ -117,6 +117,11 @@ class LakeFS:
                 return f"{fs_root}/{relative}" if relative else fs_root
         raise ValueError(f"not a path of the lake {self.url}: {location}")
 
+    def display(self, location: str | Path) -> str:
+        """How a message or a recorded row names a lake file: its local path, or its
+        ``s3://`` URL on an S3 lake (where the local lake path exists on no host)."""
+        return f"s3://{self.fs_path(location)}" if self.remote else str(location)
+
     def lake_path(self, fs_path: str) -> Path:
         """The lake path (as ``lake_layout`` builds it) of a filesystem path."""
         if not self.remote:
@@ -208,15 +213,20 @@ class LakeFS:
         return (info.size, info.mtime_ns) if info.type == pafs.FileType.File else None
 
     def identity(self, location: str | Path) -> tuple | None:
-        """What tells one version of a file from another (size, mtime and, locally, the
-        inode: a rename replaces it), or None when there is no file."""
+        """What tells one version of a file from another, or None when there is no file:
+        size, mtime and, locally, the inode (a rename replaces it); on S3, where a rewrite
+        within the same second at the same size would look alike, the sha256 recorded beside
+        an accepted file when it was published (a rewrite records its own)."""
         if not self.remote:
             try:
                 stat = os.stat(self.fs_path(location))
             except FileNotFoundError:
                 return None
             return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        return self.info(location)
+        info = self.info(location)
+        if info is None:
+            return None
+        return (*info, self.recorded_checksum(location))
 
     def exists(self, location: str | Path) -> bool:
         return self.info(location) is not None
@@ -345,7 +355,8 @@ class LakeFS:
         status = "missing" if recorded is None else "ok" if recorded == actual else "mismatch"
         return ChecksumCheck(path=Path(location) if isinstance(location, Path)
                                   or not self.remote else location,
-                                  status=status, recorded=recorded, actual=actual)
+                                  status=status, recorded=recorded, actual=actual,
+                                  shown=self.display(location))
 
     def verify_accepted_files(self, locations) -> list:
         """Verify accepted files before they are read; returns every check. Raises
@@ -379,6 +390,8 @@ class ChecksumCheck:
     status: str
     recorded: str | None
     actual: str
+    # how messages name the file (``LakeFS.display``; else ``path``): not part of the check
+    shown: str = field(default="", compare=False)
 
     @property
     def ok(self) -> bool:
@@ -400,7 +413,7 @@ def what_to_do(path: Path) -> str:
 
 def mismatch_line(check: ChecksumCheck) -> str:
     """One line naming a file that does not match its checksum, and what to do."""
-    return (f"accepted file {check.path} does not match its checksum (recorded "
+    return (f"accepted file {check.shown or check.path} does not match its checksum (recorded "
             f"{check.recorded[:16]}..., now {check.actual[:16]}...): {what_to_do(check.path)}")
 
 

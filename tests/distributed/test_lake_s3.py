@@ -200,6 +200,10 @@ def test_a_failing_batch_is_quarantined_on_s3_with_its_result(
                          root=config.paths().landing)
     outcomes = pipeline.validate_landing(day=date(2026, 3, 1), raise_on_failure=False)
     assert [o.success for o in outcomes] == [False]
+    # the outcome (and quality.validation_runs) names the file where it is, not a host path
+    assert outcomes[0].quarantined_to.startswith("s3://")
+    assert outcomes[0].quarantined_to.endswith(
+        "/quarantine/account_snapshots/platform=x/date=2026-03-01/part-b000.parquet")
     assert _shared("quarantine") == [
         "quarantine/account_snapshots/platform=x/date=2026-03-01/part-b000.parquet",
         "quarantine/account_snapshots/platform=x/date=2026-03-01/part-b000.result.json"]

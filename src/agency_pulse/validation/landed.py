@@ -144,7 +144,8 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
         for warning in verdict.warnings:
             log.warning("validation: %s: %s", landed.path.name, warning)
     else:
-        outcome.quarantined_to = str(_quarantine(landed, verdict))
+        target = _quarantine(landed, verdict)
+        outcome.quarantined_to = lake_fs.for_path(target).display(target)
         log.error("validation: %s failed: %s", landed.path,
                   "; ".join(verdict.failed_expectations))
     return outcome
@@ -191,8 +192,9 @@ def _quarantine(landed: LandedFile, verdict: BatchVerdict) -> Path:
     fs = lake_fs.for_path(target)
     result_path = lake.result_path(target)
     document = dict(verdict.result)
-    document["agency_pulse"] = {**document.get("agency_pulse", {}), "file": str(landed.path),
-                                "quarantined_to": str(target)}
+    document["agency_pulse"] = {**document.get("agency_pulse", {}),
+                                "file": lake_fs.for_path(landed.path).display(landed.path),
+                                "quarantined_to": fs.display(target)}
     fs.write_bytes(result_path, json.dumps(document, indent=2, ensure_ascii=False,
                                            default=str).encode("utf-8"))
     fs.move(landed.path, target)
