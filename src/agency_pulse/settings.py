@@ -44,6 +44,15 @@ def _lower_word(text: str) -> str:
     return _word(text.lower())
 
 
+def _yes_no(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("true", "yes", "1"):
+        return True
+    if lowered in ("false", "no", "0"):
+        return False
+    raise ValueError("true or false")
+
+
 def _http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) == 0:
         raise ValueError("an http:// or https:// URL")
@@ -204,6 +213,10 @@ SETTINGS: tuple[Setting, ...] = (
             "or `az` (Azerbaijani)", _language),
     Setting("AGENCY_PULSE_WAREHOUSE_QUEUE", "default",
             "the Celery queue of warehouse writers (`warehouse` in compose)", _word),
+    Setting("AGENCY_PULSE_WORKER_WARM_START", "false",
+            "`true` on the Celery worker of the warehouse queue: it imports dbt once before "
+            "forking, so each marts model task skips dbt's start-up "
+            "(`agency_pulse.celery_config`)", _yes_no),
     Setting("AGENCY_PULSE_LAKE_URL", None,
             "`s3://bucket/prefix` to share the lake across hosts (connection "
             "`agency_pulse_lake`)", _text, shown_default="(local lake)"),
@@ -239,6 +252,7 @@ class Settings:
     reader_memory_limit: str
     language: str
     warehouse_queue: str
+    worker_warm_start: bool
     lake_url: str | None
     env_file: str | None
     sandbox_extra_accounts: int

@@ -235,3 +235,35 @@ def test_the_sandbox_service_command_is_one_the_sandbox_accepts(specs):
     # The Airflow services reach it by its service name and port.
     assert specs["airflow-worker"].environment["AGENCY_PULSE_SANDBOX_URL"] == \
         f"http://sandbox:{args.port}"
+
+
+def test_only_the_warehouse_worker_warm_starts_with_dbt_imported(specs):
+    """Every Airflow service reads Airflow's Celery configuration through
+    agency_pulse.celery_config; only the warehouse worker imports dbt before forking."""
+    from agency_pulse.settings import Settings
+
+    airflow_services = {name: spec for name, spec in specs.items()
+                        if spec.environment.get("AIRFLOW__CORE__EXECUTOR") == "CeleryExecutor"}
+    assert airflow_services
+    for name, spec in airflow_services.items():
+        assert (spec.environment["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"]
+                == "agency_pulse.celery_config.CELERY_CONFIG"), name
+        warm = Settings.from_environment(spec.environment).worker_warm_start
+        assert warm == (name == "airflow-worker-warehouse"), name
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_the_celery_configuration_is_airflows_and_warm_starts_on_request(warm):
+    code = ("import sys, json\n"
+            "from airflow.providers.celery.executors.default_celery import DEFAULT_CELERY_CONFIG\n"
+            "from agency_pulse.celery_config import CELERY_CONFIG\n"
+            "print(json.dumps({'same': CELERY_CONFIG == DEFAULT_CELERY_CONFIG,\n"
+            "                  'dbt': 'dbt.cli.main' in sys.modules,\n"
+            "                  'warehouse': 'agency_pulse.warehouse' in sys.modules}))\n")
+    import os
+
+    env = dict(os.environ, AGENCY_PULSE_WORKER_WARM_START="true" if warm else "false")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"same": True, "dbt": warm, "warehouse": warm}

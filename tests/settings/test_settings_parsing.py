@@ -20,7 +20,8 @@ def test_defaults_without_any_variable(tmp_path, monkeypatch):
         home=tmp_path / "data", registry=None, default_source="sandbox", sandbox_url=None,
         backfill_days=730, http_read_timeout=30.0, max_wait_seconds=60.0, wait_scale=None,
         task_retries=3, extract_batch_size=100, concurrency=None, warehouse=None, warehouse_memory_limit="3GB",
-        reader_memory_limit="1GB", language="en", warehouse_queue="default", lake_url=None, env_file=None,
+        reader_memory_limit="1GB", language="en", warehouse_queue="default", worker_warm_start=False,
+        lake_url=None, env_file=None,
         sandbox_extra_accounts=0)
     assert settings.uses_sandbox
     assert config.registry_path(settings) == config.DEFAULT_REGISTRY
@@ -88,6 +89,7 @@ def test_all_means_the_whole_history():
     ("AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT", "lots"),
     ("AGENCY_PULSE_WAREHOUSE_MEMORY_LIMIT", "80"),
     ("AGENCY_PULSE_WAREHOUSE_QUEUE", "two words"),
+    ("AGENCY_PULSE_WORKER_WARM_START", "sometimes"),
     ("AGENCY_PULSE_DEFAULT_SOURCE", "sand box"),
     ("AGENCY_PULSE_SANDBOX_URL", "localhost:8099"),
     ("AGENCY_PULSE_SANDBOX_EXTRA_ACCOUNTS", "many"),
