@@ -34,10 +34,11 @@ def create_sandbox_connections() -> list[str]:
     sandbox_url = os.environ.get("AGENCY_PULSE_SANDBOX_URL", "").strip().rstrip("/")
     if not sandbox_url:
         return []
-    from agency_pulse import connections
-    from agency_pulse.config import PLATFORMS
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
+
+    from agency_pulse import connections
+    from agency_pulse.config import PLATFORMS
 
     created = []
     with create_session() as session:

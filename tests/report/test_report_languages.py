@@ -6,34 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from html.parser import HTMLParser
 
 import pytest
+from page_text import visible_text
 
 from agency_pulse import cli
 from agency_pulse.errors import UserInputError
 from agency_pulse.report import latest_report, write_report
-
-
-def _text(html: str) -> str:
-    """The visible text of an HTML page, entities decoded, whitespace collapsed."""
-    chunks: list[str] = []
-
-    class Collect(HTMLParser):
-        skip = 0
-
-        def handle_starttag(self, tag, attrs):
-            self.skip += tag in ("style", "title", "svg")
-
-        def handle_endtag(self, tag):
-            self.skip -= tag in ("style", "title", "svg")
-
-        def handle_data(self, data):
-            if not self.skip:
-                chunks.append(data)
-
-    Collect().feed(html)
-    return " ".join(" ".join(chunks).split())
 
 
 def _section(text: str, heading: str, length: int = 1200) -> str:
@@ -48,7 +27,7 @@ def test_azerbaijani_report_sentences_on_the_demo_marts(demo_home):
     assert paths.charts == demo_home.reports / "annual-2026.az.charts"
     html = paths.html.read_text(encoding="utf-8")
     assert '<html lang="az">' in html
-    text = _text(html)
+    text = visible_text(html)
     assert "Agency Pulse: illik hesabat, 2026" in text
     culture = _section(text, "Mədəniyyət Nazirliyi İzləyici")
     assert culture.startswith(
@@ -78,7 +57,7 @@ def test_azerbaijani_report_sentences_on_the_demo_marts(demo_home):
 def test_azerbaijani_coverage_leaderboard_banner_and_methods(demo_home):
     paths = write_report(year=2026, language="az")
     html = paths.html.read_text(encoding="utf-8")
-    text = _text(html)
+    text = visible_text(html)
     assert text.startswith("Sintetik məlumatlar: bu rəqəmlər platformalardan deyil, Agency Pulse sınaq "
                            "mühitindən (sandbox) götürülüb.")
     assert html.index('id="synthetic-data"') < html.index("<h1>")
@@ -104,7 +83,7 @@ def test_azerbaijani_coverage_leaderboard_banner_and_methods(demo_home):
 
 
 def test_english_report_keeps_its_names_and_gains_ordinal_ranks(demo_home):
-    text = _text(write_report(year=2026, language="en").html.read_text(encoding="utf-8"))
+    text = visible_text(write_report(year=2026, language="en").html.read_text(encoding="utf-8"))
     culture = _section(text, "Ministry of Culture (Mədəniyyət Nazirliyi) Ranked")
     assert culture.startswith(
         "Ministry of Culture (Mədəniyyət Nazirliyi) Ranked 1st by followers, with 28,300 across 2 accounts "
@@ -117,7 +96,7 @@ def test_english_report_keeps_its_names_and_gains_ordinal_ranks(demo_home):
 def test_monthly_report_in_azerbaijani_names_the_month(demo_home):
     paths = write_report(month="2026-10", language="az")
     assert paths.html.name == "monthly-2026-10.az.html"
-    text = _text(paths.html.read_text(encoding="utf-8"))
+    text = visible_text(paths.html.read_text(encoding="utf-8"))
     assert "Agency Pulse: aylıq hesabat, oktyabr 2026" in text
     assert "izləyici sayı 4,6 min idi, azalaraq 4 min olub (4.600 → 4.000, −13%)" in text
 

@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import pytest
+from page_text import visible_text
 
 from agency_pulse.errors import UserInputError
 from agency_pulse.report import write_report
-
-
-def _text(html: str) -> str:
-    """The visible text of an HTML page, entities decoded, whitespace collapsed."""
-    chunks: list[str] = []
-
-    class Collect(HTMLParser):
-        skip = 0
-
-        def handle_starttag(self, tag, attrs):
-            self.skip += tag in ("style", "title", "svg")
-
-        def handle_endtag(self, tag):
-            self.skip -= tag in ("style", "title", "svg")
-
-        def handle_data(self, data):
-            if not self.skip:
-                chunks.append(data)
-
-    Collect().feed(html)
-    return " ".join(" ".join(chunks).split())
 
 
 def _paragraph(text: str, heading: str) -> str:
@@ -48,7 +27,7 @@ def test_default_report_is_the_latest_year_and_has_both_formats(demo_home):
 
 
 def test_growth_decline_dormancy_and_reorganisation_sentences(demo_home):
-    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    text = visible_text(write_report(year=2026).html.read_text(encoding="utf-8"))
     culture = _paragraph(text, "Ministry of Culture (Mədəniyyət Nazirliyi)")
     assert "Facebook @culture.gov.az: followers doubled to nearly 23 thousand (11,400 → 22,900)" in culture
     assert "Instagram @culture_az: opened a new page after the reorganisation" in culture
@@ -63,14 +42,14 @@ def test_growth_decline_dormancy_and_reorganisation_sentences(demo_home):
 
 
 def test_new_page_of_reorganised_agency_is_never_a_loss(demo_home):
-    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    text = visible_text(write_report(year=2026).html.read_text(encoding="utf-8"))
     new_page = text[text.index("Instagram @culture_az: opened"):][:200]
     assert "fell" not in new_page and "−" not in new_page
     assert "first counted with 1,200 followers in March 2026, now 5,400" in new_page
 
 
 def test_missing_data_is_noted_with_the_extract_log_reason(demo_home):
-    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    text = visible_text(write_report(year=2026).html.read_text(encoding="utf-8"))
     coverage = text[text.index("Data coverage"):text.index("Leaderboards")]
     assert "6 of 8 accounts have figures" in coverage
     assert "No data: X @edu_gov_az (Ministry of Education): the last extraction reported failed" in coverage
@@ -105,7 +84,7 @@ def test_report_is_self_contained_with_inline_svg_charts(demo_home):
 
 
 def test_leaderboard_ranks_and_formats_numbers(demo_home):
-    text = _text(write_report(year=2026).html.read_text(encoding="utf-8"))
+    text = visible_text(write_report(year=2026).html.read_text(encoding="utf-8"))
     board = text[text.index("All platforms: agencies"):text.index("Facebook Rank")]
     assert "1 Ministry of Culture Facebook, Instagram 28,300 +11,500 +101% 1" in board
     assert "2 Ministry of Education Facebook, YouTube 6,600 −5,714 −46% 4" in board
@@ -116,7 +95,7 @@ def test_leaderboard_ranks_and_formats_numbers(demo_home):
 def test_monthly_report(demo_home):
     paths = write_report(month="2026-10")
     assert paths.html.name == "monthly-2026-10.html"
-    text = _text(paths.html.read_text(encoding="utf-8"))
+    text = visible_text(paths.html.read_text(encoding="utf-8"))
     assert "monthly report October 2026" in text
     assert "followers fell from 4.6 thousand to 4 thousand (4,600 → 4,000, −13%)" in text
 
@@ -135,7 +114,7 @@ def test_a_report_on_sandbox_figures_says_so_at_the_top(demo_home):
     html = paths.html.read_text(encoding="utf-8")
     banner = html.index('id="synthetic-data"')
     assert banner < html.index("<h1>")
-    assert "Synthetic data: these figures come from the Agency Pulse sandbox" in _text(html)
+    assert "Synthetic data: these figures come from the Agency Pulse sandbox" in visible_text(html)
     markdown = paths.markdown.read_text(encoding="utf-8")
     assert markdown.startswith("> **Synthetic data: these figures come from the Agency Pulse sandbox")
 
@@ -152,7 +131,7 @@ def test_a_report_on_api_figures_has_no_synthetic_banner(demo_home):
 def test_the_rules_are_a_methods_section_inside_the_report(demo_home):
     paths = write_report()
     html = paths.html.read_text(encoding="utf-8")
-    text = _text(html)
+    text = visible_text(html)
     methods = text[text.index("Methods Sources."):]
     assert "Follower growth compares the last count before the period" in methods
     assert '"held steady" within 2% either way' in methods

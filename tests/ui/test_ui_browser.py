@@ -5,6 +5,7 @@ Needs the Debian packages: apt-get update && apt-get install -y chromium chromiu
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -39,9 +40,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served_app(pulse_home):
-    build_demo_warehouse(pulse_home.warehouse)
+@contextlib.contextmanager
+def serving_the_app():
+    """The UI app of the current AGENCY_PULSE_HOME served by uvicorn on a free loopback
+    port, in a thread; yields its base URL and stops it on exit."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
@@ -51,9 +53,18 @@ def served_app(pulse_home):
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served_app(pulse_home):
+    build_demo_warehouse(pulse_home.warehouse)
+    with serving_the_app() as url:
+        yield url
 
 
 def _browse(url: str, profile, *, dump_dom: bool = False, screenshot=None) -> str:

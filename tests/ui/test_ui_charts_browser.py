@@ -19,19 +19,16 @@ import base64
 import json
 import re
 import subprocess
-import threading
 import time
 from itertools import count
 
 import httpx
 import pytest
-import uvicorn
 from demo_warehouse import build_demo_warehouse
-from test_ui_browser import ARTIFACTS, CHROMIUM_FLAGS, _chromium, _free_port
+from test_ui_browser import ARTIFACTS, CHROMIUM_FLAGS, _chromium, _free_port, serving_the_app
 
 from agency_pulse.report import write_report
 from agency_pulse.report.writer import report_stem
-from agency_pulse.ui import create_app
 
 LANGUAGES = ["en", "az"]
 BANNER = {"en": "Synthetic data", "az": "Sintetik məlumatlar"}
@@ -168,18 +165,8 @@ def served(pulse_home):
     build_demo_warehouse(pulse_home.warehouse)
     for lang in LANGUAGES:
         write_report(year=2026, language=lang)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving_the_app() as url:
+        yield url
 
 
 @pytest.fixture
