@@ -37,7 +37,7 @@ class ValidationOutcome:
     ``failed_expectations`` and ``warnings`` are lists here, JSON strings in the record.
     Not recorded: ``published_to``, where an accepted file now lives, and ``superseded``,
     the files its publication removed (the rest of a replaced partition, an old quarantined
-    copy), for whoever mirrors the lake elsewhere.
+    copy), told to the caller (the extract state folds the published files in).
     """
 
     run_id: str
