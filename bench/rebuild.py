@@ -1,4 +1,5 @@
-"""Full rebuild of the warehouse and its marts vs the same marts in pandas, in child processes.
+"""Full rebuild of the warehouse and its marts vs the same marts in pandas, and DuckDB's own
+floor (one GROUP BY per mart grain over the same Parquet), each in a child process.
 
 Each side runs in its own Python process (``python -m bench.rebuild warehouse|pandas ...``)
 that reports its wall time and its own peak resident memory (``ru_maxrss`` of RUSAGE_SELF,
@@ -55,11 +56,76 @@ def main(argv: list[str]) -> int:
             frame.to_pickle(output / f"{name}.pkl")
         print(json.dumps({**report, "seconds": seconds, "peak_rss_mib": _peak_rss_mib()}))
         return 0
+    elif mode == "floor":
+        report = {"marts": floor_group_bys(Path(home) / "lake")}
     else:
         raise SystemExit(f"unknown mode {mode!r}")
     print(json.dumps({**report, "seconds": time.perf_counter() - started,
                       "peak_rss_mib": _peak_rss_mib()}))
     return 0
+
+
+# DuckDB's own floor for the marts (written without our code): read the lake's snapshot and
+# post Parquet files where they are and run one GROUP BY per mart grain, account and agency
+# by month and by year. The marts do more (ownership, precedence, deletions, ranks); this is
+# what reading the same rows and aggregating them once per grain costs.
+_FLOOR_QUERIES = {
+    "account_monthly": """
+        select s.account_id, date_trunc('month', s.snapshot_date) as month,
+               arg_max(s.followers, s.snapshot_date) as followers_end, p.posts, p.engagement
+        from snapshots s left join (
+            select account_id, date_trunc('month', published_at) as month, count(*) as posts,
+                   sum(coalesce(reactions, 0) + coalesce(comments, 0) + coalesce(shares, 0))
+                       as engagement
+            from posts group by all) p
+          on p.account_id = s.account_id and p.month = date_trunc('month', s.snapshot_date)
+        group by s.account_id, date_trunc('month', s.snapshot_date), p.posts, p.engagement""",
+    "account_annual": """
+        select s.account_id, year(s.snapshot_date) as year,
+               arg_max(s.followers, s.snapshot_date) as followers_end, p.posts, p.engagement
+        from snapshots s left join (
+            select account_id, year(published_at) as year, count(*) as posts,
+                   sum(coalesce(reactions, 0) + coalesce(comments, 0) + coalesce(shares, 0))
+                       as engagement
+            from posts group by all) p
+          on p.account_id = s.account_id and p.year = year(s.snapshot_date)
+        group by s.account_id, year(s.snapshot_date), p.posts, p.engagement""",
+    "agency_monthly": """
+        select agency_id, month, sum(followers_end) as followers_end, sum(posts) as posts
+        from (select agency_id, account_id, date_trunc('month', snapshot_date) as month,
+                     arg_max(followers, snapshot_date) as followers_end, null::bigint as posts
+              from snapshots group by all
+              union all
+              select agency_id, account_id, date_trunc('month', published_at), null, count(*)
+              from posts group by all)
+        group by all""",
+    "agency_annual": """
+        select agency_id, year, sum(followers_end) as followers_end, sum(posts) as posts
+        from (select agency_id, account_id, year(snapshot_date) as year,
+                     arg_max(followers, snapshot_date) as followers_end, null::bigint as posts
+              from snapshots group by all
+              union all
+              select agency_id, account_id, year(published_at), null, count(*)
+              from posts group by all)
+        group by all""",
+}
+
+
+def floor_group_bys(lake: Path) -> dict[str, int]:
+    """The floor's four GROUP BYs over the lake's accepted snapshots and posts; rows of each."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        for view, dataset in (("snapshots", "account_snapshots"), ("posts", "posts")):
+            files = sorted(str(p) for p in (lake / dataset).rglob("*.parquet"))
+            con.read_parquet(files, hive_partitioning=False, union_by_name=True) \
+               .create_view(view)
+        return {name: con.execute(f"select count(*) from ({sql})").fetchone()[0]
+                for name, sql in _FLOOR_QUERIES.items()}
+    finally:
+        con.close()
 
 
 def _accepts_full(warehouse_module) -> bool:

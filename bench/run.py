@@ -282,6 +282,7 @@ def measure_rebuild(quick: bool) -> list[Measurement]:
         generated = time.perf_counter() - started
         ours = run_child("warehouse", home, registry)
         theirs = run_child("pandas", home, registry, output=Path(tmp) / "pandas")
+        floor = run_child("floor", home, registry)
         frames = {name: pd.read_pickle(Path(tmp) / "pandas" / f"{name}.pkl")
                   for name in ours["marts"]}
         differences = compare_marts(_mart_frames(home / "warehouse.duckdb"), frames)
@@ -295,15 +296,19 @@ def measure_rebuild(quick: bool) -> list[Measurement]:
     equal = not any(differences.values())
     ratio = theirs["seconds"] / max(ours["seconds"], 1e-9)
     cores = os.cpu_count()
-    details = {"ours": ours, "pandas": theirs, "differences": differences,
+    details = {"ours": ours, "pandas": theirs, "floor": floor, "differences": differences,
                "workload_seconds": generated}
+    over_floor = ours["seconds"] / max(floor["seconds"], 1e-9)
     return [
         Measurement(
             measure="full rebuild of the warehouse and the four marts", workload=described,
             ours=f"{ours['seconds']:.1f} s", alternative=f"pandas {theirs['seconds']:.1f} s "
-            f"(marts {'EQUAL' if equal else 'NOT EQUAL'} to ours)",
-            ratio=f"{ratio:.2f}x faster", target=f"< 60 s on {cores} cores, faster than pandas",
-            met=ours["seconds"] < 60 and ratio > 1 and equal, details=details),
+            f"(marts {'EQUAL' if equal else 'NOT EQUAL'} to ours); DuckDB floor (read the "
+            f"Parquet, one GROUP BY per mart grain) {floor['seconds']:.1f} s",
+            ratio=f"{ratio:.2f}x faster than pandas; {over_floor:.1f}x the floor",
+            target=f"< 60 s on {cores} cores, <= 3x the floor, faster than pandas",
+            met=ours["seconds"] < 60 and over_floor <= 3 and ratio > 1 and equal,
+            details=details),
         Measurement(
             measure="peak memory of the heaviest step (full rebuild)", workload=described,
             ours=f"{ours['peak_rss_mib'] / 1024:.2f} GiB",
