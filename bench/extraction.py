@@ -221,9 +221,10 @@ def ground_truth_minimum(platform: str, per_platform: int, *, seed: int, run_day
     detail_ids = 0
     for index in range(per_platform):
         account = world.find(platform, synthetic_handle(platform, index))
-        yesterday = world.posts_visible_on(account, run_day - timedelta(days=1))
-        today = world.posts_visible_on(account, run_day)
-        seen = [p for p in yesterday if p.published_at >= first]
+        # only posts since ``first`` matter (``since`` is never earlier); older ones are counted
+        yesterday = list(world.iter_visible_posts(account, run_day - timedelta(days=1), first))
+        today = list(world.iter_visible_posts(account, run_day, first))
+        seen = yesterday
         since = min(seen[0].published_at, settle) if seen else first
         window = [p for p in today if p.published_at >= since]
         if platform in ("instagram", "telegram"):
@@ -237,7 +238,7 @@ def ground_truth_minimum(platform: str, per_platform: int, *, seed: int, run_day
         elif platform in SERVER_FILTERED:
             calls["posts"] += max(1, math.ceil(len(window) / page))
         else:
-            needed = len(window) + (1 if len(today) > len(window) else 0)
+            needed = len(window) + (1 if world.count_visible_posts(account, run_day) > len(window) else 0)
             calls["posts"] += max(1, math.ceil(needed / page))
         gone = {(p.year, p.index) for p in yesterday if p.published_at >= since} - {
             (p.year, p.index) for p in today}
