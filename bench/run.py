@@ -167,17 +167,19 @@ def measure_extraction(quick: bool) -> list[Measurement]:
     slowest = max(bounds, key=bounds.get)
     fixed = max(results[p]["fixed_seconds"] + serial[p] for p in results)
     bound = bounds[slowest] + fixed
+    met = wall <= 1.25 * bound
     rows.append(Measurement(
         measure="extraction wall time, one daily run (sandbox latency 200 ms, real limits)",
         workload=f"{accounts:,} accounts over 5 platforms side by side, steady-state day",
         ours=f"{wall:.1f} s; bound {bound:.1f} s = {bounds[slowest]:.1f} s ({slowest}: "
              f"max(calls x latency / concurrency, waits for rate-limit resets)) + {fixed:.1f} s "
-             "fixed (state read, landing, count batches before posts)",
+             "fixed (state read, landing, count batches before posts)"
+             + ("" if met else "; missed: " + _extraction_miss_cause(measured, bounds, serial, wall)),
         alternative=f"one call per account, one after another (a job per platform, side by "
                     f"side) {measured['naive_wall_seconds']:.1f} s (no landing)",
         ratio=f"{wall / bound:.2f}x the bound; "
               f"{measured['naive_wall_seconds'] / max(wall, 1e-9):.1f}x faster than the baseline",
-        target="<= 1.25x the bound", met=wall <= 1.25 * bound,
+        target="<= 1.25x the bound", met=met,
         details={"bounds": bounds, "serial_count_seconds": serial,
                  "client_cpu_seconds": measured["cpu_seconds"],
                  "sandbox_cpu_seconds": measured["sandbox_cpu_seconds"],
@@ -199,6 +201,29 @@ def measure_extraction(quick: bool) -> list[Measurement]:
         met=measured["cpu_seconds"] < wall,
         details={"cpu_seconds": measured["cpu_seconds"], "calls": calls_total}))
     return rows
+
+
+def _extraction_miss_cause(measured: dict, bounds: dict, serial: dict, wall: float) -> str:
+    """What the measured run says about a missed wall-time target: the platform furthest over
+    its own bound, and whether CPU (client and sandbox on this machine's cores, or other work,
+    by the load average) was short during the run."""
+    results = measured["platforms"]
+    over = {p: r["ours"]["seconds"] - (bounds[p] + r["fixed_seconds"] + serial[p])
+            for p, r in results.items()}
+    worst = max(over, key=over.get)
+    cores = os.cpu_count() or 1
+    client, sandbox = measured["cpu_seconds"], measured["sandbox_cpu_seconds"]
+    share = (client + sandbox) / max(cores * wall, 1e-9)
+    load = os.getloadavg()[0]
+    figures = (f"{worst} took {results[worst]['ours']['seconds']:.1f} s against its own bound "
+               f"{bounds[worst] + results[worst]['fixed_seconds'] + serial[worst]:.1f} s; client "
+               f"{client:.1f} s + sandbox {sandbox:.1f} s CPU = {share:.0%} of {cores} cores over "
+               f"{wall:.1f} s; load average {load:.1f}")
+    if share >= 0.6:
+        return f"CPU-bound: the client and the sandbox share {cores} cores ({figures})"
+    if load > cores:
+        return f"the machine was busy with other work ({figures})"
+    return f"waiting beyond latency and rate limits ({figures})"
 
 
 def _run_day():

@@ -531,9 +531,16 @@ class SandboxWorld:
             cached = self._tallies.get(cache_key)
         if cached is not None:
             return cached
+        # An old year is walked once for its tally: its posts do not push the recent years'
+        # blocks (which every daily read needs) out of the bounded cache.
+        block_key = (account.platform, account.number, year)
+        with self._lock:
+            block = self._year_blocks.get(block_key)
+        if block is None:
+            block = self._generate_year(account, year)
         kinds = dict.fromkeys(KINDS, 0)
         views = 0
-        for post in self._year_posts(account, year):
+        for post in block:
             if post.deleted_on is None:
                 kinds[post.kind] += 1
                 views += post.final_views
