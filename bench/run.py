@@ -188,7 +188,8 @@ def measure_extraction(quick: bool) -> list[Measurement]:
             measure=f"API calls, one daily run: {platform}",
             workload=f"{r['accounts']:,} accounts, steady-state day (2nd run, incremental)",
             ours=f"{ours:,} calls (minimum {minimum['total']:,})",
-            alternative=f"one call per account {naive:,} calls",
+            alternative=f"one call per account {naive:,} calls"
+                        + _naive_shortfall({platform: r}),
             ratio=f"{naive / max(ours, 1):.2f}x fewer; {ours / max(minimum['total'], 1):.3f}x "
                   "the minimum",
             target="within 10% of the minimum from the sandbox's ground truth",
@@ -200,17 +201,20 @@ def measure_extraction(quick: bool) -> list[Measurement]:
     slowest = max(bounds, key=bounds.get)
     fixed = max(results[p]["fixed_seconds"] + serial[p] for p in results)
     bound = bounds[slowest] + fixed
+    met = wall <= 1.25 * bound
     rows.append(Measurement(
         measure="extraction wall time, one daily run (sandbox latency 200 ms, real limits)",
         workload=f"{accounts:,} accounts over 5 platforms side by side, steady-state day",
         ours=f"{wall:.1f} s; bound {bound:.1f} s = {bounds[slowest]:.1f} s ({slowest}: "
              f"max(calls x latency / concurrency, waits for rate-limit resets)) + {fixed:.1f} s "
-             "fixed (state read, landing, count batches before posts)",
+             "fixed (state read, landing, count batches before posts)"
+             + _naive_shortfall(results, "ours")
+             + ("" if met else "; missed: " + _extraction_miss_cause(measured, bounds, serial, wall)),
         alternative=f"one call per account, one after another (a job per platform, side by "
-                    f"side) {measured['naive_wall_seconds']:.1f} s (no landing)",
+                    f"side) {measured['naive_wall_seconds']:.1f} s (no landing)" + _naive_shortfall(results),
         ratio=f"{wall / bound:.2f}x the bound; "
               f"{measured['naive_wall_seconds'] / max(wall, 1e-9):.1f}x faster than the baseline",
-        target="<= 1.25x the bound", met=wall <= 1.25 * bound,
+        target="<= 1.25x the bound", met=met,
         details={"bounds": bounds, "serial_count_seconds": serial,
                  "client_cpu_seconds": measured["cpu_seconds"],
                  "sandbox_cpu_seconds": measured["sandbox_cpu_seconds"],
@@ -232,6 +236,38 @@ def measure_extraction(quick: bool) -> list[Measurement]:
         met=measured["cpu_seconds"] < wall,
         details={"cpu_seconds": measured["cpu_seconds"], "calls": calls_total}))
     return rows
+
+
+def _naive_shortfall(results: dict, side: str = "naive") -> str:
+    """The platforms whose run (``naive``: the baseline, which gives up on waits > 60 s; or
+    ``ours``) did not read every account."""
+    short = [f"{p} {r[side]['accounts_ok']:,} of {r['accounts']:,}" for p, r in results.items()
+             if r[side]["accounts_ok"] < r["accounts"]]
+    return ("; accounts read: " + ", ".join(short) + " (the rest failed, see the run's log)"
+            ) if short else ""
+
+
+def _extraction_miss_cause(measured: dict, bounds: dict, serial: dict, wall: float) -> str:
+    """What the measured run says about a missed wall-time target: the platform furthest over
+    its own bound, and whether CPU (client and sandbox on this machine's cores, or other work,
+    by the load average) was short during the run."""
+    results = measured["platforms"]
+    over = {p: r["ours"]["seconds"] - (bounds[p] + r["fixed_seconds"] + serial[p])
+            for p, r in results.items()}
+    worst = max(over, key=over.get)
+    cores = os.cpu_count() or 1
+    client, sandbox = measured["cpu_seconds"], measured["sandbox_cpu_seconds"]
+    share = (client + sandbox) / max(cores * wall, 1e-9)
+    load = os.getloadavg()[0]
+    figures = (f"{worst} took {results[worst]['ours']['seconds']:.1f} s against its own bound "
+               f"{bounds[worst] + results[worst]['fixed_seconds'] + serial[worst]:.1f} s; client "
+               f"{client:.1f} s + sandbox {sandbox:.1f} s CPU = {share:.0%} of {cores} cores over "
+               f"{wall:.1f} s; load average {load:.1f}")
+    if share >= 0.6:
+        return f"CPU-bound: the client and the sandbox share {cores} cores ({figures})"
+    if load > cores:
+        return f"the machine was busy with other work ({figures})"
+    return f"waiting beyond latency and rate limits ({figures})"
 
 
 def _run_day():

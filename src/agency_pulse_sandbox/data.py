@@ -6,6 +6,12 @@ day D: the same posts exist (plus the ones published on D+1), engagement only gr
 follower counts move along a smooth curve. Posts are generated lazily one calendar year
 of one account at a time, and kept in a bounded cache, so thousands of synthetic accounts
 cost nothing until someone asks for them.
+
+Answers about a whole history (how many posts are visible, of which kinds, their views, the
+oldest one) add up per-year tallies: a year none of whose posts can still appear, vanish or
+gain engagement on the day asked for ("settled") contributes its tally, kept in an unbounded
+cache of a few numbers per account-year; only the recent years are walked post by post. The
+answers are the same as counting the posts one by one.
 """
 
 from __future__ import annotations
@@ -187,6 +193,10 @@ class SandboxWorld:
         self._year_blocks: OrderedDict[tuple[str, int, int], tuple[Post, ...]] = OrderedDict()
         self._cached_year_blocks = cached_year_blocks
         self._skeletons: OrderedDict[tuple[str, int, int], _Skeleton] = OrderedDict()
+        # Per account-year, never evicted (a few numbers each): see _YearFacts, _YearTally.
+        self._facts: dict[tuple[str, int, int], _YearFacts] = {}
+        self._tallies: dict[tuple[str, int, int], _YearTally] = {}
+        self._synthetics: dict[tuple[str, int], SandboxAccount] = {}
         self._lock = threading.Lock()
         # platform -> old handle key -> new handle (the sandbox's ``renamed`` fault)
         self.renamed: dict[str, dict[str, str]] = {}
@@ -250,10 +260,14 @@ class SandboxWorld:
     def _synthetic(self, platform: str, index: int) -> SandboxAccount | None:
         if not 0 <= index < self.extra_accounts_per_platform:
             return None
-        # Built on demand and never stored: generating is cheaper than keeping thousands.
-        return self._build_account(platform, synthetic_handle(platform, index), SYNTHETIC_BASE + index,
-                                   None, None, active_from=None, active_to=None,
-                                   name=f"Sandbox Agency {index:05d}")
+        # Built on first demand, then kept (a few hundred bytes each; every request names one).
+        found = self._synthetics.get((platform, index))
+        if found is None:
+            found = self._build_account(platform, synthetic_handle(platform, index), SYNTHETIC_BASE + index,
+                                        None, None, active_from=None, active_to=None,
+                                        name=f"Sandbox Agency {index:05d}")
+            self._synthetics[(platform, index)] = found
+        return found
 
     def _platform_id(self, platform: str, number: int, key: str) -> str:
         if number >= SYNTHETIC_BASE:
@@ -374,7 +388,7 @@ class SandboxWorld:
         offsets, total = {}, 0
         for year in range(account.created_on.year, until_year + 1):
             offsets[year] = total
-            total += len(self._year_skeleton(account, year).published)
+            total += self._year_facts(account, year).size
         return offsets
 
     def message_number(self, account: SandboxAccount, post: Post) -> int:
@@ -442,10 +456,98 @@ class SandboxWorld:
         ordinal = day.toordinal()
         total = 0
         for year in range(account.created_on.year, day.year + 1):
-            skeleton = self._year_skeleton(account, year)
-            visible = (skeleton.published < end) & ((skeleton.deleted_on == 0) | (ordinal < skeleton.deleted_on))
-            total += int(visible.sum())
+            facts = self._year_facts(account, year)
+            if facts.settled(end, ordinal):
+                total += facts.kept
+                continue
+            total += int(self._visible_mask(self._year_skeleton(account, year), end, ordinal).sum())
         return total
+
+    def visible_kind_counts(self, account: SandboxAccount, day: date) -> dict[str, int]:
+        """Posts visible at the end of ``day`` per kind (every kind of KINDS, zeros included)."""
+        end, ordinal = day_end(day), day.toordinal()
+        counts = dict.fromkeys(KINDS, 0)
+        for year in range(account.created_on.year, day.year + 1):
+            if self._year_facts(account, year).settled(int(end.timestamp()), ordinal):
+                for kind, count in zip(KINDS, self._year_tally(account, year).kept_kinds, strict=True):
+                    counts[kind] += count
+                continue
+            for post in self._year_posts(account, year):
+                if post.visible_on(day):
+                    counts[post.kind] += 1
+        return counts
+
+    def visible_views(self, account: SandboxAccount, day: date) -> int:
+        """The views (as ``metrics_on(post, day)``) of every post visible at the end of ``day``."""
+        end, ordinal = day_end(day), day.toordinal()
+        end_epoch = int(end.timestamp())
+        total = 0
+        for year in range(account.created_on.year, day.year + 1):
+            facts = self._year_facts(account, year)
+            if facts.settled(end_epoch, ordinal) and facts.last_published + SETTLE_DAYS * 86400 <= end_epoch:
+                total += self._year_tally(account, year).kept_views  # final views, all of them
+                continue
+            total += sum(metrics_on(post, day).views for post in self._year_posts(account, year)
+                         if post.visible_on(day))
+        return total
+
+    def oldest_visible_position(self, account: SandboxAccount, day: date) -> tuple[int, int] | None:
+        """(year, index) of the oldest post visible at the end of ``day``; None when none is."""
+        end, ordinal = int(day_end(day).timestamp()), day.toordinal()
+        for year in range(account.created_on.year, day.year + 1):
+            facts = self._year_facts(account, year)
+            if facts.settled(end, ordinal):
+                if facts.first_kept >= 0:
+                    return year, facts.first_kept
+                continue
+            visible = self._visible_mask(self._year_skeleton(account, year), end, ordinal)
+            if visible.any():
+                return year, int(np.argmax(visible))
+        return None
+
+    @staticmethod
+    def _visible_mask(skeleton: _Skeleton, end: int, ordinal: int) -> np.ndarray:
+        return (skeleton.published < end) & ((skeleton.deleted_on == 0) | (ordinal < skeleton.deleted_on))
+
+    def _year_facts(self, account: SandboxAccount, year: int) -> _YearFacts:
+        cache_key = (account.platform, account.number, year)
+        with self._lock:
+            cached = self._facts.get(cache_key)
+        if cached is not None:
+            return cached
+        skeleton = self._year_skeleton(account, year)
+        kept = skeleton.deleted_on == 0
+        facts = _YearFacts(size=len(skeleton.published), kept=int(kept.sum()),
+                           first_kept=int(np.argmax(kept)) if kept.any() else -1,
+                           last_published=int(skeleton.published.max()) if len(skeleton.published) else 0,
+                           last_deleted=int(skeleton.deleted_on.max()) if len(skeleton.deleted_on) else 0)
+        with self._lock:
+            self._facts[cache_key] = facts
+        return facts
+
+    def _year_tally(self, account: SandboxAccount, year: int) -> _YearTally:
+        cache_key = (account.platform, account.number, year)
+        with self._lock:
+            cached = self._tallies.get(cache_key)
+        if cached is not None:
+            return cached
+        # An old year is walked once for its tally: its posts do not push the recent years'
+        # blocks (which every daily read needs) out of the bounded cache.
+        block_key = (account.platform, account.number, year)
+        with self._lock:
+            block = self._year_blocks.get(block_key)
+        if block is None:
+            block = self._generate_year(account, year)
+        kinds = dict.fromkeys(KINDS, 0)
+        views = 0
+        for post in block:
+            if post.deleted_on is None:
+                kinds[post.kind] += 1
+                views += post.final_views
+        tally = _YearTally(kept_kinds=tuple(kinds.values()), kept_views=views)
+        with self._lock:
+            self._tallies[cache_key] = tally
+        return tally
 
     def _generate_year(self, account: SandboxAccount, year: int) -> tuple[Post, ...]:
         rng = _rng(self.seed, account.platform, account.number, year, "details")
@@ -525,3 +627,27 @@ class _Skeleton:
     @staticmethod
     def empty() -> _Skeleton:
         return _Skeleton(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class _YearFacts:
+    """One account-year's posts in a few numbers, from its skeleton (the same on every day)."""
+
+    size: int            # posts generated for the year
+    kept: int            # of which never deleted
+    first_kept: int      # index of the oldest never deleted (-1: none)
+    last_published: int  # Unix seconds of the newest (0: no posts)
+    last_deleted: int    # latest ordinal day one is deleted on (0: none is)
+
+    def settled(self, end: int, ordinal: int) -> bool:
+        """Whether on the day ending at ``end`` (ordinal ``ordinal``) every post of the year is
+        published and every deletion done, so its visible posts are exactly the kept ones."""
+        return self.last_published < end and self.last_deleted <= ordinal
+
+
+@dataclass(frozen=True)
+class _YearTally:
+    """Never-deleted posts of one account-year per kind (in KINDS order) and their final views."""
+
+    kept_kinds: tuple[int, ...]
+    kept_views: int

@@ -237,6 +237,9 @@ class _PageView:
         fields = fields or [GraphField("id"), GraphField("title" if lives_only else "description")]
         wanted = ("live",) if lives_only else ("live", "video")
         posts = (p for p in self.world.iter_visible_posts(account, self.day) if p.kind in wanted)
+        if lives_only and account.live_share == 0:
+            posts = iter(())  # a page that never streams has no broadcast in all its history
+
         builder = self.live_video_object if lives_only else self.video_object
         return self._edge_page(account, posts, fields, params, edge_path, builder)
 

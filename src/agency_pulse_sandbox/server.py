@@ -8,8 +8,10 @@
 | ``/api.telegram.org/bot{TOKEN}/``   | telegram (Bot API)  |
 | ``/t.me/s/{channel}``, ``/t.me/{channel}`` (and ``/s/{channel}``, as the preview's own links are relative) | telegram preview |
 
-Admin: ``GET/POST /_sandbox/config`` (``{"date", "seed", "faults", "latency_ms"}``; faults
-are replaced whole; ``latency_ms`` delays every platform answer, never an admin one), ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``, ``GET /_sandbox/health``,
+Admin: ``GET/POST /_sandbox/config`` (``{"date", "seed", "faults", "latency_ms",
+"x_rate_limits"}``; faults are replaced whole; ``latency_ms`` delays every platform answer,
+never an admin one; ``x_rate_limits`` maps X endpoints to requests per 15 minutes, replaced
+whole, ``{}`` for the real limits), ``GET /_sandbox/stats``, ``POST /_sandbox/stats/reset``, ``GET /_sandbox/health``,
 ``GET /_sandbox/connections`` (per platform: the base URL, token and extras a client uses).
 
 Faults (never on by default) are rolled per platform from a seeded RNG, one roll per request,
@@ -164,14 +166,15 @@ class _Handler(BaseHTTPRequestHandler):
                 spec = json.loads(body or b"{}")
                 if not isinstance(spec, dict):
                     raise ValueError("the body must be a JSON object")
-                unknown = set(spec) - {"date", "seed", "faults", "latency_ms"}
+                unknown = set(spec) - {"date", "seed", "faults", "latency_ms", "x_rate_limits"}
                 if unknown:
                     raise ValueError(f"unknown keys {sorted(unknown)} (allowed: date, seed, faults, "
-                                     "latency_ms)")
+                                     "latency_ms, x_rate_limits)")
                 day = date.fromisoformat(spec["date"]) if spec.get("date") else None
                 return json_response(self.state.configure(day=day, seed=spec.get("seed"),
                                                           faults=spec.get("faults"),
-                                                          latency_ms=spec.get("latency_ms")))
+                                                          latency_ms=spec.get("latency_ms"),
+                                                          x_rate_limits=spec.get("x_rate_limits")))
             except (ValueError, TypeError) as exc:
                 return json_response({"error": str(exc)}, status=400)
         if path == "/_sandbox/stats" and self.command == "GET":
@@ -250,10 +253,12 @@ class SandboxServer:
         self._httpd.serve_forever()
 
     def set(self, *, date: date | str | None = None, seed: int | None = None,
-            faults: dict | None = None, latency_ms: float | None = None) -> dict:
-        """Same as ``POST /_sandbox/config``: change the day, seed, faults and/or latency."""
+            faults: dict | None = None, latency_ms: float | None = None,
+            x_rate_limits: dict[str, int] | None = None) -> dict:
+        """Same as ``POST /_sandbox/config``: change the day, seed, faults, latency and/or X
+        limit overrides."""
         return self.state.configure(day=_as_day(date), seed=seed, faults=faults,
-                                    latency_ms=latency_ms)
+                                    latency_ms=latency_ms, x_rate_limits=x_rate_limits)
 
     def config(self) -> dict:
         return self.state.config()

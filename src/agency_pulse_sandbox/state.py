@@ -105,6 +105,20 @@ def parse_latency_ms(value) -> float:
     return latency
 
 
+def parse_x_rate_limits(value) -> dict[str, int]:
+    """X limit overrides: a mapping of endpoint name (``users/:id/tweets``, ...) to requests
+    per 15 minutes, each a whole number >= 1 (ValueError otherwise)."""
+    if not isinstance(value, dict):
+        raise ValueError(f"x_rate_limits must be a mapping of endpoint to requests per 15 minutes, "
+                         f"got {value!r}")
+    limits = {}
+    for name, limit in value.items():
+        if not isinstance(name, str) or isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"x_rate_limits: {name!r} must map to a whole number >= 1, got {limit!r}")
+        limits[name] = limit
+    return limits
+
+
 class SandboxState:
     """Clock, seed, faults, latency and counters of one sandbox server."""
 
@@ -146,12 +160,16 @@ class SandboxState:
             return world
 
     def configure(self, *, day: date | None = None, seed: int | None = None,
-                  faults: dict | None = None, latency_ms: float | None = None) -> dict:
-        """Change the clock, the seed, the faults (replaced whole) and/or the latency; return
-        the config."""
+                  faults: dict | None = None, latency_ms: float | None = None,
+                  x_rate_limits: dict[str, int] | None = None) -> dict:
+        """Change the clock, the seed, the faults (replaced whole), the latency and/or the X
+        limit overrides (replaced whole; ``{}``: the real limits); return the config."""
         parsed = FaultConfig(faults) if faults is not None else None
         latency = parse_latency_ms(latency_ms) if latency_ms is not None else None
+        limits = parse_x_rate_limits(x_rate_limits) if x_rate_limits is not None else None
         with self._lock:
+            if limits is not None:
+                self.x_rate_limits = limits
             if latency is not None:
                 self.latency_ms = latency
             if day is not None:

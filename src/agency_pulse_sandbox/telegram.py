@@ -166,30 +166,33 @@ def _preview(request: SandboxRequest, state: SandboxState, channel: str) -> Sand
     def number(post: Post) -> int:
         return offsets[post.year] + post.index + 1
 
-    visible = world.posts_visible_on(account, day)
     before = request.query.get("before", "")
     after = request.query.get("after", "")
     if after.isdigit():
+        visible = world.posts_visible_on(account, day)
         page = [p for p in reversed(visible) if number(p) > int(after)][:PAGE_SIZE]
-    else:
-        older = (p for p in visible if not before.isdigit() or number(p) < int(before))
+    else:  # newest first, built only as far as the page reaches
+        older = (p for p in world.iter_visible_posts(account, day)
+                 if not before.isdigit() or number(p) < int(before))
         page = [p for _, p in zip(range(PAGE_SIZE), older, strict=False)][::-1]
     blocks = "\n".join(_message_html(account, number(post), post, state) for post in page)
-    if not visible:
+    # the whole history's counts from the world's per-year tallies, not by building every post
+    oldest = world.oldest_visible_position(account, day)
+    if oldest is None:
         blocks = ('<div class="tgme_widget_message_wrap js-widget_message_wrap"><div class="tgme_widget_message '
                   'service_message js-widget_message"><div class="tgme_widget_message_bubble">'
                   '<div class="tgme_widget_message_service_date">Channel created</div></div></div></div>')
     more = ""
-    if page and number(page[0]) > number(visible[-1]):
-        oldest = number(page[0])
+    if page and oldest is not None and number(page[0]) > offsets[oldest[0]] + oldest[1] + 1:
+        oldest_shown = number(page[0])
         more = (f'<div class="tgme_widget_message_centered js-messages_more_wrap"><a href="/s/{account.handle}'
-                f'?before={oldest}" class="tme_messages_more js-messages_more" data-before="{oldest}"></a></div>')
-    posts = visible
+                f'?before={oldest_shown}" class="tme_messages_more js-messages_more" data-before="{oldest_shown}"></a></div>')
+    kinds = world.visible_kind_counts(account, day)
     name = html.escape(account.name)
     members = compact_count(world.followers_on(account, day))
     counters = [(members, "subscribers"),
-                (compact_count(sum(1 for p in posts if p.kind in ("photo", "album"))), "photos"),
-                (compact_count(sum(1 for p in posts if p.is_video)), "videos")]
+                (compact_count(kinds["photo"] + kinds["album"]), "photos"),
+                (compact_count(kinds["video"] + kinds["live"]), "videos")]
     counter_html = "".join(f'<div class="tgme_channel_info_counter"><span class="counter_value">{v}</span> '
                            f'<span class="counter_type">{t}</span></div>' for v, t in counters)
     prev_link = (f'<link rel="prev" href="/s/{account.handle}?before={number(page[0])}">' if more else "")

@@ -215,7 +215,6 @@ class _YouTubeView:
 
     def _channel(self, account: SandboxAccount, parts: list[str]) -> dict:
         item: dict = {"kind": "youtube#channel", "etag": "", "id": account.platform_id}
-        visible = self.world.posts_visible_on(account, self.day)
         if "snippet" in parts:
             item["snippet"] = {
                 "title": account.name,
@@ -231,7 +230,8 @@ class _YouTubeView:
         if "contentDetails" in parts:
             item["contentDetails"] = {"relatedPlaylists": {"likes": "", "uploads": "UU" + account.platform_id[2:]}}
         if "statistics" in parts:
-            views = sum(metrics_on(p, self.day).views for p in visible)
+            # the whole history's views and count from the world's per-year tallies
+            views = self.world.visible_views(account, self.day)
             statistics: dict = {"viewCount": str(views)}
             if account.hidden_follower_count:
                 statistics["hiddenSubscriberCount"] = True
@@ -239,7 +239,7 @@ class _YouTubeView:
                 statistics["subscriberCount"] = str(three_significant_figures(
                     self.world.followers_on(account, self.day)))
                 statistics["hiddenSubscriberCount"] = False
-            statistics["videoCount"] = str(len(visible))
+            statistics["videoCount"] = str(self.world.count_visible_posts(account, self.day))
             item["statistics"] = statistics
         if "status" in parts:
             item["status"] = {"privacyStatus": "public", "isLinked": True, "longUploadsStatus": "longUploadsUnspecified"}
@@ -297,18 +297,29 @@ class _YouTubeView:
 
     def _page(self, account: SandboxAccount, max_results: int):
         """(posts of this page, next page token or None, total, offset of the page)."""
-        visible = self.world.posts_visible_on(account, self.day)
+        total = self.world.count_visible_posts(account, self.day)
         token = self.request.query.get("pageToken")
-        start = 0
+        position = None
         if token:
             position = _position(token)
             if position is None:
                 return youtube_error(400, "The request specifies an invalid page token.",
                                      "invalidPageToken", location="pageToken"), None, 0, 0
-            start = next((i for i, p in enumerate(visible) if (p.year, p.index) < position), len(visible))
-        page = visible[start:start + max_results]
-        next_token = _page_token(page[-1]) if page and start + max_results < len(visible) else None
-        return page, next_token, len(visible), start
+        # newest first, built only as far as the page reaches: the page starts at the first
+        # post older than the token's position
+        page: list[Post] = []
+        start = None
+        for i, post in enumerate(self.world.iter_visible_posts(account, self.day)):
+            if start is None:
+                if position is not None and (post.year, post.index) >= position:
+                    continue
+                start = i
+            if len(page) == max_results:
+                break
+            page.append(post)
+        start = total if start is None else start
+        next_token = _page_token(page[-1]) if page and start + max_results < total else None
+        return page, next_token, total, start
 
     def _title(self, post: Post) -> str:
         return f"{_TITLES[stable_hash(self.world.seed, post.account_number, post.year, post.index) % len(_TITLES)]}" \

@@ -114,3 +114,20 @@ def test_subscriber_counts_keep_three_significant_figures(count, shown):
                                                (123_456, "123K"), (1_250_000, "1.2M")])
 def test_telegram_counters_are_rounded_down_for_display(count, shown):
     assert compact_count(count) == shown
+
+
+@pytest.mark.parametrize("platform", ["telegram", "youtube", "facebook"])
+def test_whole_history_answers_from_year_tallies_equal_counting_post_by_post(world, platform):
+    # days inside the deletion window of a year's last posts (not settled) and long after
+    days = [DAY, date(2026, 1, 3), date(2025, 12, 31), date(2026, 2, 20), date(2019, 5, 1)]
+    for index in (0, 1, 2, 3, 4, 9):
+        account = world.find(platform, synthetic_handle(platform, index))
+        for day in days:
+            visible = world.posts_visible_on(account, day)
+            kinds = {kind: sum(1 for p in visible if p.kind == kind)
+                     for kind in ("status", "photo", "album", "link", "shared", "video", "live")}
+            assert world.visible_kind_counts(account, day) == kinds
+            assert world.count_visible_posts(account, day) == len(visible)
+            assert world.visible_views(account, day) == sum(metrics_on(p, day).views for p in visible)
+            assert world.oldest_visible_position(account, day) == (
+                (visible[-1].year, visible[-1].index) if visible else None)

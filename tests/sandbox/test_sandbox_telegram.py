@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+from agency_pulse_sandbox.data import KINDS
+
 BOT = "/api.telegram.org/bot123456:SECRET-token"
 POST = re.compile(r'data-post="fhn_gov_az/(\d+)"')
 TIME = re.compile(r'<time datetime="([^"]+)" class="time">')
@@ -72,7 +74,10 @@ def test_a_channel_without_posts_shows_the_channel_created_message(http, fresh_s
     from agency_pulse.extractors.telegram import parse_preview
 
     # A channel that has posted nothing yet (or deleted everything it posted).
-    monkeypatch.setattr(fresh_sandbox.state.world, "posts_visible_on", lambda account, day: [])
+    world = fresh_sandbox.state.world
+    monkeypatch.setattr(world, "iter_visible_posts", lambda account, day, not_before=None: iter(()))
+    monkeypatch.setattr(world, "oldest_visible_position", lambda account, day: None)
+    monkeypatch.setattr(world, "visible_kind_counts", lambda account, day: dict.fromkeys(KINDS, 0))
     page = http.get(fresh_sandbox.url + "/t.me/s/fhn_gov_az").text
     assert POST.findall(page) == [] and "Channel created" in page
     parsed = parse_preview(page)  # a preview that is on, with nothing posted

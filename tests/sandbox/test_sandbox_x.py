@@ -118,3 +118,19 @@ def test_rate_limits_can_be_lowered_for_a_run(http):
         codes = [get(http, sb, "/users/by", usernames="edu_gov_az").status_code for _ in range(3)]
         assert codes == [200, 200, 429]
         assert sb.config()["x_rate_limits"] == {"users/by": 2}
+
+
+def test_rate_limits_can_be_changed_and_restored_through_the_admin_config(http, fresh_sandbox):
+    url = fresh_sandbox.url + "/_sandbox/config"
+    try:
+        changed = http.post(url, json={"x_rate_limits": {"users/by": 1}}).json()
+        assert changed["x_rate_limits"] == {"users/by": 1}
+        codes = [get(http, fresh_sandbox, "/users/by", usernames="edu_gov_az").status_code for _ in range(2)]
+        assert codes == [200, 429]
+        bad = http.post(url, json={"x_rate_limits": {"users/by": 0}})
+        assert bad.status_code == 400 and "x_rate_limits" in bad.json()["error"]
+        assert http.post(url, json={"x_rate_limits": {}}).json()["x_rate_limits"] == {}
+        fresh_sandbox.reset_stats()  # a new window, under the real limit again
+        assert get(http, fresh_sandbox, "/users/by", usernames="edu_gov_az").status_code == 200
+    finally:
+        fresh_sandbox.set(x_rate_limits={})
