@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from agency_pulse.config import PLATFORMS
 from agency_pulse.report import chart_texts
 from agency_pulse.report.caveats import within_rounding
-from agency_pulse.report.figures import AgencyFigures, Period, ReportFigures, table_exists
+from agency_pulse.report.figures import AgencyFigures, Period, ReportFigures, rows, table_exists
 from agency_pulse.report.narrative import agency_name, platform_label
 from agency_pulse.report.numbers import ENGLISH, NumberStyle, exact, percent, signed
 
@@ -153,7 +153,7 @@ def overall_page(con, period: Period, weeks: float, style: NumberStyle = ENGLISH
     `offset`. DuckDB orders every agency; only the page's rows (and its agencies' account
     rows, for engagement per post) reach Python. `weeks`: the period's (`ReportFigures.weeks`)."""
     grain, suffix, relation = period.grain, period.kind, _registry(con)
-    found = con.execute(f"""
+    page = rows(con, f"""
         with named as (
             select g.*, {_NAMES_SQL}
             from marts.agency_{suffix} g left join {relation} r on r.agency_id = g.agency_id
@@ -174,16 +174,14 @@ def overall_page(con, period: Period, weeks: float, style: NumberStyle = ENGLISH
             group by a.agency_id) e on e.agency_id = shown.agency_id
         order by shown.board_position""",
         [period.key, style.language == "az", offset, offset + limit, period.key])
-    header = [d[0] for d in found.description]
-    page = [dict(zip(header, r, strict=True)) for r in found.fetchall()]
     if page:
         total = page[0]["board_total"]
     else:
         total = con.execute(f"select count(*) from marts.agency_{suffix} where {grain} = ?",
                             [period.key]).fetchone()[0]
-    rows = [_overall_row(r, _named(r, style), weeks, r["posts_with_engagement"], r["engagement_given"])
-            for r in page]
-    return (Leaderboard(style.text.text("board.overall"), _columns(OVERALL_COLUMNS, style), rows,
+    cells = [_overall_row(r, _named(r, style), weeks, r["posts_with_engagement"], r["engagement_given"])
+             for r in page]
+    return (Leaderboard(style.text.text("board.overall"), _columns(OVERALL_COLUMNS, style), cells,
                         [r["agency_id"] for r in page]), total)
 
 
@@ -195,7 +193,7 @@ def growth_ranking(con, period: Period, style: NumberStyle = ENGLISH, *,
     have a growth figure. Ties keep the report's order (rank, then name), as the report's
     chart orders the same items."""
     grain, suffix, relation = period.grain, period.kind, _registry(con)
-    found = con.execute(f"""
+    ranked = rows(con, f"""
         with named as (
             select g.agency_id, g.followers_growth_pct, g.rank_followers, {_NAMES_SQL}
             from marts.agency_{suffix} g left join {relation} r on r.agency_id = g.agency_id
@@ -208,8 +206,6 @@ def growth_ranking(con, period: Period, style: NumberStyle = ENGLISH, *,
             from named)
         select * from ranked where position <= ? or position > ranked_total - ?
         order by position""", [period.key, shown, shown])
-    header = [d[0] for d in found.description]
-    ranked = [dict(zip(header, r, strict=True)) for r in found.fetchall()]
     return ([(_named(r, style), r["followers_growth_pct"]) for r in ranked],
             ranked[0]["ranked_total"] if ranked else 0)
 
@@ -221,7 +217,7 @@ def agency_names(con, period: Period, agency_ids: list[str], style: NumberStyle 
     if not agency_ids:
         return {}
     grain, suffix, relation = period.grain, period.kind, _registry(con)
-    found = con.execute(f"""
+    found = rows(con, f"""
         select i.agency_id as wanted, {_NAMES_SQL},
                g.agency_id is not null or (r.agency_id is not null
                    and (r.active_from is null or r.active_from <= ?)
@@ -230,10 +226,8 @@ def agency_names(con, period: Period, agency_ids: list[str], style: NumberStyle 
         left join marts.agency_{suffix} g on g.agency_id = i.agency_id and g.{grain} = ?
         left join {relation} r on r.agency_id = i.agency_id""",
         [period.end, period.start, list(dict.fromkeys(agency_ids)), period.key])
-    header = [d[0] for d in found.description]
     names = {}
-    for values in found.fetchall():
-        r = dict(zip(header, values, strict=True))
+    for r in found:
         names[r["wanted"]] = _named({**r, "agency_id": r["wanted"]}, style) if r["listed"] else r["wanted"]
     return names
 
@@ -266,15 +260,13 @@ def platform_page(con, year: int, platform: str, names: dict[str, str] | None, w
     rank without a figure); only the `limit` rows from `offset` are read. `names`: agency
     id -> name in the reader's language; None: read those of the page's agencies
     (`agency_names`)."""
-    found = con.execute("""
+    page = rows(con, """
         select *, case when followers_end is not null then rank() over (
                    order by followers_end desc nulls last) end as board_rank,
                count(*) over () as board_total
         from marts.account_annual where year = ? and platform = ?
         order by followers_end desc nulls last, agency_id, handle
         limit ? offset ?""", [year, platform, limit, offset])
-    header = [d[0] for d in found.description]
-    page = [dict(zip(header, r, strict=True)) for r in found.fetchall()]
     if page:
         total = page[0]["board_total"]
     else:
@@ -282,11 +274,9 @@ def platform_page(con, year: int, platform: str, names: dict[str, str] | None, w
                             [year, platform]).fetchone()[0]
     if names is None:
         names = agency_names(con, Period.year(year), [r["agency_id"] for r in page], style)
-    rows, ids = [], []
-    for r in page:
-        rows.append(_platform_row(platform, r, names, weeks, r["board_rank"]))
-        ids.append(r["agency_id"])
-    return Leaderboard(platform_label(platform), _columns(PLATFORM_COLUMNS, style), rows, ids), total
+    cells = [_platform_row(platform, r, names, weeks, r["board_rank"]) for r in page]
+    return (Leaderboard(platform_label(platform), _columns(PLATFORM_COLUMNS, style), cells,
+                        [r["agency_id"] for r in page]), total)
 
 
 def _platform_row(platform: str, r: dict, names: dict[str, str], weeks: float, rank) -> list:
