@@ -144,8 +144,7 @@ def _validate_one(landed: LandedFile, *, run_id: str, run_date: date,
         for warning in verdict.warnings:
             log.warning("validation: %s: %s", landed.path.name, warning)
     else:
-        target = _quarantine(landed, verdict)
-        outcome.quarantined_to = lake_fs.for_path(target).display(target)
+        outcome.quarantined_to = _quarantine(landed, verdict)
         log.error("validation: %s failed: %s", landed.path,
                   "; ".join(verdict.failed_expectations))
     return outcome
@@ -187,15 +186,17 @@ def _publish(landed: LandedFile) -> tuple[Path, list[Path]]:
     return target, superseded
 
 
-def _quarantine(landed: LandedFile, verdict: BatchVerdict) -> Path:
+def _quarantine(landed: LandedFile, verdict: BatchVerdict) -> str:
+    """Move a failed file to the quarantine beside its result; return where it now is, as
+    messages and the validation record name it (``LakeFS.display``)."""
     target = landed.zone_path(lake.QUARANTINE)
-    fs = lake_fs.for_path(target)
+    fs = lake_fs.for_path(target)  # the landing zone is on the same lake (the move needs it)
     result_path = lake.result_path(target)
+    quarantined_to = fs.display(target)
     document = dict(verdict.result)
     document["agency_pulse"] = {**document.get("agency_pulse", {}),
-                                "file": lake_fs.for_path(landed.path).display(landed.path),
-                                "quarantined_to": fs.display(target)}
+                                "file": fs.display(landed.path), "quarantined_to": quarantined_to}
     fs.write_bytes(result_path, json.dumps(document, indent=2, ensure_ascii=False,
                                            default=str).encode("utf-8"))
     fs.move(landed.path, target)
-    return target
+    return quarantined_to
