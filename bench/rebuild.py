@@ -69,45 +69,33 @@ def main(argv: list[str]) -> int:
 # post Parquet files where they are and run one GROUP BY per mart grain, account and agency
 # by month and by year. The marts do more (ownership, precedence, deletions, ranks); this is
 # what reading the same rows and aggregating them once per grain costs.
+_ACCOUNT_FLOOR = """
+    select s.account_id, {snapshot_period} as period,
+           arg_max(s.followers, s.snapshot_date) as followers_end, p.posts, p.engagement
+    from snapshots s left join (
+        select account_id, {post_period} as period, count(*) as posts,
+               sum(coalesce(reactions, 0) + coalesce(comments, 0) + coalesce(shares, 0))
+                   as engagement
+        from posts group by all) p
+      on p.account_id = s.account_id and p.period = {snapshot_period}
+    group by s.account_id, {snapshot_period}, p.posts, p.engagement"""
+_AGENCY_FLOOR = """
+    select agency_id, period, sum(followers_end) as followers_end, sum(posts) as posts
+    from (select agency_id, account_id, {snapshot_period} as period,
+                 arg_max(followers, snapshot_date) as followers_end, null::bigint as posts
+          from snapshots group by all
+          union all
+          select agency_id, account_id, {post_period}, null, count(*)
+          from posts group by all)
+    group by all"""
+# The period of a day or a timestamp, per mart grain ({column}: the column it is taken of).
+_GRAINS = {"monthly": "date_trunc('month', {column})", "annual": "year({column})"}
 _FLOOR_QUERIES = {
-    "account_monthly": """
-        select s.account_id, date_trunc('month', s.snapshot_date) as month,
-               arg_max(s.followers, s.snapshot_date) as followers_end, p.posts, p.engagement
-        from snapshots s left join (
-            select account_id, date_trunc('month', published_at) as month, count(*) as posts,
-                   sum(coalesce(reactions, 0) + coalesce(comments, 0) + coalesce(shares, 0))
-                       as engagement
-            from posts group by all) p
-          on p.account_id = s.account_id and p.month = date_trunc('month', s.snapshot_date)
-        group by s.account_id, date_trunc('month', s.snapshot_date), p.posts, p.engagement""",
-    "account_annual": """
-        select s.account_id, year(s.snapshot_date) as year,
-               arg_max(s.followers, s.snapshot_date) as followers_end, p.posts, p.engagement
-        from snapshots s left join (
-            select account_id, year(published_at) as year, count(*) as posts,
-                   sum(coalesce(reactions, 0) + coalesce(comments, 0) + coalesce(shares, 0))
-                       as engagement
-            from posts group by all) p
-          on p.account_id = s.account_id and p.year = year(s.snapshot_date)
-        group by s.account_id, year(s.snapshot_date), p.posts, p.engagement""",
-    "agency_monthly": """
-        select agency_id, month, sum(followers_end) as followers_end, sum(posts) as posts
-        from (select agency_id, account_id, date_trunc('month', snapshot_date) as month,
-                     arg_max(followers, snapshot_date) as followers_end, null::bigint as posts
-              from snapshots group by all
-              union all
-              select agency_id, account_id, date_trunc('month', published_at), null, count(*)
-              from posts group by all)
-        group by all""",
-    "agency_annual": """
-        select agency_id, year, sum(followers_end) as followers_end, sum(posts) as posts
-        from (select agency_id, account_id, year(snapshot_date) as year,
-                     arg_max(followers, snapshot_date) as followers_end, null::bigint as posts
-              from snapshots group by all
-              union all
-              select agency_id, account_id, year(published_at), null, count(*)
-              from posts group by all)
-        group by all""",
+    f"{kind}_{grain}": template.format(
+        snapshot_period=period.format(column=f"{'s.' if kind == 'account' else ''}snapshot_date"),
+        post_period=period.format(column="published_at"))
+    for kind, template in (("account", _ACCOUNT_FLOOR), ("agency", _AGENCY_FLOOR))
+    for grain, period in _GRAINS.items()
 }
 
 
