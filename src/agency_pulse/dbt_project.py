@@ -52,6 +52,7 @@ class ModelRun:
     name: str
     kind: str
     path: str
+    seconds: float = 0.0  # dbt's execution time of the model
 
     @property
     def qualified_name(self) -> str:
@@ -172,9 +173,11 @@ def _parse(project_dir: Path, database: str):
     return result.result
 
 
-def run(con, project_dir: Path | None = None, select: list[str] | None = None) -> list[ModelRun]:
+def run(con, project_dir: Path | None = None, select: list[str] | None = None, *,
+        full_refresh: bool = True) -> list[ModelRun]:
     """Run the project's models (or ``select``) on ``con``, in dependency order; return them
-    as run. ``DbtProjectError`` names the first model that failed and its database error."""
+    as run. ``full_refresh`` (dbt's ``--full-refresh``) recreates the incremental models from
+    all their input; without it they update only what ``quality.build_changes`` names. ``DbtProjectError`` names the first model that failed and its database error."""
     from dbt.cli.main import dbtRunner
 
     project_dir = project_dir or PROJECT_DIR
@@ -183,6 +186,8 @@ def run(con, project_dir: Path | None = None, select: list[str] | None = None) -
     # --fail-fast: after a failed model the caller's transaction is aborted anyway
     args = ["run", *_flags(project_dir, _target_path(project_dir)), "--no-write-json",
             "--no-partial-parse", "--threads", "1", "--fail-fast"]
+    if full_refresh:
+        args.append("--full-refresh")
     if select:
         args += ["--select", *select]
     with _LOCK, _warehouse_path(f"{database}.duckdb"), _shared_connection(con):
@@ -197,7 +202,8 @@ def run(con, project_dir: Path | None = None, select: list[str] | None = None) -
     if not result.success:
         raise DbtProjectError(f"dbt run failed: {_one_line(result.exception)}")
     return [ModelRun(schema=r.node.schema, name=r.node.name,
-                     kind=r.node.config.materialized, path=r.node.original_file_path)
+                     kind=r.node.config.materialized, path=r.node.original_file_path,
+                     seconds=float(getattr(r, "execution_time", 0.0) or 0.0))
             for r in ran]
 
 
@@ -317,7 +323,9 @@ def _compile(project_dir: Path, database: str) -> list[CompiledModel]:
             result = dbtRunner(manifest=parsed).invoke(
                 ["compile", *_flags(project_dir, _target_path(project_dir)),
                  "--no-write-json", "--no-partial-parse", "--no-introspect",
-                 "--no-populate-cache", "--threads", "1", "--select", "resource_type:model"])
+                 "--no-populate-cache", "--threads", "1", "--select", "resource_type:model",
+                 # every model as a whole table, asking the database nothing
+                 "--full-refresh"])
     finally:
         scratch.close()
     if not result.success:
@@ -369,7 +377,9 @@ def run_compiled(con, project_dir: Path | None = None) -> list[CompiledModel]:
     for model in models:
         relation = f'"{model.schema}"."{model.name}"'
         try:
-            con.execute(f"create or replace {model.materialized} {relation} as "
+            # compiled without a previous table: an incremental model is a whole table
+            kind = "table" if model.materialized == "incremental" else model.materialized
+            con.execute(f"create or replace {kind} {relation} as "
                         f"{model.compiled_sql}")
         except duckdb.Error as exc:
             raise DbtProjectError(f"model {model.qualified_name} ({Path(model.path).name}) "
@@ -377,7 +387,7 @@ def run_compiled(con, project_dir: Path | None = None) -> list[CompiledModel]:
         if not model.persist_docs:
             continue
         if model.description:
-            con.execute(f"comment on {model.materialized} {relation} is "
+            con.execute(f"comment on {kind} {relation} is "
                         f"{sql_string(model.description)}")
         existing = {row[0] for row in con.execute(
             "select column_name from duckdb_columns() where database_name = current_database()"

@@ -71,6 +71,29 @@ SOURCE_TABLES = ("quality.extract_log", "quality.validation_runs")
 
 MARTS = ("account_monthly", "account_annual", "agency_monthly", "agency_annual")
 
+# What an incremental load changed (``quality.build_changes``), for the models that update
+# by period: per dataset the day a row is keyed by and the earliest day it can change a
+# figure of (an observation's last post moves the last post of every period after it).
+# Constant SQL over the dataset's own columns (lake.SCHEMAS), never a value.
+CHANGE_DAYS: dict[str, tuple[str, str]] = {
+    "account_snapshots": ("snapshot_date", "snapshot_date"),
+    "follower_history": ("day", "day"),
+    "observations": ("observed_on", "least(observed_on, coalesce(last_post_on, observed_on))"),
+    "extract_log": ("run_date", "run_date"),
+    "posts": ("cast(published_at at time zone 'UTC' as date)",
+              "cast(published_at at time zone 'UTC' as date)"),
+    "post_deletions": ("detected_on", "detected_on"),
+}
+
+BUILD_CHANGES_SCHEMA = pa.schema([
+    ("dataset", pa.string()),       # a lake dataset, or 'latest_observation' (see below)
+    ("account_id", pa.string()),    # as in the lake (before stg_lake__account_identities)
+    ("platform", pa.string()),
+    ("post_id", pa.string()),
+    ("day", pa.date32()),           # CHANGE_DAYS' key day
+    ("from_day", pa.date32()),      # CHANGE_DAYS' earliest day the row can change
+])
+
 AGENCIES_SCHEMA = pa.schema([
     ("agency_id", pa.string()),
     ("name", pa.string()),
@@ -140,6 +163,8 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             files = {dataset: lake_files.dataset_files(dataset) for dataset in lake.SCHEMAS}
             new_files = None if full else _new_files(con, files, fingerprint, lake_files)
             mode = "full" if new_files is None else "incremental"
+            # the models recompute every period after a full load, else only what changed
+            models_mode = mode
             log.info("warehouse build: %s load", mode)
             # Every file read is first checked against the checksum recorded when it was
             # published: a damaged file fails the build (rolled back) instead of loading.
@@ -157,6 +182,8 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
                             "select * from staging.lake_extract_log")
             else:
                 con.execute("set TimeZone = 'UTC'")
+                identities = _identities(con)
+                _start_changes(con)
                 for dataset in lake.SCHEMAS:
                     loaded[f"staging.lake_{dataset}"] = _upsert_lake_files(
                         con, dataset, [path for path, *_ in new_files[dataset]])
@@ -165,11 +192,16 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
                                 "select * from staging.lake_extract_log")
                 loaded["core.agencies"] = _count(con, "core.agencies")
                 loaded["core.accounts"] = _count(con, "core.accounts")
+                if identities is None or _identities(con) != identities:
+                    # a lake account now maps to another registry account: its rows move
+                    models_mode = "full"
             loaded["quality.validation_runs"] = _load_validation_runs(
                 con, [path for path, *_ in lake_files.validation_run_files()])
             loaded["quality.extract_log"] = _count(con, "quality.extract_log")
-            _remember_loaded_files(con, files, fingerprint, mode)
-            ran = _run_dbt(con) if models else []
+            _remember_loaded_files(con, files, fingerprint, mode, models_mode)
+            ran = _run_dbt(con, full_refresh=models_mode == "full") if models else []
+            log.info("models (%s): %s", models_mode, ", ".join(
+                f"{m.qualified_name} {m.seconds:.2f}s" for m in ran))
             # the models' comments come from dbt (persist_docs); these are the sources'
             column_docs.comment_tables(con, only=SOURCE_TABLES)
             marts = {name: _count(con, f"marts.{name}") for name in MARTS
@@ -210,7 +242,7 @@ def run_model(name: str, *, settings: Settings | None = None,
         try:
             con.execute("begin transaction")
             try:
-                ran = _run_dbt(con, select=[name])
+                ran = _run_dbt(con, select=[name], full_refresh=_models_mode(con) == "full")
                 con.execute("commit")
             except BaseException:
                 with contextlib.suppress(duckdb.Error):
@@ -224,6 +256,14 @@ def run_model(name: str, *, settings: Settings | None = None,
             con.close()
     finally:
         build_lock.close()
+
+
+def _models_mode(con: duckdb.DuckDBPyConnection) -> str:
+    """How the last load wants the models run: ``full`` or ``incremental``."""
+    try:
+        return con.execute("select models_mode from quality.build_state").fetchall()[0][0]
+    except (duckdb.Error, IndexError):
+        return "full"
 
 
 def publish(*, settings: Settings | None = None) -> None:
@@ -323,9 +363,20 @@ def _absorbed_month_files(files: dict[str, list[tuple[str, int, int]]],
     return absorbed, covered
 
 
+def _start_changes(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty ``quality.build_changes`` and note the latest observation day the models saw
+    (dataset ``latest_observation``): the running period it closed is recomputed too."""
+    _create_from_arrow(con, "quality.build_changes", BUILD_CHANGES_SCHEMA.empty_table())
+    with contextlib.suppress(duckdb.CatalogException):
+        con.execute(
+            "insert into quality.build_changes (dataset, day, from_day) "
+            "select 'latest_observation', max(observed_on), max(observed_on) "
+            "from core.int_account_daily_followers")
+
+
 def _remember_loaded_files(con: duckdb.DuckDBPyConnection,
                            files: dict[str, list[tuple[str, int, int]]], fingerprint: str,
-                           mode: str) -> None:
+                           mode: str, models_mode: str = "full") -> None:
     rows = [(dataset, path, size, mtime) for dataset, facts in files.items()
             for path, size, mtime in facts]
     table = pa.table({"dataset": pa.array([r[0] for r in rows], pa.string()),
@@ -334,7 +385,8 @@ def _remember_loaded_files(con: duckdb.DuckDBPyConnection,
                       "mtime_ns": pa.array([r[3] for r in rows], pa.int64())})
     _create_from_arrow(con, "quality.loaded_files", table)
     con.execute("create or replace table quality.build_state as "
-                "select $f as fingerprint, $mode as last_mode", {"f": fingerprint, "mode": mode})
+                "select $f as fingerprint, $mode as last_mode, $models as models_mode",
+                {"f": fingerprint, "mode": mode, "models": models_mode})
 
 
 def _upsert_lake_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> int:
@@ -348,6 +400,7 @@ def _upsert_lake_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list
     same_key = " and ".join(f'old."{k}" is not distinct from new."{k}"' for k in keys)
     try:
         con.execute(f"create or replace temp table _new_rows as {latest_rows}", {"files": files})
+        _record_changes(con, dataset, table, same_key)
         con.execute(
             f"delete from {table} as old using _new_rows as new where {same_key} "
             f'and (old."{latest}" is null or new."{latest}" >= old."{latest}")')
@@ -358,6 +411,28 @@ def _upsert_lake_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list
     except duckdb.Error as exc:
         raise WarehouseError(f"lake dataset {dataset}: cannot load: {exc}") from exc
     return _count(con, table)
+
+
+def _record_changes(con: duckdb.DuckDBPyConnection, dataset: str, table: str,
+                    same_key: str) -> None:
+    """Note in ``quality.build_changes`` the rows of ``_new_rows`` and the loaded rows they
+    may replace (a post may move to another day), for the models that update by period."""
+    day, from_day = CHANGE_DAYS[dataset]
+    post = "platform, post_id" if "post_id" in lake.SCHEMAS[dataset].names else \
+        "platform, null"
+    con.execute(
+        f"insert into quality.build_changes select $dataset, account_id, {post}, {day}, "
+        f"{from_day} from (select * from _new_rows union all select old.* from {table} as "
+        f"old semi join _new_rows as new on {same_key})", {"dataset": dataset})
+
+
+def _identities(con: duckdb.DuckDBPyConnection) -> list[tuple] | None:
+    """The lake-to-registry account mapping as the models see it now (None if not built)."""
+    try:
+        return con.execute(
+            "select * from staging.stg_lake__account_identities order by all").fetchall()
+    except duckdb.CatalogException:
+        return None
 
 
 def create_source_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -375,6 +450,7 @@ def create_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     _create_from_arrow(con, "core.accounts", ACCOUNTS_SCHEMA.empty_table())
     _create_from_arrow(con, "quality.validation_runs", VALIDATION_RUNS_SCHEMA.empty_table())
     _create_from_arrow(con, "quality.extract_log", lake.SCHEMAS["extract_log"].empty_table())
+    _create_from_arrow(con, "quality.build_changes", BUILD_CHANGES_SCHEMA.empty_table())
 
 
 def run_models(con: duckdb.DuckDBPyConnection,
@@ -395,11 +471,12 @@ def run_models(con: duckdb.DuckDBPyConnection,
         raise WarehouseError(f"{exc}{_suspects(con, exc)}") from exc
 
 
-def _run_dbt(con: duckdb.DuckDBPyConnection,
-             select: list[str] | None = None) -> list[dbt_project.ModelRun]:
-    """``dbt run`` of the project (or ``select``), in-process, inside the caller's transaction."""
+def _run_dbt(con: duckdb.DuckDBPyConnection, select: list[str] | None = None, *,
+             full_refresh: bool = True) -> list[dbt_project.ModelRun]:
+    """``dbt run`` of the project (or ``select``), in-process, inside the caller's transaction.
+    ``full_refresh=False``: the incremental models update only the periods that changed."""
     try:
-        return dbt_project.run(con, select=select)
+        return dbt_project.run(con, select=select, full_refresh=full_refresh)
     except dbt_project.DbtProjectError as exc:
         raise WarehouseError(f"{exc}{_suspects(con, exc)}") from exc
 

@@ -1,4 +1,12 @@
 -- One follower figure per account and day: manual observation > API snapshot > history point.
+-- Incremental: the account days whose lake rows changed are recomputed (macros/increments.sql).
+{%- set datasets = ['account_snapshots', 'follower_history', 'observations'] %}
+-- depends_on: {{ ref('stg_lake__account_identities') }}, {{ source('quality', 'build_changes') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_days('observed_on', " ~ datasets ~ ") }}",
+) }}
 with
 
 snapshots as (
@@ -19,6 +27,20 @@ history as (
 
 ),
 
+{% if is_incremental() %}
+changed as (
+
+    select distinct account_id, day from ({{ changed_rows(datasets) }})
+
+),
+
+first_changed as (
+
+    select coalesce(min(day), date '9999-12-31') as day from changed
+
+),
+{% endif %}
+
 candidates as (
 
     select
@@ -29,6 +51,9 @@ candidates as (
         1 as precedence,
     from observations
     where followers is not null
+    {%- if is_incremental() %}
+        and observed_on >= (select day from first_changed)
+    {%- endif %}
 
     union all
 
@@ -41,6 +66,9 @@ candidates as (
     from snapshots
     -- a snapshot without a count (hidden, not given) is no observation
     where followers is not null
+    {%- if is_incremental() %}
+        and snapshot_date >= (select day from first_changed)
+    {%- endif %}
 
     union all
 
@@ -52,6 +80,9 @@ candidates as (
         3 as precedence,
     from history
     where followers is not null
+    {%- if is_incremental() %}
+        and history_day >= (select day from first_changed)
+    {%- endif %}
 
 ),
 
@@ -63,6 +94,11 @@ final as (
         followers,
         source,
     from candidates
+    {%- if is_incremental() %}
+    semi join changed
+        on candidates.account_id = changed.account_id
+        and candidates.observed_on = changed.day
+    {%- endif %}
     where account_id is not null
         and observed_on is not null
     qualify row_number() over (

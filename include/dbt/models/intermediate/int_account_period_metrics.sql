@@ -1,6 +1,86 @@
 -- Followers, posts, engagement and activity of every account period (docs/REFERENCE.md, Warehouse).
+-- Incremental: the periods int_account_periods recomputed are computed again from the days of
+-- their years; a period's start figure and last post before those days come from the
+-- account's latest stored period (its end), not from the whole history.
+-- depends_on: {{ ref('build_scope') }}, {{ ref('stg_lake__observations') }}, {{ ref('int_account_post_events') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_periods_to_recompute() }}",
+) }}
 with
 
+{% if is_incremental() %}
+first_year as (
+
+    select cast(date_trunc('year', min(from_day)) as date) as day
+    from {{ ref('build_scope') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('int_account_periods') }} as recomputed
+    where period_end >= {{ recompute_from('recomputed.account_id') }}
+
+),
+
+-- the account's latest stored period of each grain (all stored ones end before the first
+-- day to recompute)
+carried as (
+
+    select * from {{ this }}
+    qualify row_number() over (
+        partition by account_id, grain
+        order by period_start desc
+    ) = 1
+
+),
+
+daily_followers as (
+
+    select * from {{ ref('int_account_daily_followers') }}
+    where observed_on >= (select day from first_year)
+
+),
+
+posts as (
+
+    -- 30 days more: the 30 days up to a period's evaluation day may begin before its year
+    select * from {{ ref('int_account_posts') }}
+    where published_on >= (select day from first_year) - 30
+
+),
+
+observations as (
+
+    select * from {{ ref('stg_lake__observations') }}
+
+),
+
+-- the posts of the recomputed days, every manual last post, and the last post the stored
+-- periods knew (the latest at their end: no earlier moment can matter any more)
+post_events as (
+
+    select account_id, published_at as posted_at, from posts
+    where published_on >= (select day from first_year)
+
+    union all
+
+    select
+        account_id,
+        cast(last_post_on as timestamp) at time zone 'UTC' as posted_at,
+    from observations
+    where last_post_on is not null
+        and account_id is not null
+
+    union all
+
+    select account_id, last_post_at as posted_at, from carried
+    where last_post_at is not null
+
+),
+{% else %}
 periods as (
 
     select * from {{ ref('int_account_periods') }}
@@ -24,6 +104,13 @@ post_events as (
     select * from {{ ref('int_account_post_events') }}
 
 ),
+{% endif %}
+
+post_facts as (
+
+    select * from {{ ref('int_account_post_facts') }}
+
+),
 
 post_tracking as (
 
@@ -34,6 +121,9 @@ post_tracking as (
 post_reads as (
 
     select * from {{ ref('int_account_post_reads') }}
+    {%- if is_incremental() %}
+    where run_date >= (select day from first_year)
+    {%- endif %}
 
 ),
 
@@ -58,22 +148,45 @@ followers_by_period as (
 
 ),
 
-followers_at_bounds as (
+period_followers as (
 
     select
         periods.account_id,
         periods.grain,
         periods.period_start,
-        -- the last observation before the period: the end of the latest earlier bucket
-        last_value(followers_by_period.followers_last ignore nulls) over (
-            partition by periods.account_id, periods.grain
-            order by periods.period_start
-            rows between unbounded preceding and 1 preceding
-        ) as followers_start,
-        followers_by_period.followers_last as followers_end,
+        followers_by_period.followers_last,
     from periods
     left join followers_by_period
         using (account_id, grain, period_start)
+    {%- if is_incremental() %}
+
+    union all
+
+    -- the last figure known at the end of the latest stored period
+    select
+        account_id,
+        grain,
+        period_start,
+        coalesce(followers_end, followers_start) as followers_last,
+    from carried
+    {%- endif %}
+
+),
+
+followers_at_bounds as (
+
+    select
+        account_id,
+        grain,
+        period_start,
+        -- the last observation before the period: the end of the latest earlier bucket
+        last_value(followers_last ignore nulls) over (
+            partition by account_id, grain
+            order by period_start
+            rows between unbounded preceding and 1 preceding
+        ) as followers_start,
+        followers_last as followers_end,
+    from period_followers
 
 ),
 
@@ -91,19 +204,6 @@ posts_in_period as (
         sum(posts.engagement) as engagement,
     from posts
     cross join grains
-    group by all
-
-),
-
--- What the platform gives for this account at all: for a period without posts, engagement
--- and live counts are 0 only where the account's posts carry them.
-account_post_facts as (
-
-    select
-        account_id,
-        bool_or(engagement is not null) as gives_engagement,
-        bool_and(is_live is not null) as gives_live,
-    from posts
     group by all
 
 ),
@@ -213,8 +313,10 @@ joined as (
             coalesce(runs_in_period.posts_read, true)
             or coalesce(posts_in_period.posts, 0) > 0
         ) as has_post_tracking,
-        coalesce(account_post_facts.gives_engagement, true) as gives_engagement,
-        coalesce(account_post_facts.gives_live, true) as gives_live,
+        -- what the platform gives for this account at all (int_account_post_facts)
+        coalesce(post_facts.gives_engagement, true) as gives_engagement,
+        coalesce(post_facts.gives_live, true) as gives_live,
+        post_tracking.account_id is not null as is_tracked,
         posts_in_period.posts,
         posts_in_period.video_posts,
         posts_in_period.live_posts,
@@ -229,7 +331,7 @@ joined as (
     left join last_posts using (account_id, grain, period_start)
     left join runs_in_period using (account_id, grain, period_start)
     left join post_tracking on periods.account_id = post_tracking.account_id
-    left join account_post_facts on periods.account_id = account_post_facts.account_id
+    left join post_facts on periods.account_id = post_facts.account_id
 
 ),
 
@@ -273,6 +375,9 @@ measured as (
         ) as days_since_last_post,
         posts_last_30_days,
         has_post_tracking,
+        gives_engagement,
+        gives_live,
+        is_tracked,
     from joined
 
 ),
@@ -315,6 +420,10 @@ final as (
         end as activity_status,
         posts_last_30_days,
         has_post_tracking,
+        -- account-wide facts the period was built with (quality.build_scope compares them)
+        gives_engagement,
+        gives_live,
+        is_tracked,
     from measured
 
 )

@@ -2,6 +2,14 @@
 -- post. evaluation_day is the day activity is judged at: the period's last day, or the
 -- latest observation day overall for the running period. The owner is the registry entry
 -- owning the account in the period (the later one if it changed hands), else the nearest.
+-- Incremental: each account's periods ending on or after its first day to recompute
+-- (quality.build_scope) are computed again from the days of their years.
+-- depends_on: {{ ref('build_scope') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_periods_to_recompute() }}",
+) }}
 with
 
 daily_followers as (
@@ -28,11 +36,27 @@ grains as (
 
 ),
 
+{% if is_incremental() %}
+-- the first day of the first year with a period to recompute
+first_year as (
+
+    select cast(date_trunc('year', min(from_day)) as date) as day
+    from {{ ref('build_scope') }}
+
+),
+{% endif %}
+
 activity_days as (
 
     select account_id, observed_on as activity_day, from daily_followers
+    {%- if is_incremental() %}
+    where observed_on >= (select day from first_year)
+    {%- endif %}
     union
     select account_id, published_on as activity_day, from posts
+    {%- if is_incremental() %}
+    where published_on >= (select day from first_year)
+    {%- endif %}
 
 ),
 
@@ -123,6 +147,9 @@ final as (
         period_end,
         evaluation_day,
     from owned_periods
+    {%- if is_incremental() %}
+    where period_end >= {{ recompute_from('owned_periods.account_id') }}
+    {%- endif %}
 
 )
 

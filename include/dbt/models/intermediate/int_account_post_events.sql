@@ -1,5 +1,6 @@
 -- Every known moment an account posted: its posts, and the last_post_on of manual
--- observations (as midnight UTC of that day).
+-- observations (as midnight UTC of that day). A view: the full build's last posts read it.
+{{ config(materialized='view') }}
 with
 
 posts as (

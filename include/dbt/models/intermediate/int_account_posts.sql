@@ -2,13 +2,57 @@
 -- published, so they count for the period they were published in. A plain repost of
 -- another account's post (an X retweet, post_type 'retweet') is no post of the account: it
 -- carries the other post's metrics. A quote has its own text and metrics: it stays.
+-- Incremental: the posts with new lake rows or deletions are recomputed (macros/increments.sql).
+-- depends_on: {{ ref('stg_lake__account_identities') }}, {{ source('quality', 'build_changes') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['platform', 'post_id'],
+) }}
 with
 
+{% if is_incremental() %}
+changed_keys as (
+
+    select distinct
+        platform,
+        {{ post_key('platform', 'post_id') }} as post_key,
+    from ({{ changed_rows(['posts', 'post_deletions']) }})
+
+),
+
+-- the earliest publication day among them (a deleted post's from its stored row)
+first_published as (
+
+    select least(
+        (select min(day) from ({{ changed_rows(['posts']) }})),
+        (
+            select min(stored.published_on) from {{ this }} as stored
+            semi join changed_keys
+                on stored.platform = changed_keys.platform
+                and {{ post_key('stored.platform', 'stored.post_id') }} = changed_keys.post_key
+        )
+    ) as day
+
+),
+
+posts as (
+    {%- set source_filter -%}
+        published_at >= cast((select day from first_published) - 1 as timestamp) at time zone 'UTC'
+        and (platform, {{ post_key('platform', 'post_id') }}) in (
+            select (platform, post_key) from changed_keys
+        )
+    {%- endset %}
+    {{ lake_posts(source_filter) }}
+
+),
+{% else %}
 posts as (
 
     select * from {{ ref('stg_lake__posts') }}
 
 ),
+{% endif %}
 
 deletions as (
 

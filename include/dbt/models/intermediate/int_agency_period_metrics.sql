@@ -1,10 +1,21 @@
 -- Agencies per period from their account rows. Change and growth use only comparable
 -- accounts (a start and an end figure), so a new page is never reported as a loss.
+-- Incremental: every agency's periods ending on or after the earliest day any account
+-- recomputes (quality.build_scope) are computed again (ranks compare all agencies).
+-- depends_on: {{ ref('build_scope') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_agency_periods_to_recompute() }}",
+) }}
 with
 
 account_periods as (
 
     select * from {{ ref('int_account_period_metrics') }}
+    {%- if is_incremental() %}
+    where period_end >= (select min(from_day) from {{ ref('build_scope') }})
+    {%- endif %}
 
 ),
 

@@ -3,12 +3,37 @@
 -- `unknown` when the run's log row does not say), a manual observation is `observation`.
 -- Readers (the report, the UI pages, the run summary) mark sandbox figures from this table,
 -- so the mark follows the data, never a setting.
+-- Incremental: the account months a changed lake row can touch are recomputed (a changed
+-- extract log day touches the months of the posts fetched that day).
+-- depends_on: {{ ref('stg_lake__account_identities') }}, {{ source('quality', 'build_changes') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_figure_months() }}",
+) }}
 with
+
+{% if is_incremental() %}
+changed_months as (
+
+    {{ changed_figure_months() }}
+
+),
+
+first_month as (
+
+    select coalesce(min(month), date '9999-12-31') as day from changed_months
+
+),
+{% endif %}
 
 extract_runs as (
 
     select account_id, run_date, figure_source
     from {{ ref('stg_lake__extract_log') }}
+    {%- if is_incremental() %}
+    where run_date >= (select day from first_month)
+    {%- endif %}
 
 ),
 
@@ -25,6 +50,9 @@ snapshot_days as (
     left join extract_runs
         on extract_runs.account_id = snapshots.account_id
         and extract_runs.run_date = snapshots.snapshot_date
+    {%- if is_incremental() %}
+    where snapshots.snapshot_date >= (select day from first_month)
+    {%- endif %}
 
 ),
 
@@ -38,7 +66,13 @@ post_days as (
         posts.published_on as day,
         coalesce(extract_runs.figure_source, 'unknown') as source,
 
+    {%- if is_incremental() %}
+    from (
+        {{ lake_posts("published_at >= cast((select day from first_month) - 1 as timestamp) at time zone 'UTC'") }}
+    ) as posts
+    {%- else %}
     from {{ ref('stg_lake__posts') }} as posts
+    {%- endif %}
     left join extract_runs
         on extract_runs.account_id = posts.account_id
         and extract_runs.run_date = posts.fetched_on
@@ -55,6 +89,9 @@ observation_days as (
         'observation' as source,
 
     from {{ ref('stg_lake__observations') }}
+    {%- if is_incremental() %}
+    where observed_on >= (select day from first_month)
+    {%- endif %}
 
 ),
 
@@ -77,6 +114,11 @@ select
     count(distinct day) as days,
 
 from figure_days
+{%- if is_incremental() %}
+semi join changed_months
+    on figure_days.account_id = changed_months.account_id
+    and cast(date_trunc('month', figure_days.day) as date) = changed_months.month
+{%- endif %}
 where day is not null
 group by account_id, cast(date_trunc('month', day) as date), source
 order by account_id, month, source
