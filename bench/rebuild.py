@@ -17,17 +17,23 @@ import time
 from pathlib import Path
 
 
-def run_child(mode: str, home: Path, registry: Path, output: Path | None = None) -> dict:
-    """Run one side in a fresh interpreter; its JSON report (seconds, peak_rss_mib, ...)."""
+def run_child(mode: str, home: Path, registry: Path, output: Path | None = None,
+              flags: tuple[str, ...] = ()) -> dict:
+    """Run one side in a fresh interpreter; its JSON report (seconds, peak_rss_mib, ...) and
+    ``process_seconds``: the child's whole wall time seen from here (start-up and imports)."""
     env = dict(os.environ, AGENCY_PULSE_HOME=str(home), AGENCY_PULSE_REGISTRY=str(registry))
     command = [sys.executable, "-m", "bench.rebuild", mode, str(home), str(registry)]
     if output is not None:
         command.append(str(output))
+    command.extend(flags)
+    started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1])
+    process_seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"bench.rebuild {mode} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {**json.loads(done.stdout.strip().splitlines()[-1]),
+            "process_seconds": process_seconds}
 
 
 def _peak_rss_mib() -> float:
@@ -42,7 +48,7 @@ def main(argv: list[str]) -> int:
 
         full = "--incremental" not in argv
         summary = warehouse.build(full=full) if _accepts_full(warehouse) else warehouse.build()
-        report = {"marts": summary.get("marts"), "mode": summary.get("mode", "full")}
+        report = {"marts": summary.get("marts"), "mode": "full" if full else "incremental"}
     elif mode == "pandas":
         from agency_pulse.registry import load_registry
         from bench.pandas_marts import compute_marts

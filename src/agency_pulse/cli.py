@@ -113,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, metavar="FILE",
                      help="the CSV (columns: docs/REFERENCE.md, Manual observations CSV)")
 
-    sub.add_parser("build", help="load everything landed into the warehouse and rebuild the marts")
+    build = sub.add_parser("build", help="load everything landed into the warehouse and update "
+                           "the marts (only the periods the new data touch)")
+    build.add_argument("--full", action="store_true",
+                       help="reload the whole lake and recompute every period")
 
     reg = sub.add_parser("registry", help="the agency registry")
     reg_sub = reg.add_subparsers(dest="registry_command", required=True, parser_class=_Parser)
@@ -285,8 +288,11 @@ def cmd_build(args, settings: Settings) -> int:
     from agency_pulse import pipeline
 
     pipeline.validate_landing(settings=settings)
-    summary = pipeline.build_warehouse(settings)
-    print(f"Warehouse rebuilt: {config.paths(settings).warehouse}")
+    summary = pipeline.build_warehouse(settings, full=args.full)
+    print(f"Warehouse built: {config.paths(settings).warehouse}")
+    if summary and "mode" in summary:
+        print(f"  lake loaded {summary['mode']}, periods recomputed "
+              f"{'all' if summary['models_mode'] == 'full' else 'where new data fell'}")
     for name, count in sorted((summary or {}).get("loaded", {}).items()):
         print(f"  {name:<40} {count:>12,} rows loaded")
     for name, count in sorted((summary or {}).get("marts", {}).items()):

@@ -95,8 +95,9 @@ def compact_lake(run_date: date, *, settings: Settings | None = None):
         lock.close()
 
 
-def build_warehouse(settings: Settings | None = None) -> dict:
+def build_warehouse(settings: Settings | None = None, *, full: bool = False) -> dict:
     """Load the accepted lake, rebuild the marts, then publish the readers' file.
+    Incremental unless ``full`` (``warehouse.build``).
 
     Readers (report, query, UI) read ``warehouse.snapshot.duckdb``, which the build
     publishes (``report.warehouse_snapshot``), so they never hold the lock the single
@@ -105,7 +106,7 @@ def build_warehouse(settings: Settings | None = None) -> dict:
     from agency_pulse import warehouse
 
     settings = settings or Settings.from_environment()
-    return warehouse.build(settings=settings)
+    return warehouse.build(settings=settings, full=full)
 
 
 def load_warehouse(settings: Settings | None = None) -> dict:

@@ -32,7 +32,16 @@ is taken as loaded without reading it: a day is never read twice.
 When the fingerprint is unchanged and no loaded file changed or disappeared, only the new
 files are read and upserted into ``staging.lake_<dataset>`` (by key, the latest wins exactly
 as in a full load); the registry is not reloaded. Otherwise, or with ``build(full=True)``,
-everything is reloaded. The models then run as in a full build.
+everything is reloaded.
+
+Models after an incremental load: the load notes in ``quality.build_changes`` every row it
+added and the loaded row each replaced (``CHANGE_DAYS``: its key day and the earliest day it
+can move a figure), and the latest observation day the models had seen; dbt then runs
+without ``--full-refresh`` and the incremental models (``include/dbt/macros/increments.sql``)
+recompute only the account days, posts and periods those rows touch
+(``quality.build_scope``). After a full load, or when a new row maps a lake account to
+another registry account, dbt runs with ``--full-refresh``: every model from all its input.
+``quality.build_state.models_mode`` records which, for the marts DAG's model tasks.
 
 Models: one ``.sql`` file of ``include/dbt/models/<layer>`` is one model, created in the
 schema its folder names in ``dbt_project.yml``; ``{{ ref() }}`` and ``{{ source() }}`` give
@@ -220,6 +229,10 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
         build_lock.close()  # closing the file releases the lock
     summary = {
         "warehouse": str(home_paths.warehouse),
+        # full: the whole lake reloaded; incremental: only lake files not loaded before
+        "mode": mode,
+        # full: every period recomputed; incremental: only what the new rows touch
+        "models_mode": models_mode,
         "loaded": loaded,
         "models": [m.qualified_name for m in ran],
         "marts": marts,

@@ -173,3 +173,29 @@ def test_a_400_day_replay_with_compaction_equals_full_rebuilds(pulse_home, tmp_p
         years = con.execute("select list(distinct year order by year) "
                             "from marts.agency_annual").fetchone()[0]
     assert months[0] >= 14 and years == [2024, 2025, 2026]
+
+
+def test_build_says_what_it_recomputed_and_full_recomputes_everything(pulse_home, capsys,
+                                                                      monkeypatch):
+    # the default registry's accounts (cli reads the registry of the settings)
+    accounts = [("facebook", "facebook:agro.gov.az", "agriculture")]
+    monkeypatch.setitem(globals(), "ACCOUNTS", accounts)
+    from agency_pulse import cli
+
+    land_day(pulse_home, FIRST_DAY, 0)
+    assert cli.main(["build"]) == 0
+    assert "lake loaded full, periods recomputed all" in capsys.readouterr().out
+    land_day(pulse_home, FIRST_DAY + timedelta(days=1), 1)
+    assert cli.main(["build"]) == 0
+    assert ("lake loaded incremental, periods recomputed where new data fell"
+            in capsys.readouterr().out)
+    with warehouse.connect_read_only(pulse_home.warehouse) as con:
+        scope = con.execute("select account_id, from_day from quality.build_scope "
+                            "order by account_id nulls first").fetchall()
+    # the new day's rows, and the running period the previous build closed (all accounts)
+    assert scope == [(None, FIRST_DAY), ("facebook:agro.gov.az", FIRST_DAY)]
+    incremental = built_tables(pulse_home.warehouse)
+
+    assert cli.main(["build", "--full"]) == 0
+    assert "lake loaded full, periods recomputed all" in capsys.readouterr().out
+    assert built_tables(pulse_home.warehouse) == incremental
