@@ -192,7 +192,11 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             else:
                 con.execute("set TimeZone = 'UTC'")
                 identities = _identities(con)
-                _start_changes(con)
+                previous_mode, previous_done = _models_state(con)
+                if not previous_done and previous_mode == "full":
+                    models_mode = "full"  # the last load's full recompute never finished
+                # the changes of a load whose model tasks did not all run are kept for them
+                _start_changes(con, keep=not previous_done)
                 for dataset in lake.SCHEMAS:
                     loaded[f"staging.lake_{dataset}"] = _upsert_lake_files(
                         con, dataset, [path for path, *_ in new_files[dataset]])
@@ -207,7 +211,8 @@ def build(*, registry: Registry | None = None, home_paths: config.Paths | None =
             loaded["quality.validation_runs"] = _load_validation_runs(
                 con, [path for path, *_ in lake_files.validation_run_files()])
             loaded["quality.extract_log"] = _count(con, "quality.extract_log")
-            _remember_loaded_files(con, files, fingerprint, mode, models_mode)
+            _remember_loaded_files(con, files, fingerprint, mode, models_mode,
+                                   models_done=models)
             ran = _run_dbt(con, full_refresh=models_mode == "full") if models else []
             log.info("models (%s): %s", models_mode, ", ".join(
                 f"{m.qualified_name} {m.seconds:.2f}s" for m in ran))
@@ -273,18 +278,32 @@ def run_model(name: str, *, settings: Settings | None = None,
 
 def _models_mode(con: duckdb.DuckDBPyConnection) -> str:
     """How the last load wants the models run: ``full`` or ``incremental``."""
+    return _models_state(con)[0]
+
+
+def _models_state(con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
+    """The last load's models mode, and whether its models all ran (``build()`` runs them
+    in the load's transaction; the marts DAG's last task, ``publish``, marks them done)."""
     try:
-        return con.execute("select models_mode from quality.build_state").fetchall()[0][0]
+        return con.execute("select models_mode, models_done from quality.build_state"
+                           ).fetchall()[0]
     except (duckdb.Error, IndexError):
-        return "full"
+        return "full", True
 
 
 def publish(*, settings: Settings | None = None) -> None:
-    """Publish the readers' file from the warehouse as it is (after the model tasks)."""
+    """Publish the readers' file from the warehouse as it is (after the model tasks), and
+    note that the load's models all ran: the next load starts its changes afresh."""
     settings = settings or Settings.from_environment()
     home_paths = config.paths(settings)
     build_lock = _hold_build_lock(home_paths.warehouse, BUILD_LOCK_TIMEOUT_SECONDS)
     try:
+        con = _connect_writer(home_paths.warehouse, 30.0, settings.warehouse_memory_limit)
+        try:
+            with contextlib.suppress(duckdb.CatalogException):
+                con.execute("update quality.build_state set models_done = true")
+        finally:
+            con.close()
         _publish_for_readers(home_paths, settings)
     finally:
         build_lock.close()
@@ -376,10 +395,14 @@ def _absorbed_month_files(files: dict[str, list[tuple[str, int, int]]],
     return absorbed, covered
 
 
-def _start_changes(con: duckdb.DuckDBPyConnection) -> None:
-    """Empty ``quality.build_changes`` and note the latest observation day the models saw
-    (dataset ``latest_observation``): the running period it closed is recomputed too."""
-    _create_from_arrow(con, "quality.build_changes", BUILD_CHANGES_SCHEMA.empty_table())
+def _start_changes(con: duckdb.DuckDBPyConnection, *, keep: bool = False) -> None:
+    """Empty ``quality.build_changes`` (unless ``keep``: the last load's model tasks did not
+    all run, so its changes still wait for them) and note the latest observation day the
+    models saw (dataset ``latest_observation``): the running period it closed is
+    recomputed too."""
+    existing = set(table_names(con, ("quality",)))
+    if not keep or "quality.build_changes" not in existing:
+        _create_from_arrow(con, "quality.build_changes", BUILD_CHANGES_SCHEMA.empty_table())
     with contextlib.suppress(duckdb.CatalogException):
         con.execute(
             "insert into quality.build_changes (dataset, day, from_day) "
@@ -389,7 +412,8 @@ def _start_changes(con: duckdb.DuckDBPyConnection) -> None:
 
 def _remember_loaded_files(con: duckdb.DuckDBPyConnection,
                            files: dict[str, list[tuple[str, int, int]]], fingerprint: str,
-                           mode: str, models_mode: str = "full") -> None:
+                           mode: str, models_mode: str = "full",
+                           models_done: bool = True) -> None:
     rows = [(dataset, path, size, mtime) for dataset, facts in files.items()
             for path, size, mtime in facts]
     table = pa.table({"dataset": pa.array([r[0] for r in rows], pa.string()),
@@ -398,8 +422,9 @@ def _remember_loaded_files(con: duckdb.DuckDBPyConnection,
                       "mtime_ns": pa.array([r[3] for r in rows], pa.int64())})
     _create_from_arrow(con, "quality.loaded_files", table)
     con.execute("create or replace table quality.build_state as "
-                "select $f as fingerprint, $mode as last_mode, $models as models_mode",
-                {"f": fingerprint, "mode": mode, "models": models_mode})
+                "select $f as fingerprint, $mode as last_mode, $models as models_mode, "
+                "$done as models_done",
+                {"f": fingerprint, "mode": mode, "models": models_mode, "done": models_done})
 
 
 def _upsert_lake_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> int:

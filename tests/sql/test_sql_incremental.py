@@ -199,3 +199,47 @@ def test_build_says_what_it_recomputed_and_full_recomputes_everything(pulse_home
     assert cli.main(["build", "--full"]) == 0
     assert "lake loaded full, periods recomputed all" in capsys.readouterr().out
     assert built_tables(pulse_home.warehouse) == incremental
+
+
+def models_state(path) -> tuple:
+    with warehouse.connect_read_only(path) as con:
+        return con.execute("select last_mode, models_mode, models_done from quality.build_state"
+                           ).fetchone()
+
+
+def run_each_model_then_publish() -> None:
+    """What the marts DAG does after its load task: one task per model, then publish."""
+    from agency_pulse import dbt_project
+
+    for model in dbt_project.compiled_models("warehouse"):
+        warehouse.run_model(model.name)
+    warehouse.publish()
+
+
+def test_changes_wait_for_model_tasks_that_did_not_run(pulse_home, tmp_path, monkeypatch):
+    # the marts DAG: a load task, then a task per model; a day whose model tasks failed
+    # leaves its changes for the next run's model tasks
+    land_day(pulse_home, FIRST_DAY, 0)
+    warehouse.build(registry=REGISTRY, home_paths=pulse_home)
+    land_day(pulse_home, FIRST_DAY + timedelta(days=1), 1)
+    warehouse.build(registry=REGISTRY, home_paths=pulse_home, models=False)
+    assert models_state(pulse_home.warehouse) == ("incremental", "incremental", False)
+    # the model tasks of that day never ran; the next day loads again
+    land_day(pulse_home, FIRST_DAY + timedelta(days=2), 2)
+    warehouse.build(registry=REGISTRY, home_paths=pulse_home, models=False)
+    with warehouse.connect_read_only(pulse_home.warehouse) as con:
+        changed_days = con.execute("select distinct day from quality.build_changes "
+                                   "where dataset = 'account_snapshots' order by day").fetchall()
+    assert changed_days == [(FIRST_DAY + timedelta(days=1),), (FIRST_DAY + timedelta(days=2),)]
+
+    run_each_model_then_publish()
+
+    assert models_state(pulse_home.warehouse) == ("incremental", "incremental", True)
+    assert built_tables(pulse_home.warehouse) == full_rebuild(pulse_home, tmp_path, monkeypatch,
+                                                              "tasks")
+    land_day(pulse_home, FIRST_DAY + timedelta(days=3), 3)
+    warehouse.build(registry=REGISTRY, home_paths=pulse_home, models=False)
+    with warehouse.connect_read_only(pulse_home.warehouse) as con:
+        assert con.execute("select distinct day from quality.build_changes "
+                           "where dataset = 'account_snapshots'").fetchall() == [
+            (FIRST_DAY + timedelta(days=3),)]  # published: the next load starts afresh
