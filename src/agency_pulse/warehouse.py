@@ -284,11 +284,17 @@ def _models_mode(con: duckdb.DuckDBPyConnection) -> str:
 def _models_state(con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
     """The last load's models mode, and whether its models all ran (``build()`` runs them
     in the load's transaction; the marts DAG's last task, ``publish``, marks them done)."""
-    try:
-        return con.execute("select models_mode, models_done from quality.build_state"
-                           ).fetchall()[0]
-    except (duckdb.Error, IndexError):
+    # (checked first: inside the build's transaction a failed query would abort it)
+    if not {"models_mode", "models_done"} <= _build_state_columns(con):
         return "full", True
+    rows = con.execute("select models_mode, models_done from quality.build_state").fetchall()
+    return rows[0] if rows else ("full", True)
+
+
+def _build_state_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'quality' and table_name = 'build_state'").fetchall()}
 
 
 def publish(*, settings: Settings | None = None) -> None:
@@ -300,7 +306,7 @@ def publish(*, settings: Settings | None = None) -> None:
     try:
         con = _connect_writer(home_paths.warehouse, 30.0, settings.warehouse_memory_limit)
         try:
-            with contextlib.suppress(duckdb.CatalogException):
+            if "models_done" in _build_state_columns(con):
                 con.execute("update quality.build_state set models_done = true")
         finally:
             con.close()
@@ -403,7 +409,7 @@ def _start_changes(con: duckdb.DuckDBPyConnection, *, keep: bool = False) -> Non
     existing = set(table_names(con, ("quality",)))
     if not keep or "quality.build_changes" not in existing:
         _create_from_arrow(con, "quality.build_changes", BUILD_CHANGES_SCHEMA.empty_table())
-    with contextlib.suppress(duckdb.CatalogException):
+    if "core.int_account_daily_followers" in table_names(con, ("core",)):
         con.execute(
             "insert into quality.build_changes (dataset, day, from_day) "
             "select 'latest_observation', max(observed_on), max(observed_on) "
@@ -466,11 +472,10 @@ def _record_changes(con: duckdb.DuckDBPyConnection, dataset: str, table: str,
 
 def _identities(con: duckdb.DuckDBPyConnection) -> list[tuple] | None:
     """The lake-to-registry account mapping as the models see it now (None if not built)."""
-    try:
-        return con.execute(
-            "select * from staging.stg_lake__account_identities order by all").fetchall()
-    except duckdb.CatalogException:
+    if "staging.stg_lake__account_identities" not in table_names(con, ("staging",)):
         return None
+    return con.execute(
+        "select * from staging.stg_lake__account_identities order by all").fetchall()
 
 
 def create_source_tables(con: duckdb.DuckDBPyConnection) -> None:
