@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from agency_pulse import lake
@@ -58,9 +59,17 @@ def _days(start: date, count: int) -> list[date]:
 
 def write_snapshots(workload: Workload, root: Path, days: list[date] | None = None) -> int:
     """One partition per platform and day, followers following a per-account curve."""
+    written = 0
+    for (platform, day), table in _snapshot_tables(workload, days):
+        lake.write_partition("account_snapshots", platform, day, table, root=root)
+        written += table.num_rows
+    return written
+
+
+def _snapshot_tables(workload: Workload, days: list[date] | None = None):
+    """((platform, day), snapshot table) for every platform and day (default: all days)."""
     rng = np.random.default_rng(workload.seed)
     ids = account_ids(workload)
-    written = 0
     for platform in PLATFORMS:
         handles = ids[platform]
         n = len(handles)
@@ -74,7 +83,7 @@ def write_snapshots(workload: Workload, root: Path, days: list[date] | None = No
             t = (day - workload.start).days
             followers = np.maximum(0, base * np.exp(daily_growth * t)).astype(np.int64)
             fetched = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
-            table = pa.table({
+            yield (platform, day), pa.table({
                 "snapshot_date": pa.array([day] * n, pa.date32()),
                 "account_id": account_col, "agency_id": agency_col,
                 "platform": platform_col, "handle": handle_col,
@@ -84,9 +93,6 @@ def write_snapshots(workload: Workload, root: Path, days: list[date] | None = No
                 "views_total": pa.nulls(n, pa.int64()),
                 "fetched_at": pa.array([fetched] * n, lake.UTC_TS),
             }, schema=lake.SCHEMAS["account_snapshots"])
-            lake.write_partition("account_snapshots", platform, day, table, root=root)
-            written += n
-    return written
 
 
 def write_posts(workload: Workload, root: Path, *, start: date | None = None,
@@ -164,3 +170,102 @@ def _month_bounds(published_seconds: np.ndarray) -> list[tuple[int, int, date]]:
 def _month_end(first: date) -> date:
     nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return nxt - timedelta(days=1)
+
+
+def write_daily_run(workload: Workload, root: Path, day: date, *, new_posts: int,
+                    batch_size: int = 100, settling_days: int = 30) -> dict[str, int]:
+    """One daily run's accepted files, shaped as the extract DAG lands them: per platform and
+    batch of ``batch_size`` accounts a snapshot file, a posts file and an extract log file.
+    The posts file holds the day's ``new_posts`` and the settling window's re-reads: every
+    post the lake has from the ``settling_days`` before, fetched again with new figures.
+    Returns the rows written per dataset."""
+    import duckdb
+
+    written = {"account_snapshots": 0, "posts": 0, "extract_log": 0}
+    fetched_at = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
+    recent = _settling_posts(root, day, settling_days)
+    day_posts = _day_posts(workload, day, new_posts)
+    snapshots = dict(_snapshot_tables(workload, [day]))
+    con = duckdb.connect()
+    try:
+        for platform in PLATFORMS:
+            handles = [f"{platform}:{h}" for h in account_ids(workload)[platform]]
+            snapshot = snapshots[(platform, day)]
+            con.register("recent", recent)
+            con.register("today", day_posts)
+            posts = con.sql(
+                "select * replace (reactions + 1 as reactions, $day as fetched_on, "
+                "$at as fetched_at) from recent where platform = $p "
+                "union all by name select * from today where platform = $p",
+                params={"day": day, "at": fetched_at, "p": platform}).to_arrow_table()
+            for batch, lo in enumerate(range(0, len(handles), batch_size)):
+                members = handles[lo:lo + batch_size]
+                key = f"batch{batch:04d}"
+                lake.write_partition("account_snapshots", platform, day,
+                                     snapshot.slice(lo, len(members)), root=root, key=key)
+                mine = posts.filter(pc.is_in(posts["account_id"],
+                                                     value_set=pa.array(members)))
+                lake.write_partition("posts", platform, day,
+                                     mine.cast(lake.SCHEMAS["posts"]), root=root, key=key)
+                log = lake.table_from_rows("extract_log", [
+                    {"run_date": day, "platform": platform, "account_id": account,
+                     "agency_id": f"agency-{lo + n:06d}", "handle": account.split(":", 1)[1],
+                     "status": "ok", "calls": 2, "units": 2, "run_id": f"scheduled__{day}",
+                     "logged_at": fetched_at, "source": "sandbox"}
+                    for n, account in enumerate(members)])
+                lake.write_partition("extract_log", platform, day, log, root=root, key=key)
+                written["account_snapshots"] += len(members)
+                written["posts"] += mine.num_rows
+                written["extract_log"] += len(members)
+            con.unregister("recent")
+            con.unregister("today")
+    finally:
+        con.close()
+    return written
+
+
+def _settling_posts(root: Path, day: date, settling_days: int) -> pa.Table:
+    """Every post in the lake published in the ``settling_days`` before ``day``, one row per
+    post (its latest fetch)."""
+    import duckdb
+
+    files = sorted(str(p) for p in (root / "posts").rglob("*.parquet"))
+    if not files:
+        return lake.SCHEMAS["posts"].empty_table()
+    first = datetime.combine(day - timedelta(days=settling_days), datetime.min.time(), UTC)
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        return con.sql(
+            "select * exclude (filename) from read_parquet($files, union_by_name = true, "
+            "hive_partitioning = false, filename = true) where published_at >= $first and published_at < $day "
+            "qualify row_number() over (partition by platform, post_id "
+            "order by fetched_on desc, filename desc) = 1",
+            params={"files": files, "first": first, "day": day}).to_arrow_table() \
+            .cast(lake.SCHEMAS["posts"])
+    finally:
+        con.close()
+
+
+def _day_posts(workload: Workload, day: date, count: int) -> pa.Table:
+    """``count`` posts published on ``day`` (ids unique to the day), as write_posts makes them."""
+    rng = np.random.default_rng(workload.seed + day.toordinal())
+    ids = account_ids(workload)
+    rows = []
+    start_s = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+    fetched_at = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
+    per_platform = max(1, count // len(PLATFORMS))
+    for p_index, platform in enumerate(PLATFORMS):
+        handles = ids[platform]
+        owners = rng.integers(0, len(handles), per_platform)
+        for n, owner in enumerate(owners):
+            rows.append({
+                "account_id": f"{platform}:{handles[owner]}", "agency_id": f"agency-{owner:06d}",
+                "platform": platform, "post_id": f"{p_index}d{day:%Y%m%d}{n:07d}",
+                "published_at": datetime.fromtimestamp(start_s + int(rng.integers(0, 86_400)),
+                                                       UTC),
+                "post_type": "status", "is_video": bool(rng.random() < 0.2),
+                "is_live": bool(rng.random() < 0.02), "reactions": int(rng.poisson(40)),
+                "comments": int(rng.poisson(5)), "shares": int(rng.poisson(2)),
+                "fetched_on": day, "fetched_at": fetched_at})
+    return lake.table_from_rows("posts", rows)
