@@ -24,6 +24,9 @@ IDENTIFIER_NAMES = {
     "materialized", "compiled_sql",
     # lake_layout.MONTH_FILE_NAME: the fixed file name of a compacted month ("part-month.parquet")
     "MONTH_FILE_NAME",
+    # warehouse._record_changes: warehouse.CHANGE_DAYS' constant expressions over a lake
+    # dataset's own columns, and that dataset's post columns (or a NULL)
+    "change_day", "change_from", "post_columns",
     # report.leaderboards: fixed SQL fragments, module constants without any value in them
     # (an agency's names as load_figures gives them; engagement over the accounts that give it)
     "_NAMES_SQL", "_ENGAGEMENT_GIVEN_SQL",

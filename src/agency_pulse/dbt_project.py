@@ -378,8 +378,8 @@ def run_compiled(con, project_dir: Path | None = None) -> list[CompiledModel]:
         relation = f'"{model.schema}"."{model.name}"'
         try:
             # compiled without a previous table: an incremental model is a whole table
-            kind = "table" if model.materialized == "incremental" else model.materialized
-            con.execute(f"create or replace {kind} {relation} as "
+            materialized = "table" if model.materialized == "incremental" else model.materialized
+            con.execute(f"create or replace {materialized} {relation} as "
                         f"{model.compiled_sql}")
         except duckdb.Error as exc:
             raise DbtProjectError(f"model {model.qualified_name} ({Path(model.path).name}) "
@@ -387,7 +387,7 @@ def run_compiled(con, project_dir: Path | None = None) -> list[CompiledModel]:
         if not model.persist_docs:
             continue
         if model.description:
-            con.execute(f"comment on {kind} {relation} is "
+            con.execute(f"comment on {materialized} {relation} is "
                         f"{sql_string(model.description)}")
         existing = {row[0] for row in con.execute(
             "select column_name from duckdb_columns() where database_name = current_database()"

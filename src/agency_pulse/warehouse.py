@@ -461,13 +461,13 @@ def _record_changes(con: duckdb.DuckDBPyConnection, dataset: str, table: str,
                     same_key: str) -> None:
     """Note in ``quality.build_changes`` the rows of ``_new_rows`` and the loaded rows they
     may replace (a post may move to another day), for the models that update by period."""
-    day, from_day = CHANGE_DAYS[dataset]
-    post = "platform, post_id" if "post_id" in lake.SCHEMAS[dataset].names else \
-        "platform, null"
+    change_day, change_from = CHANGE_DAYS[dataset]
+    post_columns = ("platform, post_id" if "post_id" in lake.SCHEMAS[dataset].names
+                    else "platform, null")
     con.execute(
-        f"insert into quality.build_changes select $dataset, account_id, {post}, {day}, "
-        f"{from_day} from (select * from _new_rows union all select old.* from {table} as "
-        f"old semi join _new_rows as new on {same_key})", {"dataset": dataset})
+        f"insert into quality.build_changes select $dataset, account_id, {post_columns}, "
+        f"{change_day}, {change_from} from (select * from _new_rows union all select old.* "
+        f"from {table} as old semi join _new_rows as new on {same_key})", {"dataset": dataset})
 
 
 def _identities(con: duckdb.DuckDBPyConnection) -> list[tuple] | None:

@@ -126,3 +126,16 @@
             and {{ this }}.month = changed.month
     {% endif %}
 {% endmacro %}
+
+{# The date `query` returns (one row, one column), as a SQL date literal read when the model
+   runs: a constant lets DuckDB push the filter through the staging views' windows and skip
+   row groups by their min/max, which a subquery does not. The date comes from the
+   warehouse's own tables, never from user input. NULL (nothing changed): a day after all
+   data. #}
+{% macro day_literal(query) %}
+    {%- if not execute -%}
+        {{ return("date '9999-12-31'") }}
+    {%- endif -%}
+    {%- set day = run_query(query).columns[0].values()[0] -%}
+    {{ return("date '" ~ (day if day is not none else '9999-12-31') ~ "'") }}
+{% endmacro %}

@@ -28,17 +28,13 @@ history as (
 ),
 
 {% if is_incremental() %}
+{%- set first_changed = day_literal('select min(day) from (' ~ changed_rows(datasets) ~ ')') %}
 changed as (
 
     select distinct account_id, day from ({{ changed_rows(datasets) }})
 
 ),
 
-first_changed as (
-
-    select coalesce(min(day), date '9999-12-31') as day from changed
-
-),
 {% endif %}
 
 candidates as (
@@ -52,7 +48,7 @@ candidates as (
     from observations
     where followers is not null
     {%- if is_incremental() %}
-        and observed_on >= (select day from first_changed)
+        and observed_on >= {{ first_changed }}
     {%- endif %}
 
     union all
@@ -67,7 +63,7 @@ candidates as (
     -- a snapshot without a count (hidden, not given) is no observation
     where followers is not null
     {%- if is_incremental() %}
-        and snapshot_date >= (select day from first_changed)
+        and snapshot_date >= {{ first_changed }}
     {%- endif %}
 
     union all
@@ -81,7 +77,7 @@ candidates as (
     from history
     where followers is not null
     {%- if is_incremental() %}
-        and history_day >= (select day from first_changed)
+        and history_day >= {{ first_changed }}
     {%- endif %}
 
 ),

@@ -11,12 +11,7 @@
 with
 
 {% if is_incremental() %}
-first_year as (
-
-    select cast(date_trunc('year', min(from_day)) as date) as day
-    from {{ ref('build_scope') }}
-
-),
+{%- set first_year = day_literal("select cast(date_trunc('year', min(from_day)) as date) from " ~ ref('build_scope')) %}
 
 periods as (
 
@@ -40,7 +35,7 @@ carried as (
 daily_followers as (
 
     select * from {{ ref('int_account_daily_followers') }}
-    where observed_on >= (select day from first_year)
+    where observed_on >= {{ first_year }}
 
 ),
 
@@ -48,7 +43,7 @@ posts as (
 
     -- 30 days more: the 30 days up to a period's evaluation day may begin before its year
     select * from {{ ref('int_account_posts') }}
-    where published_on >= (select day from first_year) - 30
+    where published_on >= {{ first_year }} - 30
 
 ),
 
@@ -63,7 +58,7 @@ observations as (
 post_events as (
 
     select account_id, published_at as posted_at, from posts
-    where published_on >= (select day from first_year)
+    where published_on >= {{ first_year }}
 
     union all
 
@@ -122,7 +117,7 @@ post_reads as (
 
     select * from {{ ref('int_account_post_reads') }}
     {%- if is_incremental() %}
-    where run_date >= (select day from first_year)
+    where run_date >= {{ first_year }}
     {%- endif %}
 
 ),

@@ -37,25 +37,20 @@ grains as (
 ),
 
 {% if is_incremental() %}
+{%- set first_year = day_literal("select cast(date_trunc('year', min(from_day)) as date) from " ~ ref('build_scope')) %}
 -- the first day of the first year with a period to recompute
-first_year as (
-
-    select cast(date_trunc('year', min(from_day)) as date) as day
-    from {{ ref('build_scope') }}
-
-),
 {% endif %}
 
 activity_days as (
 
     select account_id, observed_on as activity_day, from daily_followers
     {%- if is_incremental() %}
-    where observed_on >= (select day from first_year)
+    where observed_on >= {{ first_year }}
     {%- endif %}
     union
     select account_id, published_on as activity_day, from posts
     {%- if is_incremental() %}
-    where published_on >= (select day from first_year)
+    where published_on >= {{ first_year }}
     {%- endif %}
 
 ),

@@ -48,7 +48,7 @@ runs as (
     where account_id is not null
         and run_date is not null
         {%- if is_incremental() %}
-        and run_date >= (select min(day) from changed)
+        and run_date >= {{ day_literal('select min(day) from (' ~ changed_rows(['extract_log']) ~ ')') }}
         {%- endif %}
 
 ),

@@ -22,23 +22,18 @@ changed_keys as (
 ),
 
 -- the earliest publication day among them (a deleted post's from its stored row)
-first_published as (
-
-    select least(
-        (select min(day) from ({{ changed_rows(['posts']) }})),
-        (
-            select min(stored.published_on) from {{ this }} as stored
-            semi join changed_keys
-                on stored.platform = changed_keys.platform
-                and {{ post_key('stored.platform', 'stored.post_id') }} = changed_keys.post_key
-        )
-    ) as day
-
-),
+{%- set first_published = day_literal(
+    'select least((select min(day) from (' ~ changed_rows(['posts']) ~ ')), '
+    ~ '(select min(stored.published_on) from ' ~ this ~ ' as stored semi join ('
+    ~ 'select distinct platform, ' ~ post_key('platform', 'post_id') ~ ' as post_key from ('
+    ~ changed_rows(['post_deletions']) ~ ')) as deleted_keys on stored.platform = '
+    ~ 'deleted_keys.platform and ' ~ post_key('stored.platform', 'stored.post_id')
+    ~ ' = deleted_keys.post_key))'
+) %}
 
 posts as (
     {%- set source_filter -%}
-        published_at >= cast((select day from first_published) - 1 as timestamp) at time zone 'UTC'
+        published_at >= cast({{ first_published }} - 1 as timestamp) at time zone 'UTC'
         and (platform, {{ post_key('platform', 'post_id') }}) in (
             select (platform, post_key) from changed_keys
         )

@@ -14,17 +14,13 @@
 with
 
 {% if is_incremental() %}
+{%- set first_month = day_literal('select min(month) from (' ~ changed_figure_months() ~ ')') %}
 changed_months as (
 
     {{ changed_figure_months() }}
 
 ),
 
-first_month as (
-
-    select coalesce(min(month), date '9999-12-31') as day from changed_months
-
-),
 {% endif %}
 
 extract_runs as (
@@ -32,7 +28,7 @@ extract_runs as (
     select account_id, run_date, figure_source
     from {{ ref('stg_lake__extract_log') }}
     {%- if is_incremental() %}
-    where run_date >= (select day from first_month)
+    where run_date >= {{ first_month }}
     {%- endif %}
 
 ),
@@ -51,7 +47,7 @@ snapshot_days as (
         on extract_runs.account_id = snapshots.account_id
         and extract_runs.run_date = snapshots.snapshot_date
     {%- if is_incremental() %}
-    where snapshots.snapshot_date >= (select day from first_month)
+    where snapshots.snapshot_date >= {{ first_month }}
     {%- endif %}
 
 ),
@@ -68,7 +64,7 @@ post_days as (
 
     {%- if is_incremental() %}
     from (
-        {{ lake_posts("published_at >= cast((select day from first_month) - 1 as timestamp) at time zone 'UTC'") }}
+        {{ lake_posts("published_at >= cast(" ~ first_month ~ " - 1 as timestamp) at time zone 'UTC'") }}
     ) as posts
     {%- else %}
     from {{ ref('stg_lake__posts') }} as posts
@@ -90,7 +86,7 @@ observation_days as (
 
     from {{ ref('stg_lake__observations') }}
     {%- if is_incremental() %}
-    where observed_on >= (select day from first_month)
+    where observed_on >= {{ first_month }}
     {%- endif %}
 
 ),
