@@ -5,7 +5,7 @@ the post is new or a field the warehouse uses changed; every read is recorded in
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from test_extract_runner import ERRORS, REGISTRY, RUN_DATE, conn, posts_for, serve
@@ -179,3 +179,42 @@ def test_the_state_rebuilt_from_the_lake_equals_the_one_kept_day_by_day(
     if rebuild_at == DAY3:  # a rerun of DAY3 knows DAY3 and DAY4 read these posts
         assert incremental.posts_read_after >= {"111_3333", "222_3333"}
         assert incremental.post_last_seen["222_4444"] == DAY2
+
+
+@pytest.mark.timeout(600)
+def test_on_the_sandbox_versions_give_the_marts_every_read_gave(tmp_path):
+    from testkit.post_versions import run_days
+
+    days = [date(2026, 11, 1) + timedelta(days=n) for n in range(4)]
+    homes = {mode: tmp_path / mode for mode in ("every_read", "versions")}
+    measured = {mode: run_days(home, days, ["x", "telegram"], every_read=mode == "every_read")
+                for mode, home in homes.items()}
+
+    every_read, versions = measured["every_read"], measured["versions"]
+    assert versions["marts"] == every_read["marts"]
+    assert all(versions["marts"][name] for name in ("marts.account_monthly",
+                                                    "marts.agency_monthly"))
+    assert versions["rows"]["posts"] < every_read["rows"]["posts"]
+    assert versions["post_ids_read"] == every_read["post_ids_read"] == every_read["rows"]["posts"]
+
+    def rows(mode, dataset):
+        return lake.read_dataset(dataset, root=homes[mode] / "lake").to_pylist()
+
+    # the same deletions, with the same last day seen
+    assert sorted((r["post_id"], r["last_seen_on"], r["detected_on"])
+                  for r in rows("versions", "post_deletions")) == sorted(
+        (r["post_id"], r["last_seen_on"], r["detected_on"])
+        for r in rows("every_read", "post_deletions"))
+    # each day lands exactly the posts read that are new or changed since their last read
+    read = lake.table_from_rows("posts", rows("every_read", "posts"))
+    versions_by_day: dict[date, dict[str, str]] = {}
+    for row, digest in zip(read.to_pylist(), extract_state.post_digests(read), strict=True):
+        versions_by_day.setdefault(row["fetched_on"], {})[row["post_id"]] = digest
+    landed: dict[date, set[str]] = {}
+    for row in rows("versions", "posts"):
+        landed.setdefault(row["fetched_on"], set()).add(row["post_id"])
+    for n, day in enumerate(days[1:], start=1):
+        expected = {post_id for post_id, digest in versions_by_day[day].items()
+                    if next((versions_by_day[before][post_id] for before in reversed(days[:n])
+                             if post_id in versions_by_day.get(before, {})), None) != digest}
+        assert landed.get(day, set()) == expected, day
