@@ -86,6 +86,10 @@ def run_days(home: Path, days: Sequence[date], platforms: Sequence[str], *, ever
                 for path in lake.list_partitions(lake.ACCEPTED, "posts", day=day, root=root))
                 for day in days},
         }
+        measured["bytes"] = {dataset: sum(
+            path.stat().st_size for path in lake.list_partitions(lake.ACCEPTED, dataset,
+                                                                 root=root))
+            for dataset in ("posts", "post_reads")}
         reads = lake.read_dataset("post_reads", root=root)
         measured["post_ids_read"] = sum(len(ids) for ids in reads["post_ids"].to_pylist())
         if build:
@@ -123,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         per_day = list(measured["posts_per_day"].values())
         print(f"{mode:>17}: posts rows {measured['rows']['posts']} (per day {per_day}), "
               f"post_reads rows {measured['rows']['post_reads']} "
-              f"({measured['post_ids_read']} ids), deletions {measured['rows']['post_deletions']}")
+              f"({measured['post_ids_read']} ids), deletions {measured['rows']['post_deletions']}; "
+              f"bytes posts {measured['bytes']['posts']}, "
+              f"post_reads {measured['bytes']['post_reads']}")
     same = results["every read lands"]["marts"] == results["versions only"]["marts"]
     print("marts and quality.figure_sources identical:", same)
     return 0 if same else 1
