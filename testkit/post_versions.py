@@ -1,5 +1,6 @@
-"""Daily runs on the sandbox with post versions (a re-read post lands only when it changed)
-or with every re-read landed (the behaviour before ``post_reads``): the lake's post rows
+"""Daily runs on the sandbox with post versions (a re-read post lands only when it changed,
+the other reads recorded in ``post_reads``) or with every re-read landed (the behaviour
+before ``post_reads``): the lake's post rows
 and the marts of each, for the tests and for measuring.
 
     python -m testkit.post_versions --days 10 [--start 2026-11-01] [--platform x ...]
@@ -38,15 +39,12 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _every_read_lands() -> Iterator[None]:
-    """The runner as it was: every post read lands a row (post_reads still recorded)."""
+    """The runner as it was: every post read lands a row, and there is no ``post_reads``."""
     from agency_pulse import extract
 
     real = extract.settle_posts
 
     def every_read(result, state, platform, run_date, earlier_posts=()):
-        read = list(result.posts)
-        real(result, state, platform, run_date, earlier_posts)
-        result.posts = read
         return result
 
     extract.settle_posts = every_read

@@ -382,24 +382,18 @@ def _read_after(platform: str, run_date: date, root: Path | None) -> set[str]:
 
 def settle_posts(result: ExtractResult, state: ExtractState, platform: str, run_date: date,
                  earlier_posts: Sequence[dict] = ()) -> ExtractResult:
-    """Record every post read (``result.post_reads``: one row per account with the ids its
-    listing returned) and keep in ``result.posts`` only the versions to land: a post new
-    to the accepted lake, or whose fields the warehouse uses (``extract_state.DIGEST_COLUMNS``)
-    differ from the version accepted before (``state.post_digests``), or from the version an
-    earlier run of the same day landed (``earlier_posts``: a rerun corrects it). A post an
-    accepted later day already read (``state.posts_read_after``) lands no version: the
-    later one stands, as it did when every read landed a row."""
+    """Keep in ``result.posts`` only the versions to land, and record the other posts read
+    in ``result.post_reads`` (one row per account: the ids read that landed no row, so a
+    post's rows and its reads together say every day it was seen).
+
+    A post lands when it is new to the accepted lake, or when the fields the warehouse uses
+    (``extract_state.DIGEST_COLUMNS``) differ from the version accepted before
+    (``state.post_digests``), or from the version an earlier run of the same day landed
+    (``earlier_posts``: a rerun corrects it). A post an accepted later day already read
+    (``state.posts_read_after``) lands no version: the later one stands, as it did when
+    every read landed a row."""
     from agency_pulse import extract_state
 
-    read: dict[str, list[dict]] = {}
-    for row in result.posts:
-        read.setdefault(row["account_id"], []).append(row)
-    result.post_reads = [
-        {"account_id": account_id, "platform": platform, "read_on": run_date,
-         "post_ids": sorted({str(row["post_id"]) for row in rows}),
-         "fetched_at": max((row["fetched_at"] for row in rows if row.get("fetched_at")),
-                           default=None) or datetime.now(UTC)}
-        for account_id, rows in read.items()]
     if not result.posts:
         return result
     day_versions = {}
@@ -408,10 +402,24 @@ def settle_posts(result: ExtractResult, state: ExtractState, platform: str, run_
         day_versions = dict(zip(earlier["post_id"].to_pylist(),
                                 extract_state.post_digests(earlier), strict=True))
     digests = extract_state.post_digests(lake.table_from_rows("posts", result.posts))
-    result.posts = [
-        row for row, digest in zip(result.posts, digests, strict=True)
-        if row["post_id"] not in state.posts_read_after
-        and digest != day_versions.get(row["post_id"], state.post_digests.get(row["post_id"]))]
+    landed, unchanged = [], {}
+    for row, digest in zip(result.posts, digests, strict=True):
+        post_id = row["post_id"]
+        if post_id not in state.posts_read_after and digest != day_versions.get(
+                post_id, state.post_digests.get(post_id)):
+            landed.append(row)
+        else:
+            unchanged.setdefault(row["account_id"], []).append(row)
+    landed_ids = {(row["account_id"], str(row["post_id"])) for row in landed}
+    result.posts = landed
+    result.post_reads = [
+        {"account_id": account_id, "platform": platform, "read_on": run_date,
+         "post_ids": sorted({str(row["post_id"]) for row in rows} - {
+             post_id for account, post_id in landed_ids if account == account_id}),
+         "fetched_at": max((row["fetched_at"] for row in rows if row.get("fetched_at")),
+                           default=None) or datetime.now(UTC)}
+        for account_id, rows in unchanged.items()]
+    result.post_reads = [row for row in result.post_reads if row["post_ids"]]
     return result
 
 

@@ -13,8 +13,9 @@ derived from the accepted zone only, so it can always be rebuilt from it:
   post time and id, platform id and the day it was seen, follower history through, last
   snapshot day);
 - the settling window's posts as (account, post, partition day, published, fetched on,
-  digest of the version landed: ``post_digests``), the days each post was read
-  (``post_reads``: post, partition day, read on) and the post deletions detected in it;
+  digest of the version landed: ``post_digests``), the days each post was read without
+  landing a row (``post_reads``: post, partition day, read on) and the post deletions
+  detected in it;
 - in the file's metadata: the newest partition day folded in, the last day of the base,
   and each folded (dataset, day)'s files (name, size, mtime).
 

@@ -59,8 +59,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("fetched_at", UTC_TS),
     ]),
     # One row per version of a post: a run lands a post it reads only when it is new or its
-    # figures changed since the version already accepted (``post_reads`` records every
-    # read); the latest version wins downstream.
+    # figures changed since the version already accepted (``post_reads`` records the other
+    # reads); the latest version wins downstream.
     "posts": pa.schema([
         ("account_id", pa.string()),
         ("agency_id", pa.string()),
@@ -87,8 +87,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("last_seen_on", pa.date32()),
         ("detected_on", pa.date32()),
     ]),
-    # One row per account and run day: every post id the run read for the account (the
-    # "last seen" record that deletion detection needs, apart from the post versions).
+    # One row per account and run day: the ids of the posts the run read for the account
+    # that landed no posts row (unchanged). With the posts rows' fetched_on, the "last seen"
+    # record deletion detection needs.
     "post_reads": pa.schema([
         ("account_id", pa.string()),
         ("platform", pa.string()),

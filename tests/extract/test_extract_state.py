@@ -18,8 +18,8 @@ ACCOUNTS = ("facebook:a", "facebook:b", "facebook:c")
 def _publish_day(day: date, *, platform_id_of=None, posts_of=None, versions=False) -> None:
     """One day of accepted partitions as the daily run leaves them: snapshots, the posts
     read that day (new ones and the settling window's), history, sometimes a deletion.
-    With ``versions``, as the runner lands them now: every read in ``post_reads``, a post
-    row only while its figures change (its first week)."""
+    With ``versions``, as the runner lands them now: a post row only while its figures
+    change (its first week), the other reads in ``post_reads``."""
     offset = (day - START).days
     fetched = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
     snapshots = [{"snapshot_date": day, "account_id": a, "platform": "facebook",
@@ -43,8 +43,9 @@ def _publish_day(day: date, *, platform_id_of=None, posts_of=None, versions=Fals
     posts = (posts_of or (lambda rows, o: rows))(posts, offset)
     if versions:
         reads: dict[str, list[str]] = {}
-        for post in posts:
-            reads.setdefault(post["account_id"], []).append(post["post_id"])
+        for post in posts:  # the reads that land no row: unchanged since their first week
+            if (day - post["published_at"].date()).days > 6:
+                reads.setdefault(post["account_id"], []).append(post["post_id"])
         if reads:
             lake.write_partition("post_reads", "facebook", day, lake.table_from_rows(
                 "post_reads", [{"account_id": a, "platform": "facebook", "read_on": day,

@@ -72,8 +72,8 @@ class ExtractState:
     history_through: dict[str, date] = field(default_factory=dict)
     # how far back an account's first run reads posts (None: everything reachable)
     backfill_days: int | None = BACKFILL_DAYS
-    # last day each known post was read, by post_id (for post_deletions.last_seen_on): from
-    # the post_reads dataset (and the posts rows' fetched_on)
+    # last day each known post was read, by post_id (for post_deletions.last_seen_on): the
+    # latest of its posts rows' fetched_on and of the post_reads rows listing it
     post_last_seen: dict[str, date] = field(default_factory=dict)
     # digest (``extract_state.post_digests``) of each known post's accepted version, by
     # post_id: the runner lands a post read again only when its digest differs
