@@ -55,10 +55,12 @@ def _every_read_lands() -> Iterator[None]:
 
 
 def run_days(home: Path, days: Sequence[date], platforms: Sequence[str], *, every_read: bool,
-             seed: int = 7, backfill_days: int = 30, build: bool = True) -> dict:
+             seed: int = 7, backfill_days: int = 30, build: bool = True,
+             compact: bool = False) -> dict:
     """Extract and validate ``platforms`` for each day in a fresh ``home`` against the
     sandbox, then build the warehouse once. Returns the accepted rows per dataset, the posts
-    rows per day and (with ``build``) the rows of ``MARTS``."""
+    rows per day and (with ``build``) the rows of ``MARTS``; with ``compact``, the bytes of
+    ``posts`` and ``post_reads`` once merged into month files (done last)."""
     from agency_pulse import config, extract, lake
     from agency_pulse.validation import raise_for_failures, validate_landed
     from agency_pulse_sandbox import run_sandbox
@@ -100,6 +102,19 @@ def run_days(home: Path, days: Sequence[date], platforms: Sequence[str], *, ever
                                      .fetchall() for name in MARTS}
             finally:
                 con.close()
+        if not compact:
+            return measured
+        # the same files merged into month files, as compaction leaves a settled month
+        from agency_pulse import lake_compact
+
+        months = sorted({lake.month_of(day) for day in days})
+        for dataset in ("posts", "post_reads"):
+            for platform in platforms:
+                for month in months:
+                    lake_compact.compact_month(dataset, platform, month, root=root)
+        measured["compacted_bytes"] = {dataset: sum(
+            path.stat().st_size for path in lake.list_month_files(dataset, root=root))
+            for dataset in ("posts", "post_reads")}
     return measured
 
 
@@ -118,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="post-versions-") as folder:
         for mode, every_read in (("every read lands", True), ("versions only", False)):
             results[mode] = run_days(Path(folder) / mode.replace(" ", "-"), days, platforms,
-                                     every_read=every_read, backfill_days=args.backfill_days)
+                                     every_read=every_read, backfill_days=args.backfill_days,
+                                     compact=True)
     print(f"{len(days)} daily runs from {days[0]}, platforms {', '.join(platforms)}, "
           f"backfill {args.backfill_days} days")
     for mode, measured in results.items():
@@ -127,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"post_reads rows {measured['rows']['post_reads']} "
               f"({measured['post_ids_read']} ids), deletions {measured['rows']['post_deletions']}; "
               f"bytes posts {measured['bytes']['posts']}, "
-              f"post_reads {measured['bytes']['post_reads']}")
+              f"post_reads {measured['bytes']['post_reads']}; compacted into month files: "
+              f"posts {measured['compacted_bytes']['posts']}, "
+              f"post_reads {measured['compacted_bytes']['post_reads']}")
     same = results["every read lands"]["marts"] == results["versions only"]["marts"]
     print("marts and quality.figure_sources identical:", same)
     return 0 if same else 1
