@@ -58,7 +58,8 @@ def _target_id(platform: str) -> str:
 
 def _day_record(day: date) -> dict[str, dict]:
     """Per platform, what the accepted lake holds for ``day``: snapshot accounts, post ids
-    and extract-log statuses by account."""
+    (the versions landed that day, and every post read that day) and extract-log statuses
+    by account."""
     import pyarrow.parquet as pq
 
     from agency_pulse import lake
@@ -72,6 +73,8 @@ def _day_record(day: date) -> dict[str, dict]:
         record[platform] = {
             "snapshots": {r["account_id"] for r in rows("account_snapshots")},
             "posts": {r["post_id"] for r in rows("posts")},
+            "reads": {(r["account_id"], post_id) for r in rows("post_reads")
+                      for post_id in r["post_ids"] or ()},
             "log": {r["account_id"]: r["status"] for r in rows("extract_log")},
         }
     return record
@@ -83,8 +86,10 @@ def _lost(before: dict, after: dict) -> list[str]:
     for platform in PLATFORMS:
         snapshots = before[platform]["snapshots"] - after[platform]["snapshots"]
         posts = before[platform]["posts"] - after[platform]["posts"]
-        if snapshots or posts:
-            lost.append(f"{platform}: {len(snapshots)} snapshots, {len(posts)} posts lost")
+        reads = before[platform]["reads"] - after[platform]["reads"]
+        if snapshots or posts or reads:
+            lost.append(f"{platform}: {len(snapshots)} snapshots, {len(posts)} posts, "
+                        f"{len(reads)} post reads lost")
     return lost
 
 

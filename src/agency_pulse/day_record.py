@@ -6,7 +6,8 @@ run lands a platform's batch for a day, ``earlier_rows`` reads what the day alre
 the batch's accounts: the accepted partitions of that day (any batch) and an earlier attempt
 of the same batch still waiting in the landing zone (an Airflow retry lands before the
 batch is validated). ``merge`` then keeps, per dataset key (``lake.KEYS``), the new row where
-the run fetched one and the earlier row otherwise. The extract log keeps one row per
+the run fetched one and the earlier row otherwise (a ``post_reads`` row lists the post ids of
+both). The extract log keeps one row per
 account and day: the new one, unless the account failed this time and the day already had
 a row for it (its data are kept, so is the record of how they were fetched).
 
@@ -25,7 +26,11 @@ from agency_pulse import lake
 
 log = logging.getLogger(__name__)
 
-DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", "extract_log")
+DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", "post_reads",
+            "extract_log")
+# Datasets whose rows list what a run read: a rerun's row lists what every run of the day
+# read (the union), so a rerun that read less never records less.
+_UNION_LISTS = {"post_reads": "post_ids"}
 
 # Extract-log outcomes that leave nothing to fetch again for the day.
 _FINAL_STATUSES = ("ok", "gone", "private")
@@ -74,11 +79,20 @@ def complete_accounts(log_rows: Sequence[Mapping]) -> set[str]:
 
 
 def merge(dataset: str, earlier: Sequence[Mapping], new: Sequence[Mapping]) -> list[dict]:
-    """Earlier and new rows of a dataset, one per key: the new row wins, nothing is dropped."""
+    """Earlier and new rows of a dataset, one per key: the new row wins, nothing is dropped
+    (a ``post_reads`` row lists the ids of both)."""
     keys, _ = lake.KEYS[dataset]
     fresh = {tuple(row.get(k) for k in keys) for row in new}
     kept = [dict(row) for row in earlier if tuple(row.get(k) for k in keys) not in fresh]
-    return kept + [dict(row) for row in new]
+    merged = [dict(row) for row in new]
+    column = _UNION_LISTS.get(dataset)
+    if column:
+        before = {tuple(row.get(k) for k in keys): row for row in earlier}
+        for row in merged:
+            previous = before.get(tuple(row.get(k) for k in keys))
+            if previous is not None:
+                row[column] = sorted(set(previous.get(column) or ()) | set(row.get(column) or ()))
+    return kept + merged
 
 
 def merge_log(earlier: Sequence[Mapping], new: Sequence[Mapping],

@@ -39,7 +39,7 @@ from agency_pulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
-DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history")
+DATASETS = ("account_snapshots", "posts", "post_deletions", "follower_history", "post_reads")
 # A connection's source -> extract_log.source: a real platform API, or the synthetic sandbox.
 FIGURE_SOURCES = {"airflow": "api", "sandbox": "sandbox"}
 
@@ -104,10 +104,15 @@ def scan_state(platform: str, run_date: date, *, root: Path | None = None,
             if account_id and published is not None:
                 state.last_post_at[account_id] = published
         recent = posts.filter(pc.greater_equal(posts["published_at"], settle_start))
-        recent = recent.group_by(["account_id", "post_id"]).aggregate(
-            [("published_at", "max"), ("fetched_on", "max")])
+        recent = recent.select(["account_id", "post_id", "published_at", "fetched_on"]) \
+            .append_column("digest", pa.array(extract_state.post_digests(recent), pa.string()))
         deleted = _deleted_post_ids(platform, run_date, root)
-        extract_state.add_settling_posts(state, recent, deleted)
+        reads = extract_state.read_post_ids(_read_before("post_reads", platform, run_date, root))
+        seen = reads.group_by("post_id").aggregate([("read_on", "max")])
+        extract_state.add_settling_posts(
+            state, extract_state.latest_versions(recent), deleted,
+            dict(zip(seen["post_id"].to_pylist(), seen["read_on_max"].to_pylist(), strict=True)))
+    state.posts_read_after = _read_after(platform, run_date, root)
 
     snapshots = _read_before("account_snapshots", platform, run_date, root)
     if snapshots.num_rows:
@@ -182,6 +187,7 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
         client.budget = budget
     internal_error: Exception | None = None
     client.add_secrets(conn.secrets)
+    state = None
     if active:
         state = build_state(platform, run_date, backfill_days=settings.backfill_days)
         extract = platforms.get(platform).load_extractor()
@@ -196,6 +202,8 @@ def run_platform(platform: str, run_date: date, *, registry: Registry | None = N
             result = ExtractResult(stopped_by=PlatformError(
                 platform, f"internal error {type(exc).__name__}: {client.redact(str(exc))}"))
     _redact_rows(result, client)
+    if state is not None:
+        settle_posts(result, state, platform, run_date, earlier["posts"])
     stop_reason = None
     if result.stopped_by is not None:
         stop_reason = client.redact(result.stopped_by.reason)
@@ -351,6 +359,68 @@ def _read_before(dataset: str, platform: str, run_date: date, root: Path | None)
                for f in lake.list_partitions(lake.ACCEPTED, dataset, platform, before=run_date,
                                              root=root)]
     return pa.concat_tables(tables) if tables else lake.SCHEMAS[dataset].empty_table()
+
+
+def _read_after(platform: str, run_date: date, root: Path | None) -> set[str]:
+    """The post ids an accepted run dated after ``run_date`` read (``post_reads``, and the
+    posts rows of lakes written before it): what a rerun of an older day must not cover."""
+    from agency_pulse import extract_state
+
+    found: set[str] = set()
+    for dataset in ("post_reads", "posts"):
+        tables = [table for month_file in lake.list_month_files(dataset, platform, root=root)
+                  for day, table in lake.read_month_days(month_file) if day > run_date]
+        tables += [lake.read_file(f, schema=lake.SCHEMAS[dataset])
+                   for f in lake.list_partitions(lake.ACCEPTED, dataset, platform, root=root)
+                   if lake.parse_partition(f).day > run_date]
+        for table in tables:
+            ids = (extract_state.read_post_ids(table)["post_id"] if dataset == "post_reads"
+                   else table["post_id"])
+            found.update(ids.to_pylist())
+    return found
+
+
+def settle_posts(result: ExtractResult, state: ExtractState, platform: str, run_date: date,
+                 earlier_posts: Sequence[dict] = ()) -> ExtractResult:
+    """Keep in ``result.posts`` only the versions to land, and record the other posts read
+    in ``result.post_reads`` (one row per account: the ids read that landed no row, so a
+    post's rows and its reads together say every day it was seen).
+
+    A post lands when it is new to the accepted lake, or when the fields the warehouse uses
+    (``extract_state.DIGEST_COLUMNS``) differ from the version accepted before
+    (``state.post_digests``), or from the version an earlier run of the same day landed
+    (``earlier_posts``: a rerun corrects it). A post an accepted later day already read
+    (``state.posts_read_after``) lands no version: the later one stands, as it did when
+    every read landed a row."""
+    from agency_pulse import extract_state
+
+    if not result.posts:
+        return result
+    day_versions = {}
+    if earlier_posts:
+        earlier = lake.table_from_rows("posts", earlier_posts)
+        day_versions = dict(zip(earlier["post_id"].to_pylist(),
+                                extract_state.post_digests(earlier), strict=True))
+    digests = extract_state.post_digests(lake.table_from_rows("posts", result.posts))
+    landed, unchanged = [], {}
+    for row, digest in zip(result.posts, digests, strict=True):
+        post_id = row["post_id"]
+        if post_id not in state.posts_read_after and digest != day_versions.get(
+                post_id, state.post_digests.get(post_id)):
+            landed.append(row)
+        else:
+            unchanged.setdefault(row["account_id"], []).append(row)
+    landed_ids = {(row["account_id"], str(row["post_id"])) for row in landed}
+    result.posts = landed
+    result.post_reads = [
+        {"account_id": account_id, "platform": platform, "read_on": run_date,
+         "post_ids": sorted({str(row["post_id"]) for row in rows} - {
+             post_id for account, post_id in landed_ids if account == account_id}),
+         "fetched_at": max((row["fetched_at"] for row in rows if row.get("fetched_at")),
+                           default=None) or datetime.now(UTC)}
+        for account_id, rows in unchanged.items()]
+    result.post_reads = [row for row in result.post_reads if row["post_ids"]]
+    return result
 
 
 def _deleted_post_ids(platform: str, run_date: date, root: Path | None) -> dict[str, date]:

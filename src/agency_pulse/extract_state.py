@@ -12,8 +12,10 @@ derived from the accepted zone only, so it can always be rebuilt from it:
   partitions, and one *base* row per (dataset, account) folding in every older day (latest
   post time and id, platform id and the day it was seen, follower history through, last
   snapshot day);
-- the settling window's posts as (account, post, partition day, published, fetched on),
-  and the post deletions detected in it;
+- the settling window's posts as (account, post, partition day, published, fetched on,
+  digest of the version landed: ``post_digests``), the days each post was read without
+  landing a row (``post_reads``: post, partition day, read on) and the post deletions
+  detected in it;
 - in the file's metadata: the newest partition day folded in, the last day of the base,
   and each folded (dataset, day)'s files (name, size, mtime).
 
@@ -34,6 +36,7 @@ lake itself (``extract.scan_state``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import posixpath
@@ -53,8 +56,12 @@ log = logging.getLogger(__name__)
 # Days of partitions kept day by day (a rerun inside them reads an exact state); older days
 # are folded into one base row per account.
 KEEP_DAYS = SETTLE_DAYS + 5
-DATASETS = ("posts", "account_snapshots", "follower_history", "post_deletions")
-_VERSION = 1
+DATASETS = ("posts", "account_snapshots", "follower_history", "post_deletions", "post_reads")
+_VERSION = 2
+# The fields of a post the warehouse uses: a post read again lands a new row (a version)
+# only when one of them differs from the version already accepted.
+DIGEST_COLUMNS = ("account_id", "agency_id", "published_at", "post_type", "is_video", "is_live",
+                  "permalink", "reactions", "comments", "shares", "views", "views_rounding")
 _META_KEY = b"agency_pulse.extract_state"
 
 ACCOUNTS_SCHEMA = pa.schema([
@@ -66,14 +73,29 @@ ACCOUNTS_SCHEMA = pa.schema([
 ])
 POSTS_SCHEMA = pa.schema([
     ("account_id", pa.string()), ("post_id", pa.string()), ("day", pa.date32()),
-    ("published_at", lake.UTC_TS), ("fetched_on", pa.date32()),
+    ("published_at", lake.UTC_TS), ("fetched_on", pa.date32()), ("digest", pa.string()),
 ])
 DELETIONS_SCHEMA = pa.schema([
     ("post_id", pa.string()), ("day", pa.date32()), ("detected_on", pa.date32()),
 ])
-_PARTS = {"account": ACCOUNTS_SCHEMA, "post": POSTS_SCHEMA, "deletion": DELETIONS_SCHEMA}
+SEEN_SCHEMA = pa.schema([
+    ("post_id", pa.string()), ("day", pa.date32()), ("seen_on", pa.date32()),
+])
+_PARTS = {"account": ACCOUNTS_SCHEMA, "post": POSTS_SCHEMA, "deletion": DELETIONS_SCHEMA,
+          "seen": SEEN_SCHEMA}
+# StateStore attribute of each stored part
+_PART_ATTRS = {"account": "accounts", "post": "posts", "deletion": "deletions", "seen": "seen"}
 _STORED_SCHEMA = pa.schema([("kind", pa.string())] + list({
     f.name: f for schema in _PARTS.values() for f in schema}.values()))
+
+
+def post_digests(table: pa.Table) -> list[str]:
+    """One digest per row of a ``posts`` table (lake schema) over ``DIGEST_COLUMNS``: equal
+    for a row as the extractor returns it and as it reads back from the lake."""
+    columns = [table[name].to_pylist() for name in DIGEST_COLUMNS]
+    return [hashlib.blake2b(json.dumps(values, default=str, separators=(",", ":")).encode(),
+                            digest_size=12).hexdigest()
+            for values in zip(*columns, strict=True)] if columns else []
 
 
 class StateDamaged(RuntimeError):
@@ -88,6 +110,7 @@ class StateStore:
     accounts: pa.Table = field(default_factory=ACCOUNTS_SCHEMA.empty_table)
     posts: pa.Table = field(default_factory=POSTS_SCHEMA.empty_table)
     deletions: pa.Table = field(default_factory=DELETIONS_SCHEMA.empty_table)
+    seen: pa.Table = field(default_factory=SEEN_SCHEMA.empty_table)
     through: date | None = None        # the newest partition day folded in
     base_through: date | None = None   # days up to this one are in the base rows
     # dataset -> ISO day -> [[file name, size, mtime_ns], ...] as folded
@@ -128,13 +151,20 @@ class StateStore:
         settle_start = state.settle_start(run_date)
         posts = self.posts.filter(_before(self.posts, before))
         posts = posts.filter(pc.greater_equal(posts["published_at"], settle_start))
-        recent = posts.group_by(["account_id", "post_id"]).aggregate(
-            [("published_at", "max"), ("fetched_on", "max")])
+        recent = latest_versions(posts)
         deletions = self.deletions.filter(_before(self.deletions, before)).group_by(
             "post_id").aggregate([("detected_on", "max")])
         deleted = dict(zip(deletions["post_id"].to_pylist(),
                            deletions["detected_on_max"].to_pylist(), strict=True))
-        add_settling_posts(state, recent, deleted)
+        seen = self.seen.filter(_before(self.seen, before)).group_by("post_id").aggregate(
+            [("seen_on", "max")])
+        add_settling_posts(state, recent, deleted, dict(zip(
+            seen["post_id"].to_pylist(), seen["seen_on_max"].to_pylist(), strict=True)))
+        # Read on a later day (a rerun of an older day): kept days only, the base is older.
+        later = pc.fill_null(pc.greater(self.seen["day"], before), False)
+        later_posts = pc.fill_null(pc.greater(self.posts["day"], before), False)
+        state.posts_read_after = set(self.seen.filter(later)["post_id"].to_pylist()) | set(
+            self.posts.filter(later_posts)["post_id"].to_pylist())
         return state
 
     def account_rows(self) -> list[dict]:
@@ -228,7 +258,8 @@ def load(platform: str, root: Path | None = None) -> StateStore | None:
     except (pa.ArrowException, OSError, KeyError, ValueError) as exc:
         raise StateDamaged(f"{path} is unreadable ({type(exc).__name__})") from exc
     return StateStore(platform, accounts=parts["account"], posts=parts["post"],
-                      deletions=parts["deletion"], through=_day(meta.get("through")),
+                      deletions=parts["deletion"], seen=parts["seen"],
+                      through=_day(meta.get("through")),
                       base_through=_day(meta.get("base_through")),
                       signatures=meta.get("signatures", {}))
 
@@ -242,8 +273,8 @@ def save(store: StateStore, root: Path | None = None) -> Path:
             "base_through": store.base_through.isoformat() if store.base_through else None,
             "signatures": store.signatures}
     parts = []
-    for kind, table in (("account", store.accounts), ("post", store.posts),
-                        ("deletion", store.deletions)):
+    for kind, attr in _PART_ATTRS.items():
+        table = getattr(store, attr)
         columns = {"kind": pa.array([kind] * table.num_rows, pa.string())}
         for f in _STORED_SCHEMA:
             if f.name != "kind":
@@ -374,7 +405,7 @@ def _read_intact(dataset: str, files: list[str], source: lake_fs.LakeFS) -> pa.T
 
 
 def _fold(store: StateStore, dataset: str, day: date, table: pa.Table) -> None:
-    accounts, posts, deletions = _contribution(dataset, day, table)
+    accounts, posts, deletions, seen = _contribution(dataset, day, table)
     store.through = max(filter(None, (store.through, day)))
     if store.base_through is None or day > store.base_through:
         same_day = pc.and_(pc.equal(store.accounts["dataset"], dataset),
@@ -385,6 +416,8 @@ def _fold(store: StateStore, dataset: str, day: date, table: pa.Table) -> None:
             store.posts = pa.concat_tables([_without_day(store.posts, day), posts])
         if dataset == "post_deletions":
             store.deletions = pa.concat_tables([_without_day(store.deletions, day), deletions])
+        if dataset == "post_reads":
+            store.seen = pa.concat_tables([_without_day(store.seen, day), seen])
         return
     # A day already in the base (a rerun or backfill of an old day): it can only add.
     store.accounts = _collapse_accounts(pa.concat_tables([
@@ -393,6 +426,8 @@ def _fold(store: StateStore, dataset: str, day: date, table: pa.Table) -> None:
                                   upto=store.base_through)
     store.deletions = _collapse_deletions(pa.concat_tables(
         [store.deletions, _as_base(deletions)]), upto=store.base_through)
+    store.seen = _collapse_seen(pa.concat_tables([store.seen, _as_base(seen)]),
+                                upto=store.base_through)
 
 
 def _advance(store: StateStore) -> None:
@@ -410,13 +445,18 @@ def _advance(store: StateStore) -> None:
     deletions = _collapse_deletions(store.deletions, upto=base_through)
     store.deletions = deletions.filter(pc.greater_equal(
         deletions["detected_on"], pa.scalar(store._prune_before(), pa.date32())))
+    # a post not read since then is no settling-window post of any day after the base
+    seen = _collapse_seen(store.seen, upto=base_through)
+    store.seen = seen.filter(pc.greater_equal(
+        seen["seen_on"], pa.scalar(store._prune_before(), pa.date32())))
 
 
 def _contribution(dataset: str, day: date, table: pa.Table
-                  ) -> tuple[pa.Table, pa.Table, pa.Table]:
-    """What one (dataset, day) adds: account rows, post rows, deletion rows."""
-    accounts, posts, deletions = (ACCOUNTS_SCHEMA.empty_table(), POSTS_SCHEMA.empty_table(),
-                                  DELETIONS_SCHEMA.empty_table())
+                  ) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """What one (dataset, day) adds: account rows, post rows, deletion rows, read rows."""
+    accounts, posts, deletions, read = (
+        ACCOUNTS_SCHEMA.empty_table(), POSTS_SCHEMA.empty_table(),
+        DELETIONS_SCHEMA.empty_table(), SEEN_SCHEMA.empty_table())
     rows: list[dict] = []
     if dataset == "posts" and table.num_rows:
         ordered = table.sort_by([("published_at", "ascending")])
@@ -426,12 +466,14 @@ def _contribution(dataset: str, day: date, table: pa.Table
                 for a, at, post_id in zip(latest["account_id"].to_pylist(),
                                           latest["published_at_max"].to_pylist(),
                                           latest["post_id_last"].to_pylist(), strict=True)]
-        grouped = table.group_by(["account_id", "post_id"]).aggregate(
-            [("published_at", "max"), ("fetched_on", "max")])
+        versions = table.select(["account_id", "post_id", "published_at", "fetched_on"])
+        versions = versions.append_column("digest", pa.array(post_digests(table), pa.string()))
+        grouped = latest_versions(versions)
         posts = pa.table({
             "account_id": grouped["account_id"], "post_id": grouped["post_id"],
             "day": pa.array([day] * grouped.num_rows, pa.date32()),
             "published_at": grouped["published_at_max"], "fetched_on": grouped["fetched_on_max"],
+            "digest": grouped["digest_last"],
         }, schema=POSTS_SCHEMA)
     elif dataset == "account_snapshots" and table.num_rows:
         seen = table.group_by("account_id").aggregate([("snapshot_date", "max")])
@@ -455,11 +497,16 @@ def _contribution(dataset: str, day: date, table: pa.Table
             "post_id": latest["post_id"],
             "day": pa.array([day] * latest.num_rows, pa.date32()),
             "detected_on": latest["detected_on_max"]}, schema=DELETIONS_SCHEMA)
+    elif dataset == "post_reads" and table.num_rows:
+        reads = read_post_ids(table).group_by("post_id").aggregate([("read_on", "max")])
+        read = pa.table({
+            "post_id": reads["post_id"], "day": pa.array([day] * reads.num_rows, pa.date32()),
+            "seen_on": reads["read_on_max"]}, schema=SEEN_SCHEMA)
     if rows:
         accounts = pa.Table.from_pylist(
             [{"dataset": dataset, "day": day, **row} for row in rows if row["account_id"]],
             schema=ACCOUNTS_SCHEMA)
-    return accounts, posts, deletions
+    return accounts, posts, deletions, read
 
 
 def _collapse_accounts(table: pa.Table, upto: date | None = None) -> pa.Table:
@@ -492,13 +539,42 @@ def _collapse_posts(table: pa.Table, upto: date | None) -> pa.Table:
     old, kept = _split(table, upto)
     if not old.num_rows:
         return table
-    grouped = old.group_by(["account_id", "post_id"]).aggregate(
-        [("published_at", "max"), ("fetched_on", "max")])
+    grouped = latest_versions(old)
     return pa.concat_tables([kept, pa.table({
         "account_id": grouped["account_id"], "post_id": grouped["post_id"],
         "day": pa.nulls(grouped.num_rows, pa.date32()),
         "published_at": grouped["published_at_max"], "fetched_on": grouped["fetched_on_max"],
+        "digest": grouped["digest_last"],
     }, schema=POSTS_SCHEMA)])
+
+
+def _collapse_seen(table: pa.Table, upto: date | None) -> pa.Table:
+    old, kept = _split(table, upto)
+    if not old.num_rows:
+        return table
+    grouped = old.group_by("post_id").aggregate([("seen_on", "max")])
+    return pa.concat_tables([kept, pa.table({
+        "post_id": grouped["post_id"], "day": pa.nulls(grouped.num_rows, pa.date32()),
+        "seen_on": grouped["seen_on_max"]}, schema=SEEN_SCHEMA)])
+
+
+def latest_versions(posts: pa.Table) -> pa.Table:
+    """Per (account, post): the latest publication time, the last day fetched and the
+    digest of the version fetched last (``lake.KEYS``: the latest ``fetched_on`` wins, a tie
+    going to the later row). ``posts``: account_id, post_id, published_at, fetched_on,
+    digest."""
+    ordered = posts.sort_by([("fetched_on", "ascending")])  # stable: later rows stay later
+    return ordered.group_by(["account_id", "post_id"], use_threads=False).aggregate(
+        [("published_at", "max"), ("fetched_on", "max"), ("digest", "last")])
+
+
+def read_post_ids(reads: pa.Table) -> pa.Table:
+    """A ``post_reads`` table as one (post_id, read_on) row per post id read."""
+    ids = reads["post_ids"].combine_chunks() if reads.num_rows else pa.array(
+        [], pa.list_(pa.string()))
+    parents = pc.list_parent_indices(ids)
+    return pa.table({"post_id": pc.list_flatten(ids),
+                     "read_on": pc.take(reads["read_on"].combine_chunks(), parents)})
 
 
 def _collapse_deletions(table: pa.Table, upto: date | None) -> pa.Table:
@@ -549,17 +625,23 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def add_settling_posts(state: ExtractState, recent, deleted: dict) -> None:
+def add_settling_posts(state: ExtractState, recent, deleted: dict,
+                       seen: dict[str, date]) -> None:
     """Fold the settling window's posts (``recent``: account_id, post_id, published_at_max,
-    fetched_on_max) into ``state``, leaving out posts reported deleted and not seen since
-    (``deleted``: post_id -> detection day). Shared by this table and the whole-lake read."""
-    for account_id, post_id, published, seen_on in zip(
+    fetched_on_max, digest_last, as ``latest_versions`` gives) into ``state``, leaving out
+    posts reported deleted and not read since (``deleted``: post_id -> detection day;
+    ``seen``: post_id -> last day a ``post_reads`` row lists it). Shared by this table and
+    the whole-lake read."""
+    for account_id, post_id, published, fetched_on, digest in zip(
             recent["account_id"].to_pylist(), recent["post_id"].to_pylist(),
             recent["published_at_max"].to_pylist(), recent["fetched_on_max"].to_pylist(),
-            strict=True):
+            recent["digest_last"].to_pylist(), strict=True):
+        seen_on = max(filter(None, (fetched_on, seen.get(post_id))), default=None)
         deleted_on = deleted.get(post_id)
         if deleted_on is not None and (seen_on is None or deleted_on >= seen_on):
             continue  # already reported deleted, not seen since
         state.known_post_ids.setdefault(account_id, set()).add((post_id, published))
         if seen_on is not None:
             state.post_last_seen[post_id] = seen_on
+        if digest is not None:
+            state.post_digests[post_id] = digest

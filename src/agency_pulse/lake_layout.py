@@ -58,7 +58,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("views_total", pa.int64()),
         ("fetched_at", UTC_TS),
     ]),
-    # One row per post per fetch; the latest fetch of a post wins downstream.
+    # One row per version of a post: a run lands a post it reads only when it is new or its
+    # figures changed since the version already accepted (``post_reads`` records the other
+    # reads); the latest version wins downstream.
     "posts": pa.schema([
         ("account_id", pa.string()),
         ("agency_id", pa.string()),
@@ -84,6 +86,16 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("post_id", pa.string()),
         ("last_seen_on", pa.date32()),
         ("detected_on", pa.date32()),
+    ]),
+    # One row per account and run day: the ids of the posts the run read for the account
+    # that landed no posts row (unchanged). With the posts rows' fetched_on, the "last seen"
+    # record deletion detection needs.
+    "post_reads": pa.schema([
+        ("account_id", pa.string()),
+        ("platform", pa.string()),
+        ("read_on", pa.date32()),
+        ("post_ids", pa.list_(pa.string())),
+        ("fetched_at", UTC_TS),
     ]),
     # Daily follower series the platform gives for owned accounts (insights).
     "follower_history": pa.schema([
@@ -137,6 +149,8 @@ KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     # of an older day run afterwards (or alongside) must not roll metrics back.
     "posts": (("platform", "post_id"), "fetched_on"),
     "post_deletions": (("platform", "post_id"), "detected_on"),
+    # A rerun of a day lands the union of the ids every run of that day read.
+    "post_reads": (("account_id", "read_on"), "fetched_at"),
     "follower_history": (("account_id", "day"), "fetched_at"),
     "observations": (("account_id", "observed_on"), "imported_at"),
     "extract_log": (("run_date", "account_id"), "logged_at"),

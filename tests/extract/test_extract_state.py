@@ -15,9 +15,11 @@ DAYS = 60
 ACCOUNTS = ("facebook:a", "facebook:b", "facebook:c")
 
 
-def _publish_day(day: date, *, platform_id_of=None, posts_of=None) -> None:
+def _publish_day(day: date, *, platform_id_of=None, posts_of=None, versions=False) -> None:
     """One day of accepted partitions as the daily run leaves them: snapshots, the posts
-    read that day (new ones and the settling window's), history, sometimes a deletion."""
+    read that day (new ones and the settling window's), history, sometimes a deletion.
+    With ``versions``, as the runner lands them now: a post row only while its figures
+    change (its first week), the other reads in ``post_reads``."""
     offset = (day - START).days
     fetched = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
     snapshots = [{"snapshot_date": day, "account_id": a, "platform": "facebook",
@@ -36,8 +38,20 @@ def _publish_day(day: date, *, platform_id_of=None, posts_of=None) -> None:
                               "post_id": f"{account[-1]}{(published_day - START).days}",
                               "published_at": datetime(published_day.year, published_day.month,
                                                        published_day.day, 9 + i, tzinfo=UTC),
-                              "reactions": offset, "fetched_on": day, "fetched_at": fetched})
+                              "reactions": min(back, 6) if versions else offset,
+                              "fetched_on": day, "fetched_at": fetched})
     posts = (posts_of or (lambda rows, o: rows))(posts, offset)
+    if versions:
+        reads: dict[str, list[str]] = {}
+        for post in posts:  # the reads that land no row: unchanged since their first week
+            if (day - post["published_at"].date()).days > 6:
+                reads.setdefault(post["account_id"], []).append(post["post_id"])
+        if reads:
+            lake.write_partition("post_reads", "facebook", day, lake.table_from_rows(
+                "post_reads", [{"account_id": a, "platform": "facebook", "read_on": day,
+                                "post_ids": sorted(ids), "fetched_at": fetched}
+                               for a, ids in reads.items()]))
+        posts = [post for post in posts if (day - post["published_at"].date()).days <= 6]
     if posts:
         lake.write_partition("posts", "facebook", day, lake.table_from_rows("posts", posts))
     if offset % 7 == 0:
@@ -62,6 +76,8 @@ def _same(left, right) -> None:
     assert left.platform_ids == right.platform_ids
     assert left.history_through == right.history_through
     assert left.post_last_seen == right.post_last_seen
+    assert left.post_digests == right.post_digests
+    assert left.posts_read_after == right.posts_read_after
 
 
 @pytest.mark.parametrize("run_offset", [DAYS, DAYS + 3, DAYS - 1, DAYS - 20, DAYS - 34])
@@ -75,6 +91,31 @@ def test_the_state_table_answers_as_the_whole_history_does(pulse_home, run_offse
     _same(state, scan_state("facebook", run_date))
     assert state.known_post_ids  # the comparison is not of two empty states
     assert state.platform_ids == {"facebook:a": "a-id", "facebook:b": "b-id"}
+
+
+@pytest.mark.parametrize("run_offset", [DAYS, DAYS - 1, DAYS - 20, DAYS - 34, DAYS - 45])
+@pytest.mark.parametrize("compacted", [False, True], ids=["daily", "compacted"])
+def test_with_post_versions_the_state_answers_as_the_whole_history_does(
+        pulse_home, run_offset, compacted):
+    from agency_pulse import lake_compact
+
+    _history(versions=True)
+    if compacted:  # August merged into month files (the state's rebuild reads those)
+        for dataset in extract_state.DATASETS:
+            lake_compact.compact_month(dataset, "facebook", "2026-08")
+    run_date = START + timedelta(days=run_offset)
+    kept = build_state("facebook", run_date)
+    scanned = scan_state("facebook", run_date)
+    _same(kept, scanned)
+    rebuilt = extract_state.rebuild("facebook")
+    if rebuilt.covers(run_date):
+        _same(rebuilt.read(run_date), scanned)
+    assert scanned.post_digests and scanned.post_last_seen
+    # last seen after its last row (landed at 6 days old): from post_reads
+    assert any(day > START + timedelta(days=int(post_id[1:]) + 6)
+               for post_id, day in scanned.post_last_seen.items())
+    if run_offset < DAYS - 1:  # a rerun of an older day knows the posts read after it
+        assert scanned.posts_read_after
 
 
 def test_a_day_older_than_the_kept_window_reads_the_lake_itself(pulse_home, monkeypatch):

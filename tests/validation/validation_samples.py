@@ -33,6 +33,12 @@ def post_deletion(post_id: str = "p1", **overrides) -> dict:
     return {**row, **overrides}
 
 
+def post_read(account: str = "x:culture_az", **overrides) -> dict:
+    row = dict(account_id=account, platform=account.split(":")[0], read_on=RUN_DAY,
+               post_ids=["p1", "p2"], fetched_at=FETCHED)
+    return {**row, **overrides}
+
+
 def follower_point(day: date = date(2026, 11, 25), **overrides) -> dict:
     row = dict(account_id="facebook:culture.az", agency_id="culture", platform="facebook",
                day=day, followers=1490, metric="page_follows", fetched_at=FETCHED)
@@ -58,6 +64,7 @@ SAMPLE_ROWS = {
     "account_snapshots": lambda **o: snapshot(**o),
     "posts": lambda **o: post(**o),
     "post_deletions": lambda **o: post_deletion(**o),
+    "post_reads": lambda **o: post_read(**o),
     "follower_history": lambda **o: follower_point(**o),
     "observations": lambda **o: observation(**o),
     "extract_log": lambda **o: extract_log_entry(**o),

@@ -72,8 +72,15 @@ class ExtractState:
     history_through: dict[str, date] = field(default_factory=dict)
     # how far back an account's first run reads posts (None: everything reachable)
     backfill_days: int | None = BACKFILL_DAYS
-    # last day each known post was fetched, by post_id (for post_deletions.last_seen_on)
+    # last day each known post was read, by post_id (for post_deletions.last_seen_on): the
+    # latest of its posts rows' fetched_on and of the post_reads rows listing it
     post_last_seen: dict[str, date] = field(default_factory=dict)
+    # digest (``extract_state.post_digests``) of each known post's accepted version, by
+    # post_id: the runner lands a post read again only when its digest differs
+    post_digests: dict[str, str] = field(default_factory=dict)
+    # posts an accepted run dated after the run day already read (a rerun of an older day):
+    # the runner lands no version of them, the later read's version stands (lake.KEYS)
+    posts_read_after: set[str] = field(default_factory=set)
 
     def settle_start(self, run_date: date) -> datetime:
         """Start (UTC midnight) of the window whose posts are re-read to refresh metrics."""
@@ -100,6 +107,8 @@ class ExtractResult:
     posts: list[dict] = field(default_factory=list)
     post_deletions: list[dict] = field(default_factory=list)
     follower_history: list[dict] = field(default_factory=list)
+    # filled by the runner from ``posts`` (``extract.settle_posts``), not by extractors
+    post_reads: list[dict] = field(default_factory=list)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     # the error that stopped the platform (remaining accounts are logged as failed with it)
     stopped_by: PlatformError | None = None

@@ -64,6 +64,13 @@ SUITE_RULES: dict[str, SuiteRules] = {
         not_null=("account_id",),
         value_sets={"platform": config.PLATFORMS},
     ),
+    "post_reads": SuiteRules(
+        key_columns=("account_id", "read_on"),
+        content_times=("read_on",),
+        recorded_times=("fetched_at",),
+        not_null=("platform", "post_ids"),
+        value_sets={"platform": config.PLATFORMS},
+    ),
     "follower_history": SuiteRules(
         key_columns=("account_id", "day"),
         count_columns=("followers",),
