@@ -92,6 +92,8 @@ CHANGE_DAYS: dict[str, tuple[str, str]] = {
     "posts": ("cast(published_at at time zone 'UTC' as date)",
               "cast(published_at at time zone 'UTC' as date)"),
     "post_deletions": ("detected_on", "detected_on"),
+    # the reads that landed no post row (deletion detection's last seen): no model uses them
+    "post_reads": ("read_on", "read_on"),
 }
 
 BUILD_CHANGES_SCHEMA = pa.schema([

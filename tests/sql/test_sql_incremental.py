@@ -243,3 +243,8 @@ def test_changes_wait_for_model_tasks_that_did_not_run(pulse_home, tmp_path, mon
         assert con.execute("select distinct day from quality.build_changes "
                            "where dataset = 'account_snapshots'").fetchall() == [
             (FIRST_DAY + timedelta(days=3),)]  # published: the next load starts afresh
+
+
+def test_every_lake_dataset_says_which_days_its_rows_change():
+    # an incremental load notes each new row's days: a dataset without them could not load
+    assert set(warehouse.CHANGE_DAYS) == set(lake.SCHEMAS)
