@@ -222,6 +222,10 @@ def test_building_twice_gives_identical_tables(pulse_home):
     second_summary = warehouse.build(registry=REGISTRY)
 
     assert contents() == first
+    # the second build loads nothing new and recomputes only the running periods
+    assert (first_summary.pop("mode"), first_summary.pop("models_mode")) == ("full", "full")
+    assert (second_summary.pop("mode"), second_summary.pop("models_mode")) == (
+        "incremental", "incremental")
     assert first_summary == second_summary
     assert first["marts.account_monthly"] and first["marts.agency_annual"]
 
