@@ -32,6 +32,7 @@ mapped as (
     -- handle of its day: after a handle change the same message is one post
     {{ current_account_rows(
         key=key,
+        always_merge="source.platform = 'telegram'",
         latest_first='source.fetched_on desc nulls last, source.fetched_at desc nulls last',
     ) }}
 
