@@ -87,7 +87,16 @@ class MartWorkbench:
 
     def run(self) -> None:
         for dataset, rows in self._pending.items():
-            self._insert(f"staging.lake_{dataset}", lake.table_from_rows(dataset, rows))
+            table = f"staging.lake_{dataset}"
+            self._insert(table, lake.table_from_rows(dataset, rows))
+            # as the loader keeps them: one row per lake key, the latest (then the row
+            # added last) wins
+            keys, latest = lake.KEYS[dataset]
+            self.con.execute(
+                f"create or replace table {table} as select * exclude (_order) from "
+                f"(select *, rowid as _order from {table}) qualify row_number() over ("
+                f"partition by {', '.join(keys)} order by {latest} desc nulls last, "
+                f"_order desc) = 1")
         self._pending.clear()
         warehouse.run_models(self.con)
 

@@ -55,33 +55,14 @@ deletions as (
 
 ),
 
-fetches as (
+-- one row per post already: the loader keeps one per (platform, post_id) and
+-- stg_lake__posts one per account and message
+latest_posts as (
 
-    select
-        *,
-        count(*) over (partition by platform, post_id) as fetch_count,
+    select *
     from posts
     where account_id is not null
         and published_at is not null
-
-),
-
--- the warehouse loads one row per post already: order only the rare posts fetched twice
-latest_posts as (
-
-    select * exclude (fetch_count)
-    from fetches
-    where fetch_count = 1
-
-    union all
-
-    select * exclude (fetch_count)
-    from fetches
-    where fetch_count > 1
-    qualify row_number() over (
-        partition by platform, post_id
-        order by fetched_at desc nulls last
-    ) = 1
 
 ),
 
