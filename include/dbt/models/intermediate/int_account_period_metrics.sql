@@ -1,6 +1,7 @@
 -- Followers, posts, engagement and activity of every account period (docs/REFERENCE.md, Warehouse).
--- Incremental: the periods int_account_periods recomputed are computed again from the days of
--- their years; a period's start figure and last post before those days come from the
+-- Incremental: the periods int_account_periods recomputed are computed again, a month from its
+-- days, a year from its months (the stored ones and the new: their posts and last figure);
+-- a period's start figure and the last post before the recomputed days come from the
 -- account's latest stored period (its end), not from the whole history.
 -- depends_on: {{ ref('build_scope') }}, {{ ref('stg_lake__observations') }}, {{ ref('int_account_post_events') }}
 {{ config(
@@ -11,6 +12,7 @@
 with
 
 {% if is_incremental() %}
+{%- set first_month = day_literal("select cast(date_trunc('month', min(from_day)) as date) from " ~ ref('build_scope')) %}
 {%- set first_year = day_literal("select cast(date_trunc('year', min(from_day)) as date) from " ~ ref('build_scope')) %}
 
 periods as (
@@ -35,15 +37,15 @@ carried as (
 daily_followers as (
 
     select * from {{ ref('int_account_daily_followers') }}
-    where observed_on >= {{ first_year }}
+    where observed_on >= {{ first_month }}
 
 ),
 
 posts as (
 
-    -- 30 days more: the 30 days up to a period's evaluation day may begin before its year
+    -- 30 days more: the 30 days up to a period's evaluation day may begin before its month
     select * from {{ ref('int_account_posts') }}
-    where published_on >= {{ first_year }} - 30
+    where published_on >= {{ first_month }} - 30
 
 ),
 
@@ -58,7 +60,7 @@ observations as (
 post_events as (
 
     select account_id, published_at as posted_at, from posts
-    where published_on >= {{ first_year }}
+    where published_on >= {{ first_month }}
 
     union all
 
@@ -73,6 +75,15 @@ post_events as (
 
     select account_id, last_post_at as posted_at, from carried
     where last_post_at is not null
+
+),
+
+-- the account's stored months of the years recomputed (their days are not read again)
+stored_months as (
+
+    select * from {{ this }}
+    where grain = 'month'
+        and period_start >= {{ first_year }}
 
 ),
 {% else %}
@@ -130,6 +141,45 @@ grains as (
 
 -- Equi-joins on calendar buckets instead of range and as-of joins over the whole history:
 -- every bucket of observations or posts is one of the account's periods.
+{%- if is_incremental() %}
+-- a month from its days; a year from its months: the last figure of its latest month with one
+month_followers as (
+
+    select
+        daily_followers.account_id,
+        'month' as grain,
+        cast(date_trunc('month', daily_followers.observed_on) as date) as period_start,
+        arg_max(daily_followers.followers, daily_followers.observed_on) as followers_last,
+    from daily_followers
+    semi join periods
+        on periods.account_id = daily_followers.account_id
+        and periods.grain = 'month'
+        and periods.period_start = cast(date_trunc('month', daily_followers.observed_on) as date)
+    group by all
+
+),
+
+followers_by_period as (
+
+    select * from month_followers
+
+    union all
+
+    select
+        account_id,
+        'year' as grain,
+        cast(date_trunc('year', period_start) as date) as period_start,
+        arg_max(followers_last, period_start)
+            filter (where followers_last is not null) as followers_last,
+    from (
+        select account_id, period_start, followers_last, from month_followers
+        union all
+        select account_id, period_start, followers_end as followers_last, from stored_months
+    )
+    group by all
+
+),
+{%- else %}
 followers_by_period as (
 
     select
@@ -142,6 +192,7 @@ followers_by_period as (
     group by all
 
 ),
+{%- endif %}
 
 period_followers as (
 
@@ -185,6 +236,57 @@ followers_at_bounds as (
 
 ),
 
+{%- if is_incremental() %}
+-- a month from its posts; a year from its months (the stored months' counts and the new)
+month_posts as (
+
+    select
+        posts.account_id,
+        'month' as grain,
+        cast(date_trunc('month', posts.published_on) as date) as period_start,
+        count(*) as posts,
+        count(*) filter (where posts.is_video) as video_posts,
+        count(*) filter (where posts.is_live) as live_posts,
+        count(*) filter (where posts.is_live is null) as posts_live_unknown,
+        sum(posts.engagement) as engagement,
+    from posts
+    semi join periods
+        on periods.account_id = posts.account_id
+        and periods.grain = 'month'
+        and periods.period_start = cast(date_trunc('month', posts.published_on) as date)
+    group by all
+
+),
+
+posts_in_period as (
+
+    select * from month_posts
+
+    union all
+
+    select
+        account_id,
+        'year' as grain,
+        cast(date_trunc('year', period_start) as date) as period_start,
+        cast(sum(posts) as bigint) as posts,
+        cast(sum(video_posts) as bigint) as video_posts,
+        cast(sum(live_posts) as bigint) as live_posts,
+        cast(sum(posts_live_unknown) as bigint) as posts_live_unknown,
+        sum(engagement) as engagement,
+    from (
+        select account_id, period_start, posts, video_posts, live_posts, posts_live_unknown,
+            engagement,
+        from month_posts
+        union all
+        select account_id, period_start, period_posts, period_video_posts, period_live_posts,
+            period_posts_live_unknown, period_engagement,
+        from stored_months
+    )
+    group by all
+    having sum(posts) is not null
+
+),
+{%- else %}
 posts_in_period as (
 
     select
@@ -202,6 +304,7 @@ posts_in_period as (
     group by all
 
 ),
+{%- endif %}
 
 -- Extract runs of the period: a period whose runs all failed to read the posts, and with no
 -- post published in it, has no post tracking (its post counts are unknown, not 0).
@@ -317,6 +420,12 @@ joined as (
         posts_in_period.live_posts,
         posts_in_period.posts_live_unknown,
         posts_in_period.engagement,
+        -- the period's posts as published, whatever the tracking: a year adds its months'
+        posts_in_period.posts as period_posts,
+        posts_in_period.video_posts as period_video_posts,
+        posts_in_period.live_posts as period_live_posts,
+        posts_in_period.posts_live_unknown as period_posts_live_unknown,
+        posts_in_period.engagement as period_engagement,
         coalesce(posts_in_last_30_days.posts_last_30_days, 0) as posts_last_30_days,
         last_posts.last_post_at,
     from periods
@@ -373,6 +482,11 @@ measured as (
         gives_engagement,
         gives_live,
         is_tracked,
+        period_posts,
+        period_video_posts,
+        period_live_posts,
+        period_posts_live_unknown,
+        period_engagement,
     from joined
 
 ),
@@ -419,6 +533,12 @@ final as (
         gives_engagement,
         gives_live,
         is_tracked,
+        -- what a year takes from its stored months in an incremental build
+        cast(period_posts as bigint) as period_posts,
+        cast(period_video_posts as bigint) as period_video_posts,
+        cast(period_live_posts as bigint) as period_live_posts,
+        cast(period_posts_live_unknown as bigint) as period_posts_live_unknown,
+        cast(period_engagement as hugeint) as period_engagement,
     from measured
 
 )

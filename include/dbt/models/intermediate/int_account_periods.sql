@@ -3,7 +3,8 @@
 -- latest observation day overall for the running period. The owner is the registry entry
 -- owning the account in the period (the later one if it changed hands), else the nearest.
 -- Incremental: each account's periods ending on or after its first day to recompute
--- (quality.build_scope) are computed again from the days of their years.
+-- (quality.build_scope) are computed again: months from their days, years from their
+-- months (the stored ones and the new).
 -- depends_on: {{ ref('build_scope') }}
 {{ config(
     materialized='incremental',
@@ -37,20 +38,20 @@ grains as (
 ),
 
 {% if is_incremental() %}
+{%- set first_month = day_literal("select cast(date_trunc('month', min(from_day)) as date) from " ~ ref('build_scope')) %}
 {%- set first_year = day_literal("select cast(date_trunc('year', min(from_day)) as date) from " ~ ref('build_scope')) %}
--- the first day of the first year with a period to recompute
 {% endif %}
 
 activity_days as (
 
     select account_id, observed_on as activity_day, from daily_followers
     {%- if is_incremental() %}
-    where observed_on >= {{ first_year }}
+    where observed_on >= {{ first_month }}
     {%- endif %}
     union
     select account_id, published_on as activity_day, from posts
     {%- if is_incremental() %}
-    where published_on >= {{ first_year }}
+    where published_on >= {{ first_month }}
     {%- endif %}
 
 ),
@@ -69,6 +70,20 @@ periods as (
         cast(date_trunc(grains.grain, activity_days.activity_day) as date) as period_start,
     from activity_days
     cross join grains
+    {%- if is_incremental() %}
+
+    union
+
+    -- a year with a stored month is a year of the account's (the days of those months
+    -- are not read again)
+    select distinct
+        account_id,
+        'year' as grain,
+        cast(date_trunc('year', period_start) as date) as period_start,
+    from {{ this }}
+    where grain = 'month'
+        and period_start >= {{ first_year }}
+    {%- endif %}
 
 ),
 
