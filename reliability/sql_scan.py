@@ -27,6 +27,9 @@ IDENTIFIER_NAMES = {
     # warehouse._record_changes: warehouse.CHANGE_DAYS' constant expressions over a lake
     # dataset's own columns, and that dataset's post columns (or a NULL)
     "change_day", "change_from", "post_columns",
+    # warehouse._upsert_lake_files: the day column of the dataset's lake.KEYS, the condition
+    # on it (the day itself a parameter) and the latest-wins comparison quoted from lake.KEYS
+    "day_key", "prune", "replaces",
     # report.leaderboards: fixed SQL fragments, module constants without any value in them
     # (an agency's names as load_figures gives them; engagement over the accounts that give it)
     "_NAMES_SQL", "_ENGAGEMENT_GIVEN_SQL",

@@ -437,39 +437,56 @@ def _remember_loaded_files(con: duckdb.DuckDBPyConnection,
 
 def _upsert_lake_files(con: duckdb.DuckDBPyConnection, dataset: str, files: list[str]) -> int:
     """Upsert new lake files into ``staging.lake_<dataset>``: per key the latest row wins,
-    a tie going to the new file (it sorts after every loaded file of its folder)."""
+    a tie going to the new file (it sorts after every loaded file of its folder).
+
+    The loaded rows the new ones meet are found in one pass (``_old_rows``; where the key
+    holds a day, only from the new rows' first day on: the table is not read whole), then
+    noted in ``quality.build_changes`` with the new rows, replaced, or kept where newer."""
     table = f"staging.lake_{dataset}"
     if not files:
         return _count(con, table)
     latest_rows = _latest_rows_query(con, dataset, files)
     keys, latest = lake.KEYS[dataset]
     same_key = " and ".join(f'old."{k}" is not distinct from new."{k}"' for k in keys)
+    replaces = (f'(old."{latest}" is null '
+                f'or coalesce(new."{latest}" >= old."{latest}", false))')
+    day_key = next((k for k in keys if k == CHANGE_DAYS[dataset][0]), None)
     try:
         con.execute(f"create or replace temp table _new_rows as {latest_rows}", {"files": files})
-        _record_changes(con, dataset, table, same_key)
+        prune, params = "true", {}
+        if day_key:
+            prune = f'old."{day_key}" >= $first'
+            params["first"] = con.execute(
+                f'select min("{day_key}") from _new_rows').fetchone()[0]
         con.execute(
-            f"delete from {table} as old using _new_rows as new where {same_key} "
-            f'and (old."{latest}" is null or new."{latest}" >= old."{latest}")')
+            f"create or replace temp table _old_rows as select old.*, old.rowid as _rowid "
+            f"from {table} as old semi join _new_rows as new on {same_key} where {prune}",
+            params)
+        _record_changes(con, dataset)
         con.execute(
-            f"insert into {table} by name select * from _new_rows as new "
-            f"where not exists (select 1 from {table} as old where {same_key})")
+            f"delete from {table} where rowid in (select old._rowid from _old_rows as old "
+            f"join _new_rows as new on {same_key} where {replaces})")
+        con.execute(
+            f"insert into {table} by name select * from _new_rows as new where not exists "
+            f"(select 1 from _old_rows as old where {same_key} and not {replaces})")
         con.execute("drop table _new_rows")
+        con.execute("drop table _old_rows")
     except duckdb.Error as exc:
         raise WarehouseError(f"lake dataset {dataset}: cannot load: {exc}") from exc
     return _count(con, table)
 
 
-def _record_changes(con: duckdb.DuckDBPyConnection, dataset: str, table: str,
-                    same_key: str) -> None:
+def _record_changes(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
     """Note in ``quality.build_changes`` the rows of ``_new_rows`` and the loaded rows they
-    may replace (a post may move to another day), for the models that update by period."""
+    may replace (``_old_rows``: a post may move to another day), for the models that update
+    by period."""
     change_day, change_from = CHANGE_DAYS[dataset]
     post_columns = ("platform, post_id" if "post_id" in lake.SCHEMAS[dataset].names
                     else "platform, null")
     con.execute(
         f"insert into quality.build_changes select $dataset, account_id, {post_columns}, "
-        f"{change_day}, {change_from} from (select * from _new_rows union all select old.* "
-        f"from {table} as old semi join _new_rows as new on {same_key})", {"dataset": dataset})
+        f"{change_day}, {change_from} from (select * from _new_rows union all by name "
+        f"select * exclude (_rowid) from _old_rows)", {"dataset": dataset})
 
 
 def _identities(con: duckdb.DuckDBPyConnection) -> list[tuple] | None:
