@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
@@ -21,20 +20,6 @@ from pathlib import Path
 
 MARTS = ("marts.account_monthly", "marts.account_annual", "marts.agency_monthly",
          "marts.agency_annual", "quality.figure_sources")
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextlib.contextmanager
@@ -64,12 +49,13 @@ def run_days(home: Path, days: Sequence[date], platforms: Sequence[str], *, ever
     from agency_pulse import config, extract, lake
     from agency_pulse.validation import raise_for_failures, validate_landed
     from agency_pulse_sandbox import run_sandbox
+    from bench.extraction import patched_environ
 
-    with run_sandbox(date=days[0], seed=seed) as sandbox, _environment({
-            "AGENCY_PULSE_HOME": str(home), "AGENCY_PULSE_DEFAULT_SOURCE": "sandbox",
-            "AGENCY_PULSE_SANDBOX_URL": sandbox.url,
-            "AGENCY_PULSE_BACKFILL_DAYS": str(backfill_days),
-            "AGENCY_PULSE_WAIT_SCALE": "0.001"}), \
+    with run_sandbox(date=days[0], seed=seed) as sandbox, patched_environ(
+            AGENCY_PULSE_HOME=str(home), AGENCY_PULSE_DEFAULT_SOURCE="sandbox",
+            AGENCY_PULSE_SANDBOX_URL=sandbox.url,
+            AGENCY_PULSE_BACKFILL_DAYS=str(backfill_days),
+            AGENCY_PULSE_WAIT_SCALE="0.001"), \
             (_every_read_lands() if every_read else contextlib.nullcontext()):
         for day in days:
             sandbox.set(date=day.isoformat())
