@@ -25,14 +25,17 @@ from pathlib import Path
 
 import pyarrow as pa
 
-DATASETS = ("account_snapshots", "posts", "extract_log")
+DATASETS = ("account_snapshots", "posts", "post_reads", "extract_log")
 SETTLE_DAYS = 30
 POST_EVERY = 5  # each account publishes every fifth day
+SETTLED_AFTER = 7  # a post's figures change during its first week, then stay
 
 
 def day_tables(platform: str, day: date, accounts: list[str]) -> dict[str, pa.Table]:
-    """What one daily run of a batch lands for ``day``: snapshots, the posts read (every
-    post of the settling window, read again), the extract log."""
+    """What one daily run of a batch lands for ``day``: snapshots, the posts it lands (every
+    post of the settling window is read again; one lands a version only while its figures
+    still change, its first ``SETTLED_AFTER`` days), ``post_reads`` (the other ids read),
+    the extract log."""
     from agency_pulse import lake
 
     fetched = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
@@ -50,10 +53,13 @@ def day_tables(platform: str, day: date, accounts: list[str]) -> dict[str, pa.Ta
         "fetched_at": pa.array([fetched] * n, lake.UTC_TS),
     }, schema=lake.SCHEMAS["account_snapshots"])
     post_rows = {"account_id": [], "post_id": [], "published_at": [], "reactions": []}
+    unchanged: dict[str, list[str]] = {}
     for back in range(SETTLE_DAYS + 1):
         published = ordinal - back
         for i, account in enumerate(accounts):
-            if (published + i) % POST_EVERY == 0:
+            if (published + i) % POST_EVERY == 0 and back > SETTLED_AFTER:
+                unchanged.setdefault(account, []).append(f"{account}-{published}")
+            elif (published + i) % POST_EVERY == 0:
                 post_rows["account_id"].append(account)
                 post_rows["post_id"].append(f"{account}-{published}")
                 post_rows["published_at"].append(
@@ -83,7 +89,16 @@ def day_tables(platform: str, day: date, accounts: list[str]) -> dict[str, pa.Ta
         "logged_at": pa.array([fetched] * n, lake.UTC_TS),
         "source": pa.array(["sandbox"] * n),
     }, schema=lake.SCHEMAS["extract_log"])
-    return {"account_snapshots": snapshots, "posts": posts, "extract_log": extract_log}
+    reads = sorted(unchanged)
+    post_reads = pa.table({
+        "account_id": pa.array(reads, pa.string()),
+        "platform": pa.array([platform] * len(reads), pa.string()),
+        "read_on": pa.array([day] * len(reads), pa.date32()),
+        "post_ids": pa.array([unchanged[a] for a in reads], pa.list_(pa.string())),
+        "fetched_at": pa.array([fetched] * len(reads), lake.UTC_TS),
+    }, schema=lake.SCHEMAS["post_reads"])
+    return {"account_snapshots": snapshots, "posts": posts, "post_reads": post_reads,
+            "extract_log": extract_log}
 
 
 def batches(platform: str, accounts: int, batch_size: int) -> dict[str, list[str]]:
