@@ -31,4 +31,4 @@ def test_simulated_months_are_compacted_and_a_batch_reads_the_same_state(pulse_h
     state = extract.scan_state("facebook", END + timedelta(days=1))
     assert measured["known_posts"] == sum(len(v) for v in state.known_post_ids.values()) > 0
     assert measured["accounts_with_posts"] == len(state.last_post_at) == 4
-    assert len(lake.list_partitions(lake.LANDING, day=END + timedelta(days=1))) == 3
+    assert len(lake.list_partitions(lake.LANDING, day=END + timedelta(days=1))) == len(DATASETS)  # one file per dataset landed
