@@ -424,10 +424,11 @@ def _fold(store: StateStore, dataset: str, day: date, table: pa.Table) -> None:
         store.accounts, _as_base(accounts)]), upto=store.base_through)
     store.posts = _collapse_posts(pa.concat_tables([store.posts, _as_base(posts)]),
                                   upto=store.base_through)
-    store.deletions = _collapse_deletions(pa.concat_tables(
-        [store.deletions, _as_base(deletions)]), upto=store.base_through)
-    store.seen = _collapse_seen(pa.concat_tables([store.seen, _as_base(seen)]),
-                                upto=store.base_through)
+    store.deletions = _collapse_latest(pa.concat_tables(
+        [store.deletions, _as_base(deletions)]), store.base_through, "detected_on",
+        DELETIONS_SCHEMA)
+    store.seen = _collapse_latest(pa.concat_tables([store.seen, _as_base(seen)]),
+                                  store.base_through, "seen_on", SEEN_SCHEMA)
 
 
 def _advance(store: StateStore) -> None:
@@ -442,11 +443,12 @@ def _advance(store: StateStore) -> None:
     prune = pa.scalar(datetime.combine(store._prune_before(), time(), UTC), lake.UTC_TS)
     posts = _collapse_posts(store.posts, upto=base_through)
     store.posts = posts.filter(pc.greater_equal(posts["published_at"], prune))
-    deletions = _collapse_deletions(store.deletions, upto=base_through)
+    deletions = _collapse_latest(store.deletions, base_through, "detected_on",
+                                 DELETIONS_SCHEMA)
     store.deletions = deletions.filter(pc.greater_equal(
         deletions["detected_on"], pa.scalar(store._prune_before(), pa.date32())))
     # a post not read since then is no settling-window post of any day after the base
-    seen = _collapse_seen(store.seen, upto=base_through)
+    seen = _collapse_latest(store.seen, base_through, "seen_on", SEEN_SCHEMA)
     store.seen = seen.filter(pc.greater_equal(
         seen["seen_on"], pa.scalar(store._prune_before(), pa.date32())))
 
@@ -548,14 +550,16 @@ def _collapse_posts(table: pa.Table, upto: date | None) -> pa.Table:
     }, schema=POSTS_SCHEMA)])
 
 
-def _collapse_seen(table: pa.Table, upto: date | None) -> pa.Table:
+def _collapse_latest(table: pa.Table, upto: date | None, column: str,
+                     schema: pa.Schema) -> pa.Table:
+    """Rows of days up to ``upto`` folded into one per post: its latest ``column`` day."""
     old, kept = _split(table, upto)
     if not old.num_rows:
         return table
-    grouped = old.group_by("post_id").aggregate([("seen_on", "max")])
+    grouped = old.group_by("post_id").aggregate([(column, "max")])
     return pa.concat_tables([kept, pa.table({
         "post_id": grouped["post_id"], "day": pa.nulls(grouped.num_rows, pa.date32()),
-        "seen_on": grouped["seen_on_max"]}, schema=SEEN_SCHEMA)])
+        column: grouped[f"{column}_max"]}, schema=schema)])
 
 
 def latest_versions(posts: pa.Table) -> pa.Table:
@@ -575,16 +579,6 @@ def read_post_ids(reads: pa.Table) -> pa.Table:
     parents = pc.list_parent_indices(ids)
     return pa.table({"post_id": pc.list_flatten(ids),
                      "read_on": pc.take(reads["read_on"].combine_chunks(), parents)})
-
-
-def _collapse_deletions(table: pa.Table, upto: date | None) -> pa.Table:
-    old, kept = _split(table, upto)
-    if not old.num_rows:
-        return table
-    grouped = old.group_by("post_id").aggregate([("detected_on", "max")])
-    return pa.concat_tables([kept, pa.table({
-        "post_id": grouped["post_id"], "day": pa.nulls(grouped.num_rows, pa.date32()),
-        "detected_on": grouped["detected_on_max"]}, schema=DELETIONS_SCHEMA)])
 
 
 def _platform_ids(snapshots: pa.Table) -> dict[str, str]:
