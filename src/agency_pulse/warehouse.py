@@ -262,7 +262,8 @@ def run_model(name: str, *, settings: Settings | None = None,
         try:
             con.execute("begin transaction")
             try:
-                ran = _run_dbt(con, select=[name], full_refresh=_models_mode(con) == "full")
+                ran = _run_dbt(con, select=[name],
+                               full_refresh=_models_state(con)[0] == "full")
                 con.execute("commit")
             except BaseException:
                 with contextlib.suppress(duckdb.Error):
@@ -276,11 +277,6 @@ def run_model(name: str, *, settings: Settings | None = None,
             con.close()
     finally:
         build_lock.close()
-
-
-def _models_mode(con: duckdb.DuckDBPyConnection) -> str:
-    """How the last load wants the models run: ``full`` or ``incremental``."""
-    return _models_state(con)[0]
 
 
 def _models_state(con: duckdb.DuckDBPyConnection) -> tuple[str, bool]:
@@ -408,10 +404,10 @@ def _start_changes(con: duckdb.DuckDBPyConnection, *, keep: bool = False) -> Non
     all run, so its changes still wait for them) and note the latest observation day the
     models saw (dataset ``latest_observation``): the running period it closed is
     recomputed too."""
-    existing = set(table_names(con, ("quality",)))
+    existing = set(table_names(con, ("quality", "core")))
     if not keep or "quality.build_changes" not in existing:
         _create_from_arrow(con, "quality.build_changes", BUILD_CHANGES_SCHEMA.empty_table())
-    if "core.int_account_daily_followers" in table_names(con, ("core",)):
+    if "core.int_account_daily_followers" in existing:
         con.execute(
             "insert into quality.build_changes (dataset, day, from_day) "
             "select 'latest_observation', max(observed_on), max(observed_on) "

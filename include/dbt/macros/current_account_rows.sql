@@ -12,7 +12,9 @@
 #}
 {% macro current_account_rows(key=none, latest_first=none, account_id='source.account_id',
                               always_merge=none) %}
-    {%- if key and account_id == 'source.account_id' %}
+    {#- the rows of the lake's own accounts, one per key already, are not ordered -#}
+    {%- set split = key and account_id == 'source.account_id' %}
+    {%- if split %}
     {%- set involved -%}
         (
             source.account_id in (
@@ -32,19 +34,7 @@
 
     union all by name
 
-    select
-        coalesce(identities.account_id, source.account_id) as account_id,
-        source.* exclude (account_id),
-
-    from source
-    left join identities
-        on source.account_id = identities.lake_account_id
-    where source.account_id is not null and {{ involved }}
-    qualify row_number() over (
-        partition by coalesce(identities.account_id, source.account_id), {{ key }}
-        order by {{ latest_first }}
-    ) = 1
-    {%- else %}
+    {% endif -%}
     select
         coalesce(identities.account_id, {{ account_id }}) as account_id,
         source.* exclude (account_id),
@@ -52,11 +42,13 @@
     from source
     left join identities
         on source.account_id = identities.lake_account_id
+    {%- if split %}
+    where source.account_id is not null and {{ involved }}
+    {%- endif %}
     {%- if key %}
     qualify row_number() over (
         partition by coalesce(identities.account_id, {{ account_id }}), {{ key }}
         order by {{ latest_first }}
     ) = 1
-    {%- endif %}
     {%- endif %}
 {% endmacro %}

@@ -141,46 +141,8 @@ grains as (
 
 -- Equi-joins on calendar buckets instead of range and as-of joins over the whole history:
 -- every bucket of observations or posts is one of the account's periods.
-{%- if is_incremental() %}
--- a month from its days; a year from its months: the last figure of its latest month with one
-month_followers as (
-
-    select
-        daily_followers.account_id,
-        'month' as grain,
-        cast(date_trunc('month', daily_followers.observed_on) as date) as period_start,
-        arg_max(daily_followers.followers, daily_followers.observed_on) as followers_last,
-    from daily_followers
-    semi join periods
-        on periods.account_id = daily_followers.account_id
-        and periods.grain = 'month'
-        and periods.period_start = cast(date_trunc('month', daily_followers.observed_on) as date)
-    group by all
-
-),
-
-followers_by_period as (
-
-    select * from month_followers
-
-    union all
-
-    select
-        account_id,
-        'year' as grain,
-        cast(date_trunc('year', period_start) as date) as period_start,
-        arg_max(followers_last, period_start)
-            filter (where followers_last is not null) as followers_last,
-    from (
-        select account_id, period_start, followers_last, from month_followers
-        union all
-        select account_id, period_start, followers_end as followers_last, from stored_months
-    )
-    group by all
-
-),
-{%- else %}
-followers_by_period as (
+-- a period from its days (after an incremental load: a recomputed month; its year below)
+followers_by_bucket as (
 
     select
         daily_followers.account_id,
@@ -189,10 +151,41 @@ followers_by_period as (
         arg_max(daily_followers.followers, daily_followers.observed_on) as followers_last,
     from daily_followers
     cross join grains
+    {%- if is_incremental() %}
+    semi join periods
+        on periods.account_id = daily_followers.account_id
+        and periods.grain = grains.grain
+        and periods.period_start
+            = cast(date_trunc(grains.grain, daily_followers.observed_on) as date)
+    where grains.grain = 'month'
+    {%- endif %}
     group by all
 
 ),
-{%- endif %}
+
+followers_by_period as (
+
+    select * from followers_by_bucket
+    {%- if is_incremental() %}
+
+    union all
+
+    -- a year from its months: the last figure of its latest month with one
+    select
+        account_id,
+        'year' as grain,
+        cast(date_trunc('year', period_start) as date) as period_start,
+        arg_max(followers_last, period_start)
+            filter (where followers_last is not null) as followers_last,
+    from (
+        select account_id, period_start, followers_last, from followers_by_bucket
+        union all
+        select account_id, period_start, followers_end as followers_last, from stored_months
+    )
+    group by all
+    {%- endif %}
+
+),
 
 period_followers as (
 
@@ -236,58 +229,8 @@ followers_at_bounds as (
 
 ),
 
-{%- if is_incremental() %}
--- a month from its posts; a year from its months (the stored months' counts and the new)
-month_posts as (
-
-    select
-        posts.account_id,
-        'month' as grain,
-        cast(date_trunc('month', posts.published_on) as date) as period_start,
-        count(*) as posts,
-        count(*) filter (where posts.is_video) as video_posts,
-        count(*) filter (where posts.is_live) as live_posts,
-        count(*) filter (where posts.is_live is null) as posts_live_unknown,
-        sum(posts.engagement) as engagement,
-    from posts
-    semi join periods
-        on periods.account_id = posts.account_id
-        and periods.grain = 'month'
-        and periods.period_start = cast(date_trunc('month', posts.published_on) as date)
-    group by all
-
-),
-
-posts_in_period as (
-
-    select * from month_posts
-
-    union all
-
-    select
-        account_id,
-        'year' as grain,
-        cast(date_trunc('year', period_start) as date) as period_start,
-        cast(sum(posts) as bigint) as posts,
-        cast(sum(video_posts) as bigint) as video_posts,
-        cast(sum(live_posts) as bigint) as live_posts,
-        cast(sum(posts_live_unknown) as bigint) as posts_live_unknown,
-        sum(engagement) as engagement,
-    from (
-        select account_id, period_start, posts, video_posts, live_posts, posts_live_unknown,
-            engagement,
-        from month_posts
-        union all
-        select account_id, period_start, period_posts, period_video_posts, period_live_posts,
-            period_posts_live_unknown, period_engagement,
-        from stored_months
-    )
-    group by all
-    having sum(posts) is not null
-
-),
-{%- else %}
-posts_in_period as (
+-- a period from its posts (after an incremental load: a recomputed month; its year below)
+posts_by_bucket as (
 
     select
         posts.account_id,
@@ -301,10 +244,48 @@ posts_in_period as (
         sum(posts.engagement) as engagement,
     from posts
     cross join grains
+    {%- if is_incremental() %}
+    semi join periods
+        on periods.account_id = posts.account_id
+        and periods.grain = grains.grain
+        and periods.period_start = cast(date_trunc(grains.grain, posts.published_on) as date)
+    where grains.grain = 'month'
+    {%- endif %}
     group by all
 
 ),
-{%- endif %}
+
+posts_in_period as (
+
+    select * from posts_by_bucket
+    {%- if is_incremental() %}
+
+    union all
+
+    -- a year from its months: the stored months' counts and the new
+    select
+        account_id,
+        'year' as grain,
+        cast(date_trunc('year', period_start) as date) as period_start,
+        cast(sum(posts) as bigint) as posts,
+        cast(sum(video_posts) as bigint) as video_posts,
+        cast(sum(live_posts) as bigint) as live_posts,
+        cast(sum(posts_live_unknown) as bigint) as posts_live_unknown,
+        sum(engagement) as engagement,
+    from (
+        select account_id, period_start, posts, video_posts, live_posts, posts_live_unknown,
+            engagement,
+        from posts_by_bucket
+        union all
+        select account_id, period_start, period_posts, period_video_posts, period_live_posts,
+            period_posts_live_unknown, period_engagement,
+        from stored_months
+    )
+    group by all
+    having sum(posts) is not null
+    {%- endif %}
+
+),
 
 -- Extract runs of the period: a period whose runs all failed to read the posts, and with no
 -- post published in it, has no post tracking (its post counts are unknown, not 0).
