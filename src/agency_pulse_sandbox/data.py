@@ -395,34 +395,31 @@ class SandboxWorld:
         """The post's 1-based position in the account's whole history (Telegram message id)."""
         return self.message_offsets(account, post.year)[post.year] + post.index + 1
 
+    def _memo(self, cache: dict, key: tuple, make, bound: int | None = None):
+        """``cache[key]``, made by ``make()`` (outside the lock) when missing. A bounded cache
+        (an OrderedDict) keeps its ``bound`` most recently used entries."""
+        with self._lock:
+            cached = cache.get(key)
+            if cached is not None and bound is not None:
+                cache.move_to_end(key)
+        if cached is not None:
+            return cached
+        value = make()
+        with self._lock:
+            cache[key] = value
+            while bound is not None and len(cache) > bound:
+                cache.popitem(last=False)
+        return value
+
     def _year_posts(self, account: SandboxAccount, year: int) -> tuple[Post, ...]:
-        cache_key = (account.platform, account.number, year)
-        with self._lock:
-            cached = self._year_blocks.get(cache_key)
-            if cached is not None:
-                self._year_blocks.move_to_end(cache_key)
-                return cached
-        block = self._generate_year(account, year)
-        with self._lock:
-            self._year_blocks[cache_key] = block
-            while len(self._year_blocks) > self._cached_year_blocks:
-                self._year_blocks.popitem(last=False)
-        return block
+        return self._memo(self._year_blocks, (account.platform, account.number, year),
+                          lambda: self._generate_year(account, year), self._cached_year_blocks)
 
     def _year_skeleton(self, account: SandboxAccount, year: int) -> _Skeleton:
         """When the year's posts were published and deleted: cheap, so counting is cheap."""
-        cache_key = (account.platform, account.number, year)
-        with self._lock:
-            cached = self._skeletons.get(cache_key)
-            if cached is not None:
-                self._skeletons.move_to_end(cache_key)
-                return cached
-        skeleton = self._generate_skeleton(account, year)
-        with self._lock:
-            self._skeletons[cache_key] = skeleton
-            while len(self._skeletons) > self._cached_year_blocks * 4:
-                self._skeletons.popitem(last=False)
-        return skeleton
+        return self._memo(self._skeletons, (account.platform, account.number, year),
+                          lambda: self._generate_skeleton(account, year),
+                          self._cached_year_blocks * 4)
 
     def _generate_skeleton(self, account: SandboxAccount, year: int) -> _Skeleton:
         if account.single_post_at is not None:
@@ -510,27 +507,22 @@ class SandboxWorld:
         return (skeleton.published < end) & ((skeleton.deleted_on == 0) | (ordinal < skeleton.deleted_on))
 
     def _year_facts(self, account: SandboxAccount, year: int) -> _YearFacts:
-        cache_key = (account.platform, account.number, year)
-        with self._lock:
-            cached = self._facts.get(cache_key)
-        if cached is not None:
-            return cached
+        return self._memo(self._facts, (account.platform, account.number, year),
+                          lambda: self._count_year(account, year))
+
+    def _count_year(self, account: SandboxAccount, year: int) -> _YearFacts:
         skeleton = self._year_skeleton(account, year)
         kept = skeleton.deleted_on == 0
-        facts = _YearFacts(size=len(skeleton.published), kept=int(kept.sum()),
-                           first_kept=int(np.argmax(kept)) if kept.any() else -1,
-                           last_published=int(skeleton.published.max()) if len(skeleton.published) else 0,
-                           last_deleted=int(skeleton.deleted_on.max()) if len(skeleton.deleted_on) else 0)
-        with self._lock:
-            self._facts[cache_key] = facts
-        return facts
+        return _YearFacts(size=len(skeleton.published), kept=int(kept.sum()),
+                          first_kept=int(np.argmax(kept)) if kept.any() else -1,
+                          last_published=int(skeleton.published.max()) if len(skeleton.published) else 0,
+                          last_deleted=int(skeleton.deleted_on.max()) if len(skeleton.deleted_on) else 0)
 
     def _year_tally(self, account: SandboxAccount, year: int) -> _YearTally:
-        cache_key = (account.platform, account.number, year)
-        with self._lock:
-            cached = self._tallies.get(cache_key)
-        if cached is not None:
-            return cached
+        return self._memo(self._tallies, (account.platform, account.number, year),
+                          lambda: self._tally_year(account, year))
+
+    def _tally_year(self, account: SandboxAccount, year: int) -> _YearTally:
         # An old year is walked once for its tally: its posts do not push the recent years'
         # blocks (which every daily read needs) out of the bounded cache.
         block_key = (account.platform, account.number, year)
@@ -544,10 +536,7 @@ class SandboxWorld:
             if post.deleted_on is None:
                 kinds[post.kind] += 1
                 views += post.final_views
-        tally = _YearTally(kept_kinds=tuple(kinds.values()), kept_views=views)
-        with self._lock:
-            self._tallies[cache_key] = tally
-        return tally
+        return _YearTally(kept_kinds=tuple(kinds.values()), kept_views=views)
 
     def _generate_year(self, account: SandboxAccount, year: int) -> tuple[Post, ...]:
         rng = _rng(self.seed, account.platform, account.number, year, "details")
